@@ -1,0 +1,39 @@
+import { loadConfig } from '../config/load-config.js';
+import type { HubConfig } from '../config/types.js';
+import { Hub } from '../hub/hub.js';
+import { createLogger, type Logger } from '../logger.js';
+import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import { Store } from '../store/store.js';
+
+export interface GlobalOptions {
+  file?: string;
+}
+
+export interface CliContext extends AsyncDisposable {
+  config: HubConfig;
+  hub: Hub;
+  store: Store;
+  logger: Logger;
+}
+
+/** Reads the config once and wires the hub's dependencies for one CLI command. */
+export function openContext(options: GlobalOptions): CliContext {
+  const logger = createLogger();
+  const config = loadConfig({
+    cwd: process.cwd(),
+    ...(options.file !== undefined ? { file: options.file } : {}),
+    ...(process.env.BERTH_IMAGE ? { defaultImage: process.env.BERTH_IMAGE } : {}),
+  });
+  const store = Store.open();
+  const runtime = new DockerRuntime(logger);
+  const hub = new Hub({ runtime, store, logger, config });
+  return {
+    config,
+    hub,
+    store,
+    logger,
+    async [Symbol.asyncDispose]() {
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { parseSize } from './sizes.js';
+
+export const PROJECT_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Docker accepts nothing smaller than 6 MiB; catching it here keeps `up` from half-failing. */
+const MIN_MEMORY = 6 * 1024 * 1024;
+
+const projectName = z
+  .string()
+  .regex(PROJECT_NAME, 'a project name is lowercase letters, digits, ".", "_" or "-" (max 63)');
+
+const memory = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseSize(v) !== undefined, 'expected a size such as 512m or 1g')
+  .refine((v) => (parseSize(v) ?? 0) >= MIN_MEMORY, 'must be at least 6m');
+
+const resources = z
+  .object({
+    cpus: z.number().positive().max(1024).describe('CPU share, e.g. 1.5').optional(),
+    memory: memory.describe('memory limit (swap included), e.g. 1g').optional(),
+    pids: z.number().int().min(16).max(4_194_304).describe('maximum number of processes').optional(),
+  })
+  .strict();
+
+const build = z
+  .object({
+    context: z.string().min(1),
+    dockerfile: z.string().min(1).optional(),
+    args: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export const projectSchema = z
+  .object({
+    path: z.string().min(1, 'must not be empty'),
+    image: z.string().min(1, 'must not be empty').optional(),
+    build: build.optional(),
+    commands: z.record(z.string(), z.string().min(1, 'must not be empty')).optional(),
+    env: z
+      .record(
+        z.string().regex(ENV_NAME, 'environment names are letters, digits and "_"'),
+        z.union([z.string(), z.number(), z.boolean()]),
+      )
+      .optional(),
+    resources: resources.optional(),
+    network: z.enum(['isolated', 'none', 'bridge']).optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.image !== undefined && p.build !== undefined)
+      ctx.addIssue({ code: 'custom', message: 'set either "image" or "build", not both', path: ['image'] });
+    if (p.image === undefined && p.build === undefined)
+      ctx.addIssue({ code: 'custom', message: 'set "image" or "build"', path: ['image'] });
+  });
+
+export const configSchema = z
+  .object({
+    version: z.literal(1, { error: 'must be 1' }),
+    projects: z.record(projectName, projectSchema).refine((p) => Object.keys(p).length > 0, {
+      message: 'define at least one project',
+    }),
+  })
+  .strict();
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type RawProject = z.infer<typeof projectSchema>;

@@ -1,0 +1,40 @@
+export type NetworkMode = 'isolated' | 'none' | 'bridge';
+
+export interface ProjectResources {
+  cpus: number;
+  memoryBytes: number;
+  pids: number;
+}
+
+export interface ProjectBuild {
+  /** Absolute path of the build context. */
+  context: string;
+  /** Dockerfile path relative to the context. */
+  dockerfile: string;
+  args: Record<string, string>;
+}
+
+/** One project, fully resolved: absolute paths, defaults applied. */
+export interface ProjectConfig {
+  name: string;
+  /** Absolute host folder, bind-mounted at /workspace. */
+  path: string;
+  image?: string;
+  build?: ProjectBuild;
+  commands: Record<string, string>;
+  env: Record<string, string>;
+  resources: ProjectResources;
+  network: NetworkMode;
+}
+
+export interface HubConfig {
+  /** Absolute path of the config file, or undefined in folder mode. */
+  file?: string;
+  /** Short stable id of this hub (from the config file or folder path); labels carry it. */
+  hubId: string;
+  projects: ProjectConfig[];
+}
+
+export const DEFAULT_RESOURCES: ProjectResources = { cpus: 2, memoryBytes: 2 * 1024 ** 3, pids: 1024 };
+export const DEFAULT_IMAGE = 'berth-test/toolchain';
+export const WORKSPACE_DIR = '/workspace';

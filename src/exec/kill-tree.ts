@@ -1,0 +1,42 @@
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+
+/** Every exec carries this variable; its descendants inherit it, which is how we find them. */
+export const EXEC_MARKER_ENV = 'BERTH_EXEC_ID';
+
+/**
+ * POSIX sh that SIGKILLs every process whose environment holds the marker, repeating until a
+ * pass finds none, so children forked mid-kill are caught too. It needs only /bin/sh, grep and
+ * /proc (busybox is enough). The marker is passed as an argument, so this script never matches
+ * itself.
+ */
+const KILL_SCRIPT = `
+m="$1"; self=$$; rounds=0
+while [ $rounds -lt 50 ]; do
+  found=0
+  for f in /proc/[0-9]*/environ; do
+    p=\${f#/proc/}; p=\${p%/environ}
+    [ "$p" = "$self" ] && continue
+    if grep -qF "$m" "$f" 2>/dev/null; then kill -9 "$p" 2>/dev/null && found=1; fi
+  done
+  [ $found = 0 ] && exit 0
+  rounds=$((rounds + 1))
+done
+exit 1
+`;
+
+/**
+ * The engine API cannot kill an exec, so a second exec in the same container kills the whole
+ * process tree of the first, including children that started their own session.
+ */
+export async function killExecTree(
+  runtime: ContainerRuntime,
+  containerId: string,
+  marker: string,
+  user?: string,
+): Promise<boolean> {
+  const result = await runtime.exec(containerId, {
+    cmd: ['/bin/sh', '-c', KILL_SCRIPT, 'berth-kill', `${EXEC_MARKER_ENV}=${marker}`],
+    ...(user !== undefined ? { user } : {}),
+  });
+  return result.exitCode === 0;
+}

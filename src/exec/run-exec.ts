@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { BerthError } from '../errors.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { EXEC_MARKER_ENV, killExecTree } from './kill-tree.js';
+import { DEFAULT_OUTPUT_CAP, OutputCapture } from './output-capture.js';
+
+export interface ExecRequest {
+  argv: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  user?: string;
+  /** Kill the whole process tree after this many ms. */
+  timeoutMs?: number;
+  /** Bytes kept per stream (default 1 MiB); the rest is dropped and marked. */
+  outputCap?: number;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  /** Aborting kills the process tree, like a timeout. */
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  truncated: boolean;
+  durationMs: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+/** After the kill, how long to wait for the stream to close before detaching. */
+const DRAIN_AFTER_KILL_MS = 3000;
+
+/** Exit code reported when a run was stopped and the engine could not tell us one. */
+export const KILLED_EXIT_CODE = 137;
+
+/**
+ * Runs argv in a container: streams chunks as they come, keeps capped copies, enforces the
+ * timeout by killing the process tree inside the container. Never throws on a non-zero exit.
+ */
+export async function runExec(
+  runtime: ContainerRuntime,
+  containerId: string,
+  request: ExecRequest,
+): Promise<ExecResult> {
+  validateArgv(request.argv);
+  const stdout = new OutputCapture(request.outputCap ?? DEFAULT_OUTPUT_CAP);
+  const stderr = new OutputCapture(request.outputCap ?? DEFAULT_OUTPUT_CAP);
+  const marker = randomBytes(12).toString('hex');
+  const detach = new AbortController();
+  const started = performance.now();
+  let timedOut = false;
+  let killing: Promise<void> | undefined;
+
+  const kill = (): Promise<void> => {
+    killing ??= (async () => {
+      try {
+        await killExecTree(runtime, containerId, marker, request.user);
+      } catch {
+        // the container may be gone; detaching below still frees the caller
+      }
+      setTimeout(() => detach.abort(), DRAIN_AFTER_KILL_MS).unref();
+    })();
+    return killing;
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void kill();
+  }, request.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const onAbort = () => void kill();
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  if (request.signal?.aborted) onAbort();
+
+  try {
+    const raw = await runtime.exec(containerId, {
+      cmd: request.argv,
+      env: { ...(request.env ?? {}), [EXEC_MARKER_ENV]: marker },
+      ...(request.cwd !== undefined ? { workingDir: request.cwd } : {}),
+      ...(request.user !== undefined ? { user: request.user } : {}),
+      onStdout: (chunk) => {
+        stdout.push(chunk);
+        request.onStdout?.(chunk);
+      },
+      onStderr: (chunk) => {
+        stderr.push(chunk);
+        request.onStderr?.(chunk);
+      },
+      signal: detach.signal,
+    });
+    return {
+      exitCode: raw.exitCode ?? KILLED_EXIT_CODE,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      timedOut,
+      truncated: stdout.truncated || stderr.truncated,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    clearTimeout(timer);
+    request.signal?.removeEventListener('abort', onAbort);
+    if (killing) await killing;
+  }
+}
+
+export function validateArgv(argv: string[]): void {
+  if (argv.length === 0 || argv[0] === undefined || argv[0].trim() === '') {
+    throw new BerthError('EMPTY_COMMAND', 'the command is empty; give a program to run, e.g. `-- npm test`');
+  }
+  if (argv.some((a) => a.includes('\0'))) {
+    throw new BerthError('INVALID_ARGUMENT', 'the command contains a NUL byte');
+  }
+}

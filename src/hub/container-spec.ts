@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { ProjectConfig } from '../config/types.js';
+import { WORKSPACE_DIR } from '../config/types.js';
+import type { ContainerSpec } from '../runtime/container-runtime.js';
+import { hubLabels, LABEL } from '../runtime/labels.js';
+
+/**
+ * PID 1's job is only to stay alive and stop promptly: it works with any image that has
+ * /bin/sh (busybox included) and needs nothing else inside.
+ */
+export const KEEPALIVE_CMD = [
+  '/bin/sh',
+  '-c',
+  "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done",
+];
+
+export interface FolderOwner {
+  uid: number;
+  gid: number;
+}
+
+export function containerName(hubId: string, project: string): string {
+  return `berth-${project}-${hubId}`;
+}
+
+export function networkName(hubId: string, project: string): string {
+  return `berth-${project}-${hubId}`;
+}
+
+/**
+ * The one template every project container is built from. Callers choose the project, never
+ * engine settings: the security options are fixed here.
+ */
+export function projectContainerSpec(
+  hubId: string,
+  project: ProjectConfig,
+  image: { ref: string; id: string },
+  owner: FolderOwner,
+): { spec: ContainerSpec; hash: string } {
+  const env: Record<string, string> = { BERTH_PROJECT: project.name };
+  // A uid that is not in the image's /etc/passwd gets HOME=/, where tools cannot write.
+  if (owner.uid !== 0) env.HOME = '/tmp';
+  Object.assign(env, project.env);
+  const spec: ContainerSpec = {
+    name: containerName(hubId, project.name),
+    image: image.ref,
+    cmd: KEEPALIVE_CMD,
+    labels: { ...hubLabels(hubId, 'project', project.name), [LABEL.path]: project.path },
+    env,
+    // Run as the folder's owner so files created inside show up on the host with the right owner.
+    user: `${owner.uid}:${owner.gid}`,
+    workingDir: WORKSPACE_DIR,
+    hostname: project.name,
+    mounts: [{ source: project.path, target: WORKSPACE_DIR }],
+    network:
+      project.network === 'isolated'
+        ? { mode: 'network', name: networkName(hubId, project.name) }
+        : { mode: project.network },
+    security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
+    resources: {
+      nanoCpus: Math.round(project.resources.cpus * 1e9),
+      memoryBytes: project.resources.memoryBytes,
+      pidsLimit: project.resources.pids,
+    },
+    restart: 'unless-stopped',
+    init: true,
+  };
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ spec, imageId: image.id }))
+    .digest('hex')
+    .slice(0, 16);
+  spec.labels[LABEL.configHash] = hash;
+  return { spec, hash };
+}

@@ -1,0 +1,74 @@
+import type { ProjectConfig } from '../config/types.js';
+import type { ExecResult } from '../exec/run-exec.js';
+
+export type TestStatus = 'passed' | 'failed' | 'timed-out' | 'skipped' | 'error';
+
+export interface ProjectTestResult {
+  project: string;
+  status: TestStatus;
+  command: string | null;
+  exitCode: number | null;
+  durationMs: number;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  /** Why a project was skipped or errored. */
+  message?: string;
+}
+
+export interface TestReport {
+  ok: boolean;
+  results: ProjectTestResult[];
+}
+
+export function testResultFrom(
+  project: ProjectConfig,
+  command: string,
+  result: ExecResult,
+): ProjectTestResult {
+  const status: TestStatus = result.timedOut ? 'timed-out' : result.exitCode === 0 ? 'passed' : 'failed';
+  return {
+    project: project.name,
+    status,
+    command,
+    exitCode: result.exitCode,
+    durationMs: result.durationMs,
+    timedOut: result.timedOut,
+    stdout: result.stdout,
+    stderr: result.stderr,
+  };
+}
+
+export function skippedResult(project: ProjectConfig): ProjectTestResult {
+  return {
+    project: project.name,
+    status: 'skipped',
+    command: null,
+    exitCode: null,
+    durationMs: 0,
+    timedOut: false,
+    stdout: '',
+    stderr: '',
+    message: 'no commands.test in the config',
+  };
+}
+
+export function errorResult(project: ProjectConfig, command: string, message: string): ProjectTestResult {
+  return {
+    project: project.name,
+    status: 'error',
+    command,
+    exitCode: null,
+    durationMs: 0,
+    timedOut: false,
+    stdout: '',
+    stderr: '',
+    message,
+  };
+}
+
+/** Passed when nothing failed, timed out or errored, and at least one project ran. */
+export function verdict(results: ProjectTestResult[]): boolean {
+  const ran = results.filter((r) => r.status !== 'skipped');
+  return ran.length > 0 && ran.every((r) => r.status === 'passed');
+}

@@ -1,0 +1,179 @@
+import type { HubConfig, ProjectConfig } from '../config/types.js';
+import { BerthError, describeError } from '../errors.js';
+import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js';
+import { child, type Logger } from '../logger.js';
+import type { ContainerRuntime, LogOptions } from '../runtime/container-runtime.js';
+import { hubLabels, LABEL } from '../runtime/labels.js';
+import type { ExecRecord, Store } from '../store/store.js';
+import { projectStatuses, type ProjectStatus } from './hub-status.js';
+import {
+  errorResult,
+  skippedResult,
+  testResultFrom,
+  verdict,
+  type ProjectTestResult,
+  type TestReport,
+} from './hub-test.js';
+import { upProjects, type UpResult } from './hub-up.js';
+import { findProject, selectProjects } from './project-lookup.js';
+
+export interface HubDeps {
+  runtime: ContainerRuntime;
+  store: Store;
+  logger: Logger;
+  config: HubConfig;
+}
+
+export interface HubExecOptions extends Omit<ExecRequest, 'argv'> {
+  source?: ExecRecord['source'];
+}
+
+export interface DownResult {
+  project: string;
+  containerId: string;
+}
+
+export interface TestOptions {
+  timeoutMs?: number;
+  onOutput?: (project: string, stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
+/** The hub: many projects, each in its own container. CLI, MCP and HTTP all call this. */
+export class Hub {
+  private readonly logger: Logger;
+  /** project → running container id; dropped when an exec finds the container gone. */
+  private readonly containerIds = new Map<string, string>();
+
+  constructor(private readonly deps: HubDeps) {
+    this.logger = child(deps.logger, 'hub', { hub: deps.config.hubId });
+  }
+
+  get config(): HubConfig {
+    return this.deps.config;
+  }
+
+  project(name: string): ProjectConfig {
+    return findProject(this.deps.config, name);
+  }
+
+  async up(names: string[] = [], onProgress?: (project: string, line: string) => void): Promise<UpResult[]> {
+    const projects = selectProjects(this.deps.config, names);
+    const results = await upProjects(
+      { ...this.deps, logger: this.logger, ...(onProgress ? { onProgress } : {}) },
+      projects,
+    );
+    for (const r of results) this.containerIds.set(r.project, r.containerId);
+    return results;
+  }
+
+  async status(names: string[] = []): Promise<ProjectStatus[]> {
+    const projects = selectProjects(this.deps.config, names);
+    return projectStatuses(this.deps.runtime, this.deps.config, projects);
+  }
+
+  /**
+   * Removes the containers (and their networks) of the named projects, or of every project of
+   * this hub, including ones no longer in the config. Never touches project files.
+   */
+  async down(names: string[] = []): Promise<DownResult[]> {
+    const { runtime, config } = this.deps;
+    const selected = names.length > 0 ? new Set(selectProjects(config, names).map((p) => p.name)) : undefined;
+    const containers = await runtime.listContainers(hubLabels(config.hubId, 'project'));
+    const removed: DownResult[] = [];
+    for (const c of containers) {
+      const project = c.labels[LABEL.project] ?? '';
+      if (selected && !selected.has(project)) continue;
+      await runtime.removeContainer(c.id);
+      this.containerIds.delete(project);
+      this.deps.store.removeProject(config.hubId, project);
+      removed.push({ project, containerId: c.id.slice(0, 12) });
+    }
+    const networks = await runtime.listNetworks(hubLabels(config.hubId, 'network'));
+    for (const n of networks) {
+      if (selected && !selected.has(n.labels[LABEL.project] ?? '')) continue;
+      await runtime.removeNetwork(n.id);
+    }
+    return removed;
+  }
+
+  /** Runs argv in the project's container and records it in the history. */
+  async exec(name: string, argv: string[], options: HubExecOptions = {}): Promise<ExecResult> {
+    const project = this.project(name);
+    const containerId = await this.runningContainer(project);
+    const startedAt = new Date().toISOString();
+    let result: ExecResult;
+    try {
+      result = await runExec(this.deps.runtime, containerId, { ...options, argv });
+    } catch (err) {
+      if (err instanceof BerthError && err.code === 'NOT_RUNNING') {
+        this.containerIds.delete(name);
+        throw notRunning(name);
+      }
+      throw err;
+    }
+    this.deps.store.recordExec({
+      hubId: this.deps.config.hubId,
+      project: name,
+      command: argv,
+      source: options.source ?? 'library',
+      exitCode: result.exitCode,
+      durationMs: result.durationMs,
+      startedAt,
+      timedOut: result.timedOut,
+      truncated: result.truncated,
+    });
+    this.logger.debug({ project: name, exitCode: result.exitCode, ms: result.durationMs }, 'exec done');
+    return result;
+  }
+
+  /** Each project's commands.test in its own container, all at once. */
+  async test(names: string[] = [], options: TestOptions = {}): Promise<TestReport> {
+    const projects = selectProjects(this.deps.config, names);
+    const results = await Promise.all(
+      projects.map(async (project): Promise<ProjectTestResult> => {
+        const command = project.commands.test;
+        if (command === undefined) return skippedResult(project);
+        try {
+          const result = await this.exec(project.name, ['/bin/sh', '-c', command], {
+            source: 'test',
+            ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+            onStdout: (chunk) => options.onOutput?.(project.name, 'stdout', chunk),
+            onStderr: (chunk) => options.onOutput?.(project.name, 'stderr', chunk),
+          });
+          return testResultFrom(project, command, result);
+        } catch (err) {
+          return errorResult(project, command, describeError(err));
+        }
+      }),
+    );
+    return { ok: verdict(results), results };
+  }
+
+  async logs(name: string, options: LogOptions): Promise<void> {
+    const project = this.project(name);
+    const containers = await this.deps.runtime.listContainers(
+      hubLabels(this.deps.config.hubId, 'project', project.name),
+    );
+    const container = containers[0];
+    if (!container) throw notRunning(name, 'has no container');
+    await this.deps.runtime.logs(container.id, options);
+  }
+
+  private async runningContainer(project: ProjectConfig): Promise<string> {
+    const cached = this.containerIds.get(project.name);
+    if (cached) return cached;
+    const containers = await this.deps.runtime.listContainers(
+      hubLabels(this.deps.config.hubId, 'project', project.name),
+    );
+    const running = containers.find((c) => c.state === 'running');
+    if (!running) throw notRunning(project.name, containers.length === 0 ? 'has no container' : 'is stopped');
+    this.containerIds.set(project.name, running.id);
+    return running.id;
+  }
+}
+
+function notRunning(name: string, why = 'is not running'): BerthError {
+  return new BerthError('NOT_RUNNING', `project "${name}" ${why}; start it with \`berth up ${name}\``, {
+    project: name,
+  });
+}

@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import Docker from 'dockerode';
+import type { Logger } from '../../logger.js';
+import { BerthError, describeError } from '../../errors.js';
+
+/** Where an engine may answer. Tried in order; the first that answers a ping wins. */
+export interface EngineStrategy {
+  getName(): string;
+  /** Connection options when this strategy applies here, undefined when it does not. */
+  detect(): Promise<Docker.DockerOptions | undefined>;
+  /** When true, a failure here stops the search (an explicit choice such as DOCKER_HOST). */
+  readonly authoritative: boolean;
+}
+
+export interface DiscoveredEngine {
+  docker: Docker;
+  endpoint: string;
+}
+
+export function dockerHostStrategy(env: NodeJS.ProcessEnv): EngineStrategy {
+  return {
+    getName: () => `DOCKER_HOST=${env.DOCKER_HOST ?? ''}`,
+    authoritative: true,
+    async detect() {
+      const host = env.DOCKER_HOST;
+      if (!host) return undefined;
+      if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+      const url = new URL(host.replace(/^tcp:/, env.DOCKER_TLS_VERIFY ? 'https:' : 'http:'));
+      return {
+        host: url.hostname,
+        port: Number(url.port || (url.protocol === 'https:' ? 2376 : 2375)),
+        protocol: url.protocol === 'https:' ? 'https' : 'http',
+      };
+    },
+  };
+}
+
+export function socketStrategy(name: string, socketPath: string): EngineStrategy {
+  return {
+    getName: () => `${name} (${socketPath})`,
+    authoritative: false,
+    async detect() {
+      return existsSync(socketPath) ? { socketPath } : undefined;
+    },
+  };
+}
+
+export function defaultStrategies(env: NodeJS.ProcessEnv = process.env): EngineStrategy[] {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const runtimeDir = env.XDG_RUNTIME_DIR ?? (uid !== undefined ? `/run/user/${uid}` : undefined);
+  const strategies = [dockerHostStrategy(env), socketStrategy('docker socket', '/var/run/docker.sock')];
+  if (runtimeDir) strategies.push(socketStrategy('podman socket', `${runtimeDir}/podman/podman.sock`));
+  strategies.push(socketStrategy('podman socket', '/run/podman/podman.sock'));
+  return strategies;
+}
+
+const HOW_TO_START =
+  'Start one: as root run scripts/bootstrap-engine.sh from the berth checkout (installs and starts Docker), ' +
+  'or `sudo systemctl start docker`, or point DOCKER_HOST at a running engine.';
+
+/** Tries each strategy in order, logging every attempt at debug level. */
+export async function discoverEngine(
+  strategies: EngineStrategy[],
+  logger: Logger,
+  pingTimeoutMs = 3000,
+): Promise<DiscoveredEngine> {
+  const tried: string[] = [];
+  for (const strategy of strategies) {
+    const options = await strategy.detect();
+    if (!options) {
+      logger.debug({ strategy: strategy.getName() }, 'engine strategy does not apply');
+      continue;
+    }
+    const docker = new Docker({ ...options, timeout: undefined });
+    try {
+      await withTimeout(docker.ping(), pingTimeoutMs);
+      logger.debug({ strategy: strategy.getName() }, 'engine answered');
+      return { docker, endpoint: strategy.getName() };
+    } catch (err) {
+      const reason = describeError(err);
+      logger.debug({ strategy: strategy.getName(), reason }, 'engine did not answer');
+      tried.push(`${strategy.getName()}: ${reason}`);
+      if (strategy.authoritative) break;
+    }
+  }
+  const triedText = tried.length > 0 ? ` Tried ${tried.join('; ')}.` : ' No engine socket was found.';
+  throw new BerthError(
+    'ENGINE_UNREACHABLE',
+    `No container engine is reachable.${triedText} ${HOW_TO_START}`,
+    {
+      tried,
+    },
+  );
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolvePromise(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}

@@ -1,0 +1,39 @@
+import type Database from 'better-sqlite3';
+
+/** Ordered schema steps; `user_version` records how many have run. Append, never edit. */
+const STEPS: string[] = [
+  `CREATE TABLE projects (
+     hub_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     path TEXT NOT NULL,
+     config_file TEXT,
+     image TEXT NOT NULL,
+     container_id TEXT,
+     config_hash TEXT,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (hub_id, name)
+   );
+   CREATE TABLE exec_history (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     hub_id TEXT NOT NULL,
+     project TEXT NOT NULL,
+     command TEXT NOT NULL,
+     source TEXT NOT NULL,
+     exit_code INTEGER NOT NULL,
+     duration_ms INTEGER NOT NULL,
+     started_at TEXT NOT NULL,
+     timed_out INTEGER NOT NULL,
+     truncated INTEGER NOT NULL
+   );
+   CREATE INDEX exec_history_project ON exec_history (hub_id, project, id);`,
+];
+
+export function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let i = version; i < STEPS.length; i++) {
+    db.transaction(() => {
+      db.exec(STEPS[i]!);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,134 @@
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { migrate } from './migrations.js';
+
+export interface ProjectRecord {
+  hubId: string;
+  name: string;
+  path: string;
+  configFile: string | null;
+  image: string;
+  containerId: string | null;
+  configHash: string | null;
+  updatedAt: string;
+}
+
+export interface ExecRecord {
+  hubId: string;
+  project: string;
+  command: string[];
+  source: 'cli' | 'test' | 'mcp' | 'api' | 'library';
+  exitCode: number;
+  durationMs: number;
+  startedAt: string;
+  timedOut: boolean;
+  truncated: boolean;
+}
+
+export function berthHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BERTH_HOME ?? join(homedir(), '.berth');
+}
+
+/** berth's state: one SQLite file under BERTH_HOME holding projects and the exec history/audit log. */
+export class Store {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('synchronous = NORMAL');
+    migrate(this.db);
+  }
+
+  static open(home: string = berthHome()): Store {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    return new Store(join(home, 'berth.db'));
+  }
+
+  upsertProject(record: Omit<ProjectRecord, 'updatedAt'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO projects (hub_id, name, path, config_file, image, container_id, config_hash, updated_at)
+         VALUES (@hubId, @name, @path, @configFile, @image, @containerId, @configHash, @updatedAt)
+         ON CONFLICT (hub_id, name) DO UPDATE SET path = excluded.path, config_file = excluded.config_file,
+           image = excluded.image, container_id = excluded.container_id, config_hash = excluded.config_hash,
+           updated_at = excluded.updated_at`,
+      )
+      .run({ ...record, updatedAt: new Date().toISOString() });
+  }
+
+  removeProject(hubId: string, name: string): void {
+    this.db.prepare('DELETE FROM projects WHERE hub_id = ? AND name = ?').run(hubId, name);
+  }
+
+  listProjects(hubId?: string): ProjectRecord[] {
+    const rows = (
+      hubId === undefined
+        ? this.db.prepare('SELECT * FROM projects ORDER BY hub_id, name').all()
+        : this.db.prepare('SELECT * FROM projects WHERE hub_id = ? ORDER BY name').all(hubId)
+    ) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      hubId: String(r.hub_id),
+      name: String(r.name),
+      path: String(r.path),
+      configFile: r.config_file == null ? null : String(r.config_file),
+      image: String(r.image),
+      containerId: r.container_id == null ? null : String(r.container_id),
+      configHash: r.config_hash == null ? null : String(r.config_hash),
+      updatedAt: String(r.updated_at),
+    }));
+  }
+
+  recordExec(record: ExecRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO exec_history (hub_id, project, command, source, exit_code, duration_ms, started_at, timed_out, truncated)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        record.hubId,
+        record.project,
+        JSON.stringify(record.command),
+        record.source,
+        record.exitCode,
+        record.durationMs,
+        record.startedAt,
+        record.timedOut ? 1 : 0,
+        record.truncated ? 1 : 0,
+      );
+  }
+
+  listExecs(filter: { hubId?: string; project?: string; limit?: number } = {}): ExecRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.hubId !== undefined) {
+      where.push('hub_id = ?');
+      args.push(filter.hubId);
+    }
+    if (filter.project !== undefined) {
+      where.push('project = ?');
+      args.push(filter.project);
+    }
+    const sql = `SELECT * FROM exec_history ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                 ORDER BY id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, filter.limit ?? 50) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      hubId: String(r.hub_id),
+      project: String(r.project),
+      command: JSON.parse(String(r.command)) as string[],
+      source: String(r.source) as ExecRecord['source'],
+      exitCode: Number(r.exit_code),
+      durationMs: Number(r.duration_ms),
+      startedAt: String(r.started_at),
+      timedOut: r.timed_out === 1,
+      truncated: r.truncated === 1,
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
