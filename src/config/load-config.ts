@@ -43,7 +43,7 @@ export function hubIdFor(anchor: string): string {
 /** Parses config text. `file` is used for resolving relative paths and in error messages. */
 export function parseConfig(text: string, file: string): HubConfig {
   const shown = basename(file);
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const duplicate = findDuplicateProject(doc.contents);
   if (duplicate) {
     throw new BerthError(
@@ -58,9 +58,13 @@ export function parseConfig(text: string, file: string): HubConfig {
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const where = e.linePos?.[0] ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
-    throw new BerthError('CONFIG_INVALID', `${shown}${where}: invalid YAML: ${e.message.split('\n')[0]}`, {
-      file,
-    });
+    throw new BerthError(
+      'CONFIG_INVALID',
+      `${shown}${where}: invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      {
+        file,
+      },
+    );
   }
   const parsed = configSchema.safeParse(doc.toJS());
   if (!parsed.success) throw schemaError(shown, file, parsed.error);

@@ -10,10 +10,11 @@ const projectName = z
   .string()
   .regex(PROJECT_NAME, 'a project name is lowercase letters, digits, ".", "_" or "-" (max 63)');
 
-const memory = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseSize(v) !== undefined, 'expected a size such as 512m or 1g')
-  .refine((v) => (parseSize(v) ?? 0) >= MIN_MEMORY, 'must be at least 6m');
+const memory = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+  const bytes = parseSize(v);
+  if (bytes === undefined) ctx.addIssue({ code: 'custom', message: 'expected a size such as 512m or 1g' });
+  else if (bytes < MIN_MEMORY) ctx.addIssue({ code: 'custom', message: 'must be at least 6m' });
+});
 
 const resources = z
   .object({

@@ -5,8 +5,9 @@ export const EXEC_MARKER_ENV = 'BERTH_EXEC_ID';
 
 /**
  * POSIX sh that SIGKILLs every process whose environment holds the marker, repeating until a
- * pass finds none, so children forked mid-kill are caught too. It needs only /bin/sh, grep and
- * /proc (busybox is enough). The marker is passed as an argument, so this script never matches
+ * pass finds none, so children forked mid-kill are caught too. It needs only /bin/sh, tr, grep
+ * and /proc (busybox is enough). environ is NUL-separated and busybox grep stops at a NUL, so
+ * it is split into lines first. The marker is passed as an argument, so this script never matches
  * itself.
  */
 const KILL_SCRIPT = `
@@ -16,7 +17,7 @@ while [ $rounds -lt 50 ]; do
   for f in /proc/[0-9]*/environ; do
     p=\${f#/proc/}; p=\${p%/environ}
     [ "$p" = "$self" ] && continue
-    if grep -qF "$m" "$f" 2>/dev/null; then kill -9 "$p" 2>/dev/null && found=1; fi
+    if tr '\\0' '\\n' < "$f" 2>/dev/null | grep -qxF "$m"; then kill -9 "$p" 2>/dev/null && found=1; fi
   done
   [ $found = 0 ] && exit 0
   rounds=$((rounds + 1))

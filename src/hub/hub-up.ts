@@ -140,12 +140,29 @@ async function ensureNetwork(deps: UpDeps, project: ProjectConfig, created: Crea
   created.networks.push(network.id);
 }
 
+/**
+ * "Started" is not enough: with an init as PID 1 a container counts as running for a moment
+ * even when its image has no /bin/sh. Ready means it can run a shell command.
+ */
 async function expectRunning(runtime: ContainerRuntime, id: string): Promise<void> {
-  const info = await runtime.inspectContainer(id);
-  if (info?.state !== 'running') {
+  let exitCode: number | undefined;
+  let output = '';
+  try {
+    ({ exitCode } = await runtime.exec(id, {
+      cmd: ['/bin/sh', '-c', 'exit 0'],
+      onStdout: (c) => (output += c.toString()),
+      onStderr: (c) => (output += c.toString()),
+    }));
+  } catch (err) {
+    output = describeError(err);
+  }
+  if (exitCode !== 0) {
+    const info = await runtime.inspectContainer(id);
+    const detail = output.trim().replace(/\s+/g, ' ').slice(0, 300);
     throw new BerthError(
       'UP_FAILED',
-      `the container stopped right after starting (state: ${info?.state ?? 'gone'})`,
+      `the container cannot run /bin/sh (state: ${info?.state ?? 'gone'}${detail ? `; ${detail}` : ''}); ` +
+        'berth needs an image with /bin/sh',
     );
   }
 }

@@ -1,0 +1,90 @@
+import { chownSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { HubConfig } from '../../src/config/types.js';
+import { Hub } from '../../src/hub/hub.js';
+import { silentLogger } from '../../src/logger.js';
+import { DockerRuntime } from '../../src/runtime/docker/docker-runtime.js';
+import { Store } from '../../src/store/store.js';
+import { TEST_DIR_PREFIX } from './sweep.js';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+export function makeTempDir(): string {
+  return mkdtempSync(join(tmpdir(), TEST_DIR_PREFIX));
+}
+
+export interface TestHub extends AsyncDisposable {
+  dir: string;
+  home: string;
+  hub: Hub;
+  config: HubConfig;
+  runtime: DockerRuntime;
+  store: Store;
+  /** Rewrites berth.yaml and returns a hub over the new config (same store and runtime). */
+  reconfigure(projects: Record<string, unknown>): Hub;
+}
+
+export interface TestHubOptions {
+  /** Projects as written in berth.yaml; each `path` folder is created. */
+  projects?: Record<string, Record<string, unknown>>;
+  /** Copy this fixture folder (under test/fixtures) instead. */
+  fixture?: string;
+  /** chown project folders to this uid:gid. */
+  owner?: { uid: number; gid: number };
+}
+
+/** A throwaway hub in a temp folder; disposing brings it down and deletes the folder. */
+export function createTestHub(options: TestHubOptions): TestHub {
+  const dir = makeTempDir();
+  const home = join(dir, '.berth-home');
+  if (options.fixture) cpSync(join(FIXTURES, options.fixture), dir, { recursive: true });
+  else writeConfig(dir, options.projects ?? {});
+  const config = loadConfig({ cwd: dir, file: 'berth.yaml' });
+  for (const p of config.projects) {
+    mkdirSync(p.path, { recursive: true });
+    if (options.owner) chownSync(p.path, options.owner.uid, options.owner.gid);
+  }
+  const logger = silentLogger();
+  const runtime = new DockerRuntime(logger);
+  const store = Store.open(home);
+  const hub = new Hub({ runtime, store, logger, config });
+  const current = { hub };
+  return {
+    dir,
+    home,
+    get hub() {
+      return current.hub;
+    },
+    config,
+    runtime,
+    store,
+    reconfigure(projects) {
+      writeConfig(dir, projects);
+      const next = loadConfig({ cwd: dir, file: 'berth.yaml' });
+      for (const p of next.projects) mkdirSync(p.path, { recursive: true });
+      current.hub = new Hub({ runtime, store, logger, config: next });
+      return current.hub;
+    },
+    async [Symbol.asyncDispose]() {
+      try {
+        await current.hub.down();
+      } finally {
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+function writeConfig(dir: string, projects: Record<string, unknown>): void {
+  writeFileSync(join(dir, 'berth.yaml'), stringify({ version: 1, projects }));
+}
+
+/** A busybox project definition with small limits, for fast tests. */
+export function busybox(path: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { path, image: 'berth-test/busybox', resources: { cpus: 0.5, memory: '64m', pids: 128 }, ...extra };
+}
