@@ -74,6 +74,20 @@ describe('berth CLI', () => {
     expect(await f.containers()).toEqual([]);
   });
 
+  it('logs prints what the container wrote to its output', async () => {
+    await using f = cliFixture('pass-fail');
+    await f.run(['up', 'good']);
+    // PID 1's stdout is the container log
+    await f.run(['exec', 'good', '--', 'sh', '-c', 'echo line-one > /proc/1/fd/1; echo line-two > /proc/1/fd/2']);
+    const r = await f.run(['logs', 'good']);
+    expect(r).toMatchObject({ code: 0, stdout: 'line-one\n', stderr: 'line-two\n' });
+    const tail = await f.run(['logs', 'good', '--tail', '1']);
+    expect(tail.stdout + tail.stderr).toBe('line-two\n');
+    const missing = await f.run(['logs', 'bad']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('berth: project "bad" has no container; start it with `berth up bad`\n');
+  });
+
   it('compose prints a file that docker-compose accepts', async () => {
     await using f = cliFixture('pass-fail');
     const r = await f.run(['compose']);

@@ -1,0 +1,50 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, DockerRuntime, Hub, loadConfig, Store, type HubConfig } from '../src/index.js';
+import { describe, log } from './log.js';
+
+export const BENCH_IMAGE = 'berth-test/busybox';
+
+/** A throwaway hub in its own folder: berth.yaml, one folder per project, its own BERTH_HOME. */
+export interface BenchHub {
+  dir: string;
+  config: HubConfig;
+  hub: Hub;
+  /** Removes the hub's containers and networks and closes the store; logs failures, never throws. */
+  close(): Promise<void>;
+}
+
+/** Wires the hub the way src/cli/context.ts does, with a temporary BERTH_HOME. */
+export function openBenchHub(dir: string, projects: string[]): BenchHub {
+  mkdirSync(dir, { recursive: true });
+  for (const name of projects) mkdirSync(join(dir, name));
+  writeFileSync(join(dir, 'berth.yaml'), configText(projects));
+  const logger = createLogger();
+  const config = loadConfig({ cwd: dir });
+  const store = Store.open(join(dir, '.berth-home'));
+  const hub = new Hub({ runtime: new DockerRuntime(logger), store, logger, config });
+  return {
+    dir,
+    config,
+    hub,
+    async close() {
+      try {
+        await hub.down();
+      } catch (err) {
+        log(
+          `could not remove the containers of hub ${config.hubId}: ${describe(err)}; ` +
+            `remove them with: docker rm -f $(docker ps -aq --filter label=berth.hub=${config.hubId})`,
+        );
+      } finally {
+        store.close();
+      }
+    },
+  };
+}
+
+function configText(projects: string[]): string {
+  const entries = projects.map(
+    (name) => `  ${name}:\n    path: ./${name}\n    image: ${BENCH_IMAGE}\n    network: isolated\n`,
+  );
+  return `version: 1\nprojects:\n${entries.join('')}`;
+}

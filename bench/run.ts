@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DockerRuntime, silentLogger } from '../src/index.js';
+import { mustRun } from './command.js';
+import { COMPOSE_BIN } from './compose.js';
+import { benchExec } from './exec.js';
+import { describe, log } from './log.js';
+import { parseOptions } from './options.js';
+import { formatReport, type BenchMeta } from './report.js';
+import { benchUp } from './up.js';
+
+/** Entry point of `npm run bench [-- --runs N] [--up-runs N] [--json]`. */
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping after the current step, then cleaning up`);
+    stop.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const root = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  try {
+    const meta = await collectMeta();
+    const exec = await benchExec(root, options.runs, stop.signal);
+    const up = await benchUp(root, options.upRuns, stop.signal);
+    const result = { meta, exec, up };
+    process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function collectMeta(): Promise<BenchMeta> {
+  const engine = await new DockerRuntime(silentLogger()).ping();
+  const compose = await mustRun(COMPOSE_BIN, ['version', '--short']);
+  return {
+    startedAt: new Date().toISOString(),
+    node: process.version,
+    engine: engine.version,
+    compose: compose.stdout.trim(),
+    cpus: cpus().length,
+  };
+}
+
+try {
+  await main();
+} catch (err) {
+  log(`failed: ${describe(err)}`);
+  process.exitCode = 1;
+}
