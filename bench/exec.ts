@@ -16,8 +16,11 @@ export interface ExecFigures {
   warmupRuns: number;
   order: string;
   berth: LatencySummary;
+  /** berth with its in-container runner off: the engine's own exec, through dockerode. */
+  berthEngine: LatencySummary;
   docker: LatencySummary;
   ratio: { p50: number; p95: number };
+  engineRatio: { p50: number; p95: number };
   aim: { ratioBelow: number; p50Met: boolean; p95Met: boolean; met: boolean };
 }
 
@@ -46,6 +49,16 @@ export async function benchExec(root: string, runs: number, signal: AbortSignal)
         return ms;
       },
     };
+    const berthEngine: Series = {
+      samples: [],
+      async measure() {
+        const started = performance.now();
+        const result = await fixture.engineHub.exec(PROJECT, ['true']);
+        const ms = performance.now() - started;
+        if (result.exitCode !== 0) throw new Error(`berth exec (engine path) exited with ${result.exitCode}`);
+        return ms;
+      },
+    };
     const docker: Series = {
       samples: [],
       measure: async () => (await mustRun('docker', ['exec', up.containerId, 'true'])).ms,
@@ -54,29 +67,35 @@ export async function benchExec(root: string, runs: number, signal: AbortSignal)
     log(`exec: ${EXEC_WARMUP_RUNS} warm-up + ${runs} measured runs of each, alternating`);
     for (let i = 0; i < total; i++) {
       signal.throwIfAborted();
-      for (const series of i % 2 === 0 ? [berth, docker] : [docker, berth]) {
+      const order = [berth, berthEngine, docker];
+      for (const series of i % 2 === 0 ? order : order.reverse()) {
         const ms = await series.measure();
         if (i >= EXEC_WARMUP_RUNS) series.samples.push(ms);
       }
       if ((i + 1) % 20 === 0) log(`exec: ${i + 1}/${total}`);
     }
-    return summarize(berth.samples, docker.samples, runs);
+    return summarize(berth.samples, berthEngine.samples, docker.samples, runs);
   } finally {
     await fixture.close();
   }
 }
 
-function summarize(berth: number[], docker: number[], runs: number): ExecFigures {
+function summarize(berth: number[], berthEngine: number[], docker: number[], runs: number): ExecFigures {
   const p50 = ratio(percentile(berth, 50), percentile(docker, 50));
   const p95 = ratio(percentile(berth, 95), percentile(docker, 95));
   return {
     command: 'true',
     runs,
     warmupRuns: EXEC_WARMUP_RUNS,
-    order: 'both series every iteration, alternating which runs first',
+    order: 'all series every iteration, alternating the order',
     berth: latencySummary(berth),
+    berthEngine: latencySummary(berthEngine),
     docker: latencySummary(docker),
     ratio: { p50, p95 },
+    engineRatio: {
+      p50: ratio(percentile(berthEngine, 50), percentile(docker, 50)),
+      p95: ratio(percentile(berthEngine, 95), percentile(docker, 95)),
+    },
     aim: {
       ratioBelow: EXEC_AIM_RATIO,
       p50Met: p50 < EXEC_AIM_RATIO,

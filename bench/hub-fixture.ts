@@ -10,6 +10,8 @@ export interface BenchHub {
   dir: string;
   config: HubConfig;
   hub: Hub;
+  /** The same hub with the in-container runner off: every exec goes through the engine. */
+  engineHub: Hub;
   /** Removes the hub's containers and networks and closes the store; logs failures, never throws. */
   close(): Promise<void>;
 }
@@ -21,12 +23,16 @@ export function openBenchHub(dir: string, projects: string[]): BenchHub {
   writeFileSync(join(dir, 'berth.yaml'), configText(projects));
   const logger = createLogger();
   const config = loadConfig({ cwd: dir });
-  const store = Store.open(join(dir, '.berth-home'));
-  const hub = new Hub({ runtime: new DockerRuntime(logger), store, logger, config });
+  const home = join(dir, '.berth-home');
+  const store = Store.open(home);
+  const deps = { runtime: new DockerRuntime(logger), store, logger, config, home };
+  const hub = new Hub(deps);
+  const engineHub = new Hub({ ...deps, runner: false });
   return {
     dir,
     config,
     hub,
+    engineHub,
     async close() {
       try {
         await hub.down();

@@ -28,9 +28,11 @@ export function formatReport({ meta, exec, up }: BenchResult): string {
     table(
       ['', 'p50 ms', 'p95 ms'],
       [
-        ['berth exec (library, hub.exec)', ms(exec.berth.p50), ms(exec.berth.p95)],
+        ['berth exec (library, hub.exec; in-container runner)', ms(exec.berth.p50), ms(exec.berth.p95)],
+        ['berth exec (runner off: engine exec via API)', ms(exec.berthEngine.p50), ms(exec.berthEngine.p95)],
         ['docker exec (CLI child process)', ms(exec.docker.p50), ms(exec.docker.p95)],
         ['ratio berth/docker', x(exec.ratio.p50), x(exec.ratio.p95)],
+        ['ratio berth (runner off)/docker', x(exec.engineRatio.p50), x(exec.engineRatio.p95)],
       ],
     ),
     `aim: ratio < ${exec.aim.ratioBelow}: p50 ${verdict(exec.aim.p50Met)}, p95 ${verdict(exec.aim.p95Met)} ` +

@@ -78,7 +78,14 @@ describe('berth CLI', () => {
     await using f = cliFixture('pass-fail');
     await f.run(['up', 'good']);
     // PID 1's stdout is the container log
-    await f.run(['exec', 'good', '--', 'sh', '-c', 'echo line-one > /proc/1/fd/1; echo line-two > /proc/1/fd/2']);
+    await f.run([
+      'exec',
+      'good',
+      '--',
+      'sh',
+      '-c',
+      'echo line-one > /proc/1/fd/1; echo line-two > /proc/1/fd/2',
+    ]);
     const r = await f.run(['logs', 'good']);
     expect(r).toMatchObject({ code: 0, stdout: 'line-one\n', stderr: 'line-two\n' });
     const tail = await f.run(['logs', 'good', '--tail', '1']);

@@ -3,15 +3,37 @@ import { isBerthError } from '../src/errors.js';
 import { busybox, createTestHub, type TestHub } from './helpers/test-hub.js';
 import { processList } from './helpers/processes.js';
 
-describe('exec in a busybox project container', () => {
+describe.each([
+  ['the in-container runner', true],
+  ['the engine exec', false],
+])('exec in a busybox project container, through %s', (_transport, runner) => {
   let t: TestHub;
 
   beforeAll(async () => {
-    t = createTestHub({ projects: { box: busybox('./box') } });
+    t = createTestHub({ projects: { box: busybox('./box') }, runner });
     await t.hub.up();
   });
   afterAll(async () => {
     await t?.[Symbol.asyncDispose]();
+  });
+
+  it(`runs ${runner ? 'under the runner' : 'as an engine exec'}`, async () => {
+    // an engine exec's parent is outside the container's PID namespace
+    const r = await t.hub.exec('box', ['/bin/sh', '-c', 'echo $PPID']);
+    if (runner) expect(Number(r.stdout)).toBeGreaterThan(0);
+    else expect(r.stdout).toBe('0\n');
+  });
+
+  it('passes argv through exactly, whatever the quoting', async () => {
+    const args = ["it's", '$HOME', '"quoted"', 'a b', '\\n', '*', '', 'line\nbreak', '`id`'];
+    const r = await t.hub.exec('box', [
+      '/bin/sh',
+      '-c',
+      'for a in "$@"; do printf "<%s>" "$a"; done',
+      'sh',
+      ...args,
+    ]);
+    expect(r.stdout).toBe(args.map((a) => `<${a}>`).join(''));
   });
 
   it('returns exit codes as data, never as errors', async () => {

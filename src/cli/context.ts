@@ -3,7 +3,7 @@ import type { HubConfig } from '../config/types.js';
 import { Hub } from '../hub/hub.js';
 import { createLogger, type Logger } from '../logger.js';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
-import { Store } from '../store/store.js';
+import { berthHome, Store } from '../store/store.js';
 
 export interface GlobalOptions {
   file?: string;
@@ -24,9 +24,10 @@ export function openContext(options: GlobalOptions): CliContext {
     ...(options.file !== undefined ? { file: options.file } : {}),
     ...(process.env.BERTH_IMAGE ? { defaultImage: process.env.BERTH_IMAGE } : {}),
   });
-  const store = Store.open();
+  const home = berthHome();
+  const store = Store.open(home);
   const runtime = new DockerRuntime(logger);
-  const hub = new Hub({ runtime, store, logger, config });
+  const hub = new Hub({ runtime, store, logger, config, home });
   return {
     config,
     hub,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { BerthError } from '../errors.js';
-import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { ContainerRuntime, RawExecOptions } from '../runtime/container-runtime.js';
 import { EXEC_MARKER_ENV, killExecTree } from './kill-tree.js';
+import type { RunnerChannel } from './runner/runner-channel.js';
 import { DEFAULT_OUTPUT_CAP, OutputCapture } from './output-capture.js';
 
 export interface ExecRequest {
@@ -43,8 +44,10 @@ export async function runExec(
   runtime: ContainerRuntime,
   containerId: string,
   request: ExecRequest,
+  channel?: RunnerChannel,
 ): Promise<ExecResult> {
   validateArgv(request.argv);
+  validateEnv(request.env ?? {});
   const stdout = new OutputCapture(request.outputCap ?? DEFAULT_OUTPUT_CAP);
   const stderr = new OutputCapture(request.outputCap ?? DEFAULT_OUTPUT_CAP);
   const marker = randomBytes(12).toString('hex');
@@ -73,7 +76,7 @@ export async function runExec(
   if (request.signal?.aborted) onAbort();
 
   try {
-    const raw = await runtime.exec(containerId, {
+    const options: RawExecOptions = {
       cmd: request.argv,
       env: { ...(request.env ?? {}), [EXEC_MARKER_ENV]: marker },
       ...(request.cwd !== undefined ? { workingDir: request.cwd } : {}),
@@ -87,7 +90,10 @@ export async function runExec(
         request.onStderr?.(chunk);
       },
       signal: detach.signal,
-    });
+    };
+    // The runner in the container is the fast path; it cannot switch users, the engine can.
+    const viaRunner = request.user === undefined && channel ? await channel.exec(options) : undefined;
+    const raw = viaRunner ?? (await runtime.exec(containerId, options));
     return {
       exitCode: raw.exitCode ?? KILLED_EXIT_CODE,
       stdout: stdout.text(),
@@ -109,5 +115,19 @@ export function validateArgv(argv: string[]): void {
   }
   if (argv.some((a) => a.includes('\0'))) {
     throw new BerthError('INVALID_ARGUMENT', 'the command contains a NUL byte');
+  }
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function validateEnv(env: Record<string, string>): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!ENV_NAME.test(name))
+      throw new BerthError(
+        'INVALID_ARGUMENT',
+        `environment name "${name}" is not valid; use letters, digits and "_"`,
+      );
+    if (value.includes('\0'))
+      throw new BerthError('INVALID_ARGUMENT', `environment value of ${name} contains a NUL byte`);
   }
 }

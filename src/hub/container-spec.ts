@@ -3,10 +3,11 @@ import type { ProjectConfig } from '../config/types.js';
 import { WORKSPACE_DIR } from '../config/types.js';
 import type { ContainerSpec } from '../runtime/container-runtime.js';
 import { hubLabels, LABEL } from '../runtime/labels.js';
+import { RUNNER_CMD, RUNNER_MOUNT } from '../exec/runner/runner-script.js';
 
 /**
- * PID 1's job is only to stay alive and stop promptly: it works with any image that has
- * /bin/sh (busybox included) and needs nothing else inside.
+ * For plain Compose: stay alive and stop promptly; any image with /bin/sh (busybox included).
+ * berth's own containers run RUNNER_CMD, which does this and also serves commands.
  */
 export const KEEPALIVE_CMD = [
   '/bin/sh',
@@ -36,6 +37,7 @@ export function projectContainerSpec(
   project: ProjectConfig,
   image: { ref: string; id: string },
   owner: FolderOwner,
+  runnerDir: string,
 ): { spec: ContainerSpec; hash: string } {
   const env: Record<string, string> = { BERTH_PROJECT: project.name };
   // A uid that is not in the image's /etc/passwd gets HOME=/, where tools cannot write.
@@ -44,14 +46,17 @@ export function projectContainerSpec(
   const spec: ContainerSpec = {
     name: containerName(hubId, project.name),
     image: image.ref,
-    cmd: KEEPALIVE_CMD,
+    cmd: RUNNER_CMD,
     labels: { ...hubLabels(hubId, 'project', project.name), [LABEL.path]: project.path },
     env,
     // Run as the folder's owner so files created inside show up on the host with the right owner.
     user: `${owner.uid}:${owner.gid}`,
     workingDir: WORKSPACE_DIR,
     hostname: project.name,
-    mounts: [{ source: project.path, target: WORKSPACE_DIR }],
+    mounts: [
+      { source: project.path, target: WORKSPACE_DIR },
+      { source: runnerDir, target: RUNNER_MOUNT },
+    ],
     network:
       project.network === 'isolated'
         ? { mode: 'network', name: networkName(hubId, project.name) }

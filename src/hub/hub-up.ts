@@ -7,6 +7,8 @@ import type { Store } from '../store/store.js';
 import { networkName, projectContainerSpec, type FolderOwner } from './container-spec.js';
 import { resolveImage, type ResolvedImage } from './image-resolver.js';
 import { checkProjectFolder } from './project-lookup.js';
+import { prepareRunnerDir, removeRunnerDir, runnerDirFor } from '../exec/runner/runner-dir.js';
+import { existsSync } from 'node:fs';
 
 export type UpAction = 'created' | 'recreated' | 'started' | 'unchanged';
 
@@ -22,6 +24,8 @@ export interface UpDeps {
   store: Store;
   logger: Logger;
   config: HubConfig;
+  /** BERTH_HOME: runner folders live under it. */
+  home: string;
   onProgress?: (project: string, line: string) => void;
 }
 
@@ -35,10 +39,12 @@ interface Prepared {
 class Created {
   readonly containers: string[] = [];
   readonly networks: string[] = [];
+  readonly runnerDirs: string[] = [];
 
   async rollback(runtime: ContainerRuntime, logger: Logger): Promise<void> {
     for (const id of this.containers) await runtime.removeContainer(id).catch((e: unknown) => logger.warn(e));
     for (const id of this.networks) await runtime.removeNetwork(id).catch((e: unknown) => logger.warn(e));
+    for (const dir of this.runnerDirs) removeRunnerDir(dir);
   }
 }
 
@@ -84,7 +90,8 @@ async function upOne(
   created: Created,
 ): Promise<UpResult> {
   const { runtime, config, store } = deps;
-  const { spec, hash } = projectContainerSpec(config.hubId, project, image, owner);
+  const runnerDir = runnerDirFor(deps.home, config.hubId, project.name);
+  const { spec, hash } = projectContainerSpec(config.hubId, project, image, owner, runnerDir);
   const current = existing.find((c) => c.labels[LABEL.project] === project.name);
   const record = (containerId: string) =>
     store.upsertProject({
@@ -102,6 +109,7 @@ async function upOne(
       record(current.id);
       return { project: project.name, action: 'unchanged', containerId: current.id, image: image.ref };
     }
+    if (!existsSync(runnerDir)) prepareRunnerDir(runnerDir, owner);
     await runtime.startContainer(current.id);
     await expectRunning(runtime, current.id);
     record(current.id);
@@ -113,6 +121,8 @@ async function upOne(
     await runtime.removeContainer(current.id);
   }
   await ensureNetwork(deps, project, created);
+  prepareRunnerDir(runnerDir, owner);
+  if (!current) created.runnerDirs.push(runnerDir);
   const id = await runtime.createContainer(spec);
   created.containers.push(id);
   await runtime.startContainer(id);

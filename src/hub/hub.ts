@@ -1,6 +1,8 @@
 import type { HubConfig, ProjectConfig } from '../config/types.js';
 import { BerthError, describeError } from '../errors.js';
 import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js';
+import { RunnerChannel } from '../exec/runner/runner-channel.js';
+import { removeRunnerDir, runnerDirFor } from '../exec/runner/runner-dir.js';
 import { child, type Logger } from '../logger.js';
 import type { ContainerRuntime, LogOptions } from '../runtime/container-runtime.js';
 import { hubLabels, LABEL } from '../runtime/labels.js';
@@ -22,6 +24,10 @@ export interface HubDeps {
   store: Store;
   logger: Logger;
   config: HubConfig;
+  /** BERTH_HOME: runner folders live under it. */
+  home: string;
+  /** Use the in-container runner when it is there (default). false: always the engine's exec. */
+  runner?: boolean;
 }
 
 export interface HubExecOptions extends Omit<ExecRequest, 'argv'> {
@@ -43,6 +49,7 @@ export class Hub {
   private readonly logger: Logger;
   /** project → running container id; dropped when an exec finds the container gone. */
   private readonly containerIds = new Map<string, string>();
+  private readonly channels = new Map<string, RunnerChannel>();
 
   constructor(private readonly deps: HubDeps) {
     this.logger = child(deps.logger, 'hub', { hub: deps.config.hubId });
@@ -84,6 +91,7 @@ export class Hub {
       const project = c.labels[LABEL.project] ?? '';
       if (selected && !selected.has(project)) continue;
       await runtime.removeContainer(c.id);
+      removeRunnerDir(runnerDirFor(this.deps.home, config.hubId, project));
       this.containerIds.delete(project);
       this.deps.store.removeProject(config.hubId, project);
       removed.push({ project, containerId: c.id.slice(0, 12) });
@@ -103,7 +111,7 @@ export class Hub {
     const startedAt = new Date().toISOString();
     let result: ExecResult;
     try {
-      result = await runExec(this.deps.runtime, containerId, { ...options, argv });
+      result = await runExec(this.deps.runtime, containerId, { ...options, argv }, this.channel(name));
     } catch (err) {
       if (err instanceof BerthError && err.code === 'NOT_RUNNING') {
         this.containerIds.delete(name);
@@ -157,6 +165,16 @@ export class Hub {
     const container = containers[0];
     if (!container) throw notRunning(name, 'has no container');
     await this.deps.runtime.logs(container.id, options);
+  }
+
+  private channel(project: string): RunnerChannel | undefined {
+    if (this.deps.runner === false) return undefined;
+    let channel = this.channels.get(project);
+    if (!channel) {
+      channel = new RunnerChannel(runnerDirFor(this.deps.home, this.deps.config.hubId, project));
+      this.channels.set(project, channel);
+    }
+    return channel;
   }
 
   private async runningContainer(project: ProjectConfig): Promise<string> {

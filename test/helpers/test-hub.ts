@@ -33,6 +33,8 @@ export interface TestHubOptions {
   projects?: Record<string, Record<string, unknown>>;
   /** Copy this fixture folder (under test/fixtures) instead. */
   fixture?: string;
+  /** false: exec always through the engine, never the in-container runner. */
+  runner?: boolean;
   /** chown project folders to this uid:gid. */
   owner?: { uid: number; gid: number };
 }
@@ -51,7 +53,14 @@ export function createTestHub(options: TestHubOptions): TestHub {
   const logger = silentLogger();
   const runtime = new DockerRuntime(logger);
   const store = Store.open(home);
-  const hub = new Hub({ runtime, store, logger, config });
+  const hub = new Hub({
+    runtime,
+    store,
+    logger,
+    config,
+    home,
+    ...(options.runner === false ? { runner: false } : {}),
+  });
   const current = { hub };
   return {
     dir,
@@ -66,7 +75,7 @@ export function createTestHub(options: TestHubOptions): TestHub {
       writeConfig(dir, projects);
       const next = loadConfig({ cwd: dir, file: 'berth.yaml' });
       for (const p of next.projects) mkdirSync(p.path, { recursive: true });
-      current.hub = new Hub({ runtime, store, logger, config: next });
+      current.hub = new Hub({ runtime, store, logger, config: next, home });
       return current.hub;
     },
     async [Symbol.asyncDispose]() {
