@@ -100,3 +100,17 @@ describe('hub lifecycle (up / status / down)', () => {
     expect(existsSync(join(t.dir, 'broken'))).toBe(true);
   });
 });
+
+describe('two hub processes over one config', () => {
+  it('an exec finds the container another process recreated', async () => {
+    await using t = createTestHub({ projects: { app: busybox('./app') }, runner: false });
+    const first = t.hub;
+    await first.up();
+    expect((await first.exec('app', ['echo', 'one'])).stdout).toBe('one\n');
+    // a second process changes the config and recreates the container
+    const second = t.reconfigure({ app: busybox('./app', { env: { V: '2' } }) });
+    expect((await second.up())[0]!.action).toBe('recreated');
+    const r = await first.exec('app', ['/bin/sh', '-c', 'echo $V']);
+    expect(r).toMatchObject({ exitCode: 0, stdout: '2\n' });
+  });
+});

@@ -107,17 +107,27 @@ export class Hub {
   /** Runs argv in the project's container and records it in the history. */
   async exec(name: string, argv: string[], options: HubExecOptions = {}): Promise<ExecResult> {
     const project = this.project(name);
-    const containerId = await this.runningContainer(project);
     const startedAt = new Date().toISOString();
+    const attempt = async () =>
+      runExec(
+        this.deps.runtime,
+        await this.runningContainer(project),
+        { ...options, argv },
+        this.channel(name),
+      );
     let result: ExecResult;
     try {
-      result = await runExec(this.deps.runtime, containerId, { ...options, argv }, this.channel(name));
+      result = await attempt();
     } catch (err) {
-      if (err instanceof BerthError && err.code === 'NOT_RUNNING') {
-        this.containerIds.delete(name);
-        throw notRunning(name);
+      if (!(err instanceof BerthError && err.code === 'NOT_RUNNING')) throw err;
+      // The cached id may be stale: another berth process can have recreated the container.
+      this.containerIds.delete(name);
+      try {
+        result = await attempt();
+      } catch (retryErr) {
+        if (retryErr instanceof BerthError && retryErr.code === 'NOT_RUNNING') throw notRunning(name);
+        throw retryErr;
       }
-      throw err;
     }
     this.deps.store.recordExec({
       hubId: this.deps.config.hubId,
