@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Hub } from '../src/index.js';
 import { mustRun } from './command.js';
 import { openBenchHub } from './hub-fixture.js';
 import { log } from './log.js';
@@ -39,26 +40,8 @@ export async function benchExec(root: string, runs: number, signal: AbortSignal)
     log('exec: bringing up 1 project');
     const [up] = await fixture.hub.up();
     if (!up) throw new Error('hub.up() returned no project');
-    const berth: Series = {
-      samples: [],
-      async measure() {
-        const started = performance.now();
-        const result = await fixture.hub.exec(PROJECT, ['true']);
-        const ms = performance.now() - started;
-        if (result.exitCode !== 0) throw new Error(`berth exec exited with ${result.exitCode}`);
-        return ms;
-      },
-    };
-    const berthEngine: Series = {
-      samples: [],
-      async measure() {
-        const started = performance.now();
-        const result = await fixture.engineHub.exec(PROJECT, ['true']);
-        const ms = performance.now() - started;
-        if (result.exitCode !== 0) throw new Error(`berth exec (engine path) exited with ${result.exitCode}`);
-        return ms;
-      },
-    };
+    const berth = hubSeries(fixture.hub, 'berth exec');
+    const berthEngine = hubSeries(fixture.engineHub, 'berth exec (engine path)');
     const docker: Series = {
       samples: [],
       measure: async () => (await mustRun('docker', ['exec', up.containerId, 'true'])).ms,
@@ -78,6 +61,20 @@ export async function benchExec(root: string, runs: number, signal: AbortSignal)
   } finally {
     await fixture.close();
   }
+}
+
+/** Times `hub.exec(PROJECT, ['true'])`; a non-zero exit spoils the run. */
+function hubSeries(hub: Hub, label: string): Series {
+  return {
+    samples: [],
+    async measure() {
+      const started = performance.now();
+      const result = await hub.exec(PROJECT, ['true']);
+      const ms = performance.now() - started;
+      if (result.exitCode !== 0) throw new Error(`${label} exited with ${result.exitCode}`);
+      return ms;
+    },
+  };
 }
 
 function summarize(berth: number[], berthEngine: number[], docker: number[], runs: number): ExecFigures {
