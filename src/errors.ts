@@ -11,7 +11,16 @@ export type BerthErrorCode =
   | 'EMPTY_COMMAND'
   | 'INVALID_ARGUMENT'
   | 'NOT_RUNNING'
-  | 'UP_FAILED';
+  | 'UP_FAILED'
+  | 'PATH_REFUSED'
+  | 'NOT_FOUND'
+  | 'NOT_A_FILE'
+  | 'IS_A_FOLDER'
+  | 'TOO_LARGE'
+  | 'BINARY_FILE'
+  | 'ALREADY_EXISTS'
+  | 'EDIT_FAILED'
+  | 'SEARCH_FAILED';
 
 export class BerthError extends Error {
   override readonly name = 'BerthError';

@@ -7,6 +7,7 @@ import { berthHome, Store } from '../store/store.js';
 
 export interface GlobalOptions {
   file?: string;
+  cwd?: string;
 }
 
 export interface CliContext extends AsyncDisposable {

@@ -6,6 +6,7 @@ import { registerDownCommand } from './commands/down.js';
 import { registerExecCommand } from './commands/exec.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerLogsCommand } from './commands/logs.js';
+import { registerMcpCommand } from './commands/mcp.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTestCommand } from './commands/test.js';
 import { registerUpCommand } from './commands/up.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .description('A workspace hub for AI coding agents: every project in its own container.')
     .version(packageVersion())
     .option('-f, --file <path>', 'config file (default: ./berth.yaml, or the current folder as one project)')
+    .option('-C, --cwd <dir>', 'run as if started in this folder')
     .enablePositionalOptions()
     .showHelpAfterError('(run berth --help for usage)')
     .exitOverride();
@@ -33,6 +35,11 @@ export function buildProgram(): Command {
   registerDownCommand(program);
   registerComposeCommand(program);
   registerHistoryCommand(program);
+  registerMcpCommand(program);
+  program.hook('preAction', (_program, action) => {
+    const { cwd } = action.optsWithGlobals<{ cwd?: string }>();
+    if (cwd !== undefined) process.chdir(cwd);
+  });
   return program;
 }
 

@@ -1,0 +1,99 @@
+import { fileURLToPath } from 'node:url';
+import { InvalidArgumentError, type Command } from 'commander';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { BerthError } from '../../errors.js';
+import { CLIENTS, clientSnippet, type ClientName, type Connection } from '../../mcp/client-config.js';
+import { startHttpServer } from '../../mcp/http/http-server.js';
+import { loadOrCreateToken } from '../../mcp/http/token.js';
+import { createServer } from '../../mcp/server.js';
+import { berthHome } from '../../store/store.js';
+import { openContext, type GlobalOptions } from '../context.js';
+import { printLine, progress } from '../output.js';
+import { parsePositiveInt } from './exec.js';
+
+interface McpOptions {
+  http?: boolean;
+  host: string;
+  port: number;
+  token?: string;
+  maxBody?: number;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535');
+  return n;
+}
+
+export function registerMcpCommand(program: Command): void {
+  const mcp = program
+    .command('mcp')
+    .description('serve every project through one MCP server (stdio by default, or Streamable HTTP)')
+    .option('--http', 'serve Streamable HTTP instead of stdio')
+    .option('--host <address>', 'address to listen on (HTTP)', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (HTTP; 0 picks a free one)', parsePort, 7878)
+    .option('--token <token>', 'bearer token for HTTP (default: generated once, stored in BERTH_HOME)')
+    .option('--max-body <bytes>', 'largest HTTP request body', parsePositiveInt)
+    .action(async (opts: McpOptions, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      await using ctx = openContext(globals);
+      const deps = { hub: ctx.hub, logger: ctx.logger };
+      if (!opts.http) {
+        const server = createServer(deps);
+        const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
+        await server.connect(new StdioServerTransport());
+        await closed;
+        return;
+      }
+      const token = opts.token ?? loadOrCreateToken(berthHome()).token;
+      if (token.length < 16) throw new BerthError('INVALID_ARGUMENT', 'the token must be at least 16 characters');
+      const running = await startHttpServer(deps, {
+        host: opts.host,
+        port: opts.port,
+        token,
+        ...(opts.maxBody !== undefined ? { maxBodyBytes: opts.maxBody } : {}),
+      });
+      progress(`berth MCP server on ${running.url}`);
+      progress(`token: ${token}`);
+      progress(`register it: berth mcp config <claude|cursor|vscode|generic> --http --port ${running.port}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await running.close();
+    });
+
+  mcp
+    .command('config')
+    .description('print the snippet that registers berth with an MCP client')
+    .argument('<client>', `one of: ${CLIENTS.join(', ')}`)
+    .option('--http', 'register the HTTP server instead of stdio')
+    .option('--host <address>', 'address the HTTP server listens on', '127.0.0.1')
+    .option('--port <port>', 'port the HTTP server listens on', parsePort, 7878)
+    .option('--token <token>', 'bearer token (default: the one stored in BERTH_HOME)')
+    .action((client: string, opts: McpOptions, cmd: Command) => {
+      if (!(CLIENTS as readonly string[]).includes(client)) {
+        throw new BerthError('INVALID_ARGUMENT', `unknown client "${client}"; use one of: ${CLIENTS.join(', ')}`);
+      }
+      // this command's own options: the parent's defaults would otherwise win
+      const connection: Connection = opts.http
+        ? {
+            kind: 'http',
+            url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/mcp`,
+            token: opts.token ?? loadOrCreateToken(berthHome()).token,
+          }
+        : { kind: 'stdio', command: process.execPath, args: stdioArgs(cmd.optsWithGlobals<GlobalOptions>()) };
+      printLine(clientSnippet(client as ClientName, connection));
+    });
+}
+
+/** Absolute paths throughout, so the snippet works from any folder the client starts it in. */
+function stdioArgs(globals: GlobalOptions): string[] {
+  const bin = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
+  const where = globals.file !== undefined ? ['-f', absolute(globals.file)] : ['-C', process.cwd()];
+  return [bin, ...where, 'mcp'];
+}
+
+function absolute(path: string): string {
+  return path.startsWith('/') ? path : `${process.cwd()}/${path}`;
+}

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Workspaces, type McpDeps } from './deps.js';
+import { registerDeletePathTool } from './tools/delete-path.js';
+import { registerEditFileTool } from './tools/edit-file.js';
+import { registerListFilesTool } from './tools/list-files.js';
+import { registerListProjectsTool } from './tools/list-projects.js';
+import { registerMovePathTool } from './tools/move-path.js';
+import { registerReadFileTool } from './tools/read-file.js';
+import { registerRunCommandTool } from './tools/run-command.js';
+import { registerRunTestsTool } from './tools/run-tests.js';
+import { registerSearchFilesTool } from './tools/search-files.js';
+import { registerWriteFileTool } from './tools/write-file.js';
+
+const INSTRUCTIONS = `berth is a hub of projects; each runs in its own container with its own toolchain.
+Start with list_projects. File tools take a project name and a path relative to that project's root.
+run_command runs shell commands inside the project's container (the project folder is /workspace there);
+run_tests runs every project's test command and reports one verdict.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** The berth MCP server, with every tool registered. Transports wrap it; it knows none of them. */
+export function createServer(deps: McpDeps): McpServer {
+  const server = new McpServer(
+    { name: 'berth', version: version() },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+  );
+  const workspaces = new Workspaces(deps);
+  registerListProjectsTool(server, deps);
+  registerReadFileTool(server, deps, workspaces);
+  registerWriteFileTool(server, deps, workspaces);
+  registerEditFileTool(server, deps, workspaces);
+  registerListFilesTool(server, deps, workspaces);
+  registerSearchFilesTool(server, deps, workspaces);
+  registerDeletePathTool(server, deps, workspaces);
+  registerMovePathTool(server, deps, workspaces);
+  registerRunCommandTool(server, deps);
+  registerRunTestsTool(server, deps);
+  return server;
+}

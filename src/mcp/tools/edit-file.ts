@@ -1,0 +1,48 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { McpDeps, Workspaces } from '../deps.js';
+import { pathField, projectField } from '../schemas.js';
+import { guard, ok } from '../tool-result.js';
+
+export function registerEditFileTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
+  server.registerTool(
+    'edit_file',
+    {
+      title: 'Edit a file',
+      description:
+        'Replaces exact text in a file, edit by edit in order, and returns a unified diff. If any old_text is missing, or matches more than once without replace_all, nothing is written.',
+      inputSchema: {
+        project: projectField,
+        path: pathField('File to edit'),
+        edits: z
+          .array(
+            z.object({
+              old_text: z.string().describe('Exact text to find, whitespace included'),
+              new_text: z.string().describe('Text to put in its place'),
+              replace_all: z.boolean().optional().describe('Replace every occurrence instead of requiring exactly one'),
+            }),
+          )
+          .min(1)
+          .describe('Edits applied in order, each to the result of the previous one'),
+        dry_run: z.boolean().optional().describe('Only return the diff; do not write (default false)'),
+      },
+      outputSchema: { path: z.string(), diff: z.string(), applied: z.number(), dry_run: z.boolean() },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    ({ project, path, edits, dry_run }) =>
+      guard(deps.logger, () => {
+        const dryRun = dry_run ?? false;
+        const { diff } = workspaces.get(project).edit(
+          path,
+          edits.map((e) => ({ oldText: e.old_text, newText: e.new_text, replaceAll: e.replace_all ?? false })),
+          dryRun,
+        );
+        return ok(dryRun ? `dry run, nothing written:\n${diff}` : diff, {
+          path,
+          diff,
+          applied: edits.length,
+          dry_run: dryRun,
+        });
+      }),
+  );
+}

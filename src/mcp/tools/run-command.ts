@@ -1,0 +1,101 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { WORKSPACE_DIR } from '../../config/types.js';
+import { isBerthError } from '../../errors.js';
+import type { ExecResult } from '../../exec/run-exec.js';
+import type { HubExecOptions } from '../../hub/hub.js';
+import { pathComponents } from '../../workspace/relative-path.js';
+import type { McpDeps } from '../deps.js';
+import { progressReporter, type ToolExtra } from '../progress.js';
+import { pathField, projectField } from '../schemas.js';
+import { guard, ok } from '../tool-result.js';
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+export const execResultShape = {
+  exit_code: z.number(),
+  stdout: z.string(),
+  stderr: z.string(),
+  timed_out: z.boolean(),
+  truncated: z.boolean(),
+  duration_ms: z.number(),
+};
+
+export function registerRunCommandTool(server: McpServer, deps: McpDeps): void {
+  server.registerTool(
+    'run_command',
+    {
+      title: 'Run a command',
+      description:
+        "Runs a shell command (/bin/sh -c) in the project's own container, in the project folder (or cwd), and returns exit code, stdout and stderr. A non-zero exit code is a normal result. The timeout kills the command and everything it started.",
+      inputSchema: {
+        project: projectField,
+        command: z.string().min(1).describe('Shell command line, e.g. "npm test -- --watch=false"'),
+        cwd: pathField('Folder to run in (default: the project root)').optional(),
+        timeout_ms: z
+          .number()
+          .int()
+          .min(100)
+          .max(3_600_000)
+          .optional()
+          .describe(`Stop the command after this many milliseconds (default ${DEFAULT_TIMEOUT_MS})`),
+        env: z.record(z.string(), z.string()).optional().describe('Extra environment variables for this command'),
+      },
+      outputSchema: execResultShape,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    },
+    ({ project, command, cwd, timeout_ms, env }, extra: ToolExtra) =>
+      guard(deps.logger, async () => {
+        const folder = cwd === undefined ? [] : pathComponents(cwd);
+        const progress = progressReporter(extra, 'running');
+        const options: HubExecOptions = {
+          source: 'mcp',
+          cwd: [WORKSPACE_DIR, ...folder].join('/'),
+          timeoutMs: timeout_ms ?? DEFAULT_TIMEOUT_MS,
+          signal: extra.signal,
+          onStdout: progress.output,
+          onStderr: progress.output,
+          ...(env !== undefined ? { env } : {}),
+        };
+        let result: ExecResult;
+        try {
+          result = await runUpIfNeeded(deps, project, ['/bin/sh', '-c', command], options);
+        } finally {
+          progress.stop();
+        }
+        return ok(describeRun(result, options.timeoutMs!), structuredRun(result));
+      }),
+  );
+}
+
+/** A stopped or missing project is brought up once, then the command runs. */
+async function runUpIfNeeded(deps: McpDeps, project: string, argv: string[], options: HubExecOptions) {
+  try {
+    return await deps.hub.exec(project, argv, options);
+  } catch (err) {
+    if (!isBerthError(err, 'NOT_RUNNING')) throw err;
+    await deps.hub.up([project]);
+    return deps.hub.exec(project, argv, options);
+  }
+}
+
+export function structuredRun(r: ExecResult) {
+  return {
+    exit_code: r.exitCode,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    timed_out: r.timedOut,
+    truncated: r.truncated,
+    duration_ms: r.durationMs,
+  };
+}
+
+function describeRun(r: ExecResult, timeoutMs: number): string {
+  const head = r.timedOut
+    ? `timed out after ${timeoutMs} ms; the command and everything it started were stopped (exit code ${r.exitCode})`
+    : `exit code ${r.exitCode} in ${r.durationMs} ms`;
+  const parts = [head];
+  if (r.stdout !== '') parts.push(`--- stdout ---\n${r.stdout}`);
+  if (r.stderr !== '') parts.push(`--- stderr ---\n${r.stderr}`);
+  return parts.join('\n');
+}

@@ -1,0 +1,351 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { BerthError } from '../errors.js';
+import { displayPath, pathComponents, refused } from './relative-path.js';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+
+/**
+ * `/proc/self/fd/<dir>/<name>` names `name` inside the directory the fd holds, wherever that
+ * directory is now: Linux's openat() through a path. Every operation below goes through a
+ * directory fd that was reached one component at a time with O_NOFOLLOW, so nothing swapped
+ * into the tree after a check can redirect it.
+ */
+export function at(dirFd: number, name: string): string {
+  return `/proc/self/fd/${dirFd}/${name}`;
+}
+
+export function fdPath(fd: number): string {
+  return `/proc/self/fd/${fd}`;
+}
+
+const MAX_SYMLINK_HOPS = 40;
+/** Links made inside the project container point at /workspace/...: that is the project root. */
+const CONTAINER_ROOT = '/workspace';
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** An open directory inside the root; `components` says where. The caller closes `fd`. */
+export interface DirHandle {
+  fd: number;
+  components: string[];
+}
+
+type Hops = { n: number };
+
+/**
+ * A project folder that every read and write is confined to. Symbolic links are followed only
+ * when their target stays inside the root (relative links, or absolute ones under /workspace as
+ * seen in the container); links to anywhere else, loops, and hard-linked write targets are
+ * refused. Error messages name project-relative paths only, never host paths.
+ */
+export class ConfinedRoot {
+  private rootOwner?: Owner;
+
+  constructor(private readonly root: string) {}
+
+  /** Who owns the root; files the hub creates are handed to them (when the hub runs as root). */
+  owner(): Owner {
+    if (!this.rootOwner) {
+      const fd = this.openRoot();
+      try {
+        const st = fs.fstatSync(fd);
+        this.rootOwner = { uid: st.uid, gid: st.gid };
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    return this.rootOwner;
+  }
+
+  private openRoot(): number {
+    try {
+      return fs.openSync(this.root, O_RDONLY | O_DIRECTORY);
+    } catch {
+      throw new BerthError('NOT_FOUND', 'the project folder is missing on the host; ask the user to restore it');
+    }
+  }
+
+  /** Opens the folder at `components`, following in-root links; `create` makes missing folders. */
+  openDir(components: string[], create = false, hops: Hops = { n: 0 }): DirHandle {
+    let fd = this.openRoot();
+    const done: string[] = [];
+    try {
+      for (let i = 0; i < components.length; i++) {
+        const name = components[i]!;
+        let next: number;
+        try {
+          next = fs.openSync(at(fd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        } catch (err) {
+          const code = errnoOf(err);
+          const here = [...done, name];
+          if (code === 'ENOENT' && create) {
+            this.makeDir(fd, name);
+            i--;
+            continue;
+          }
+          if (code === 'ELOOP' || (code === 'ENOTDIR' && isSymlinkAt(fd, name))) {
+            const target = this.followLink(fd, name, done, here, hops);
+            fs.closeSync(fd);
+            fd = -1;
+            return this.openDir([...target, ...components.slice(i + 1)], create, hops);
+          }
+          throw describeOpenError(code, here, 'folder');
+        }
+        fs.closeSync(fd);
+        fd = next;
+        done.push(name);
+      }
+      return { fd, components: done };
+    } catch (err) {
+      if (fd >= 0) fs.closeSync(fd);
+      throw err;
+    }
+  }
+
+  /**
+   * Resolves `components` to (parent folder, final name). With `followFinal`, a final symlink
+   * is followed (inside the root only) until a non-link is reached; without it, the link itself
+   * is the target, so writes replace links instead of writing through them.
+   */
+  locate(components: string[], followFinal: boolean, createParents = false): { dir: DirHandle; name: string } {
+    const hops: Hops = { n: 0 };
+    let current = components;
+    for (;;) {
+      if (current.length === 0) throw new BerthError('IS_A_FOLDER', 'that path is the project folder itself');
+      const dir = this.openDir(current.slice(0, -1), createParents, hops);
+      const name = current[current.length - 1]!;
+      if (!followFinal || !isSymlinkAt(dir.fd, name)) return { dir, name };
+      try {
+        current = this.followLink(dir.fd, name, dir.components, current, hops);
+      } finally {
+        fs.closeSync(dir.fd);
+      }
+    }
+  }
+
+  /** Reads a regular file (following in-root links) with a size cap. */
+  readFile(path: string, maxBytes: number): Buffer {
+    const components = pathComponents(path);
+    const { dir, name } = this.locate(components, true);
+    let fd: number;
+    try {
+      fd = fs.openSync(at(dir.fd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    } catch (err) {
+      throw describeOpenError(errnoOf(err), [...dir.components, name], 'file');
+    } finally {
+      fs.closeSync(dir.fd);
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      const shown = path;
+      if (st.isDirectory()) throw new BerthError('IS_A_FOLDER', `"${shown}" is a folder; use list_files to see inside it`);
+      if (!st.isFile()) throw new BerthError('NOT_A_FILE', `"${shown}" is not a regular file`);
+      if (st.size > maxBytes) {
+        throw new BerthError(
+          'TOO_LARGE',
+          `"${shown}" is ${st.size} bytes, over the ${maxBytes}-byte limit; read part of it with offset and limit, or use search_files`,
+        );
+      }
+      return readAll(fd, st.size, maxBytes, shown);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * Writes through a temp file and rename, in the target's own folder: readers never see half a
+   * file, and an existing link at the target is replaced, never followed. A file with other
+   * hard links is refused: one of them may be outside the project.
+   */
+  writeFile(path: string, data: Buffer): { created: boolean } {
+    const components = pathComponents(path);
+    const { dir, name } = this.locate(components, false, true);
+    try {
+      const existing = lstatAt(dir.fd, name);
+      if (existing?.isDirectory()) throw new BerthError('IS_A_FOLDER', `"${path}" is a folder; give a file path`);
+      if (existing?.isFile() && existing.nlink > 1) {
+        throw refused(path, 'has other hard links, possibly outside the project; berth will not write to it');
+      }
+      const keep = existing?.isFile() ? existing : undefined;
+      const tmp = `.berth-${randomBytes(6).toString('hex')}.tmp`;
+      const fd = fs.openSync(at(dir.fd, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, keep ? keep.mode & 0o7777 : 0o644);
+      try {
+        try {
+          fs.writeSync(fd, data);
+          this.handOver(fd, keep ?? undefined);
+        } finally {
+          fs.closeSync(fd);
+        }
+        fs.renameSync(at(dir.fd, tmp), at(dir.fd, name));
+      } catch (err) {
+        fs.rmSync(at(dir.fd, tmp), { force: true });
+        throw err;
+      }
+      return { created: existing === undefined };
+    } finally {
+      fs.closeSync(dir.fd);
+    }
+  }
+
+  /** Removes a file, link or whole folder tree without ever following a link. */
+  remove(path: string): { kind: 'file' | 'folder' | 'symlink' | 'other' } {
+    const components = pathComponents(path);
+    if (components.length === 0) throw refused(path, 'is the project folder itself; berth will not delete it');
+    const { dir, name } = this.locate(components, false);
+    try {
+      const st = lstatAt(dir.fd, name);
+      if (!st) throw new BerthError('NOT_FOUND', `"${path}" does not exist`);
+      removeTree(dir.fd, name);
+      return { kind: st.isDirectory() ? 'folder' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other' };
+    } finally {
+      fs.closeSync(dir.fd);
+    }
+  }
+
+  /** Renames within the project; refuses to overwrite anything. */
+  move(from: string, to: string): void {
+    const src = pathComponents(from);
+    const dst = pathComponents(to);
+    if (src.length === 0) throw refused(from, 'is the project folder itself; berth will not move it');
+    if (dst.length === 0) throw refused(to, 'is the project folder itself; give a new path for the entry');
+    const a = this.locate(src, false);
+    try {
+      if (!lstatAt(a.dir.fd, a.name)) throw new BerthError('NOT_FOUND', `"${from}" does not exist`);
+      const b = this.locate(dst, false, true);
+      try {
+        if (lstatAt(b.dir.fd, b.name)) {
+          throw new BerthError('ALREADY_EXISTS', `"${to}" already exists; delete it first or pick another name`);
+        }
+        try {
+          fs.renameSync(at(a.dir.fd, a.name), at(b.dir.fd, b.name));
+        } catch (err) {
+          if (errnoOf(err) === 'EINVAL') throw refused(to, `is inside "${from}"; a folder cannot move into itself`);
+          throw err;
+        }
+      } finally {
+        fs.closeSync(b.dir.fd);
+      }
+    } finally {
+      fs.closeSync(a.dir.fd);
+    }
+  }
+
+  /** Where a link at (dirFd, name) points, as root components; refuses targets outside. */
+  private followLink(dirFd: number, name: string, base: string[], linkPath: string[], hops: Hops): string[] {
+    if (++hops.n > MAX_SYMLINK_HOPS) {
+      throw refused(displayPath(linkPath), 'goes through too many symbolic links (a loop?)');
+    }
+    const target = fs.readlinkSync(at(dirFd, name));
+    let start: string[];
+    let rest: string;
+    if (target.startsWith('/')) {
+      if (target !== CONTAINER_ROOT && !target.startsWith(`${CONTAINER_ROOT}/`)) {
+        throw refused(displayPath(linkPath), 'is a symbolic link to a place outside the project');
+      }
+      start = [];
+      rest = target.slice(CONTAINER_ROOT.length);
+    } else {
+      start = [...base];
+      rest = target;
+    }
+    for (const part of rest.split('/')) {
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        if (start.length === 0) throw refused(displayPath(linkPath), 'is a symbolic link to a place outside the project');
+        start.pop();
+      } else start.push(part);
+    }
+    return start;
+  }
+
+  private makeDir(parentFd: number, name: string): void {
+    try {
+      fs.mkdirSync(at(parentFd, name), 0o755);
+    } catch (err) {
+      if (errnoOf(err) !== 'EEXIST') throw err;
+      return;
+    }
+    const fd = fs.openSync(at(parentFd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    try {
+      this.handOver(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Gives a new inode to the previous file's owner, or the root's, when the hub runs as root. */
+  private handOver(fd: number, previous?: fs.Stats): void {
+    if (process.geteuid?.() !== 0) return;
+    const owner = previous ? { uid: previous.uid, gid: previous.gid } : this.owner();
+    fs.fchownSync(fd, owner.uid, owner.gid);
+  }
+}
+
+function removeTree(dirFd: number, name: string): void {
+  let child: number;
+  try {
+    child = fs.openSync(at(dirFd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  } catch (err) {
+    const code = errnoOf(err);
+    // not a folder (or a link to one): remove the entry itself
+    if (code === 'ENOTDIR' || code === 'ELOOP') return fs.unlinkSync(at(dirFd, name));
+    throw err;
+  }
+  try {
+    for (const entry of fs.readdirSync(fdPath(child))) removeTree(child, entry);
+  } finally {
+    fs.closeSync(child);
+  }
+  fs.rmdirSync(at(dirFd, name));
+}
+
+function readAll(fd: number, size: number, maxBytes: number, shown: string): Buffer {
+  // read one byte past the size: a file that grew since fstat must not slip past the cap
+  const buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
+  let total = 0;
+  for (;;) {
+    const n = fs.readSync(fd, buffer, total, buffer.length - total, null);
+    if (n === 0) break;
+    total += n;
+    if (total === buffer.length) {
+      if (total > maxBytes) {
+        throw new BerthError('TOO_LARGE', `"${shown}" grew past the ${maxBytes}-byte limit while being read`);
+      }
+      break;
+    }
+  }
+  return buffer.subarray(0, total);
+}
+
+export function lstatAt(dirFd: number, name: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(at(dirFd, name));
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function isSymlinkAt(dirFd: number, name: string): boolean {
+  return lstatAt(dirFd, name)?.isSymbolicLink() ?? false;
+}
+
+export function errnoOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function describeOpenError(code: string | undefined, components: string[], wanted: 'file' | 'folder'): BerthError {
+  const shown = displayPath(components);
+  if (code === 'ENOENT') return new BerthError('NOT_FOUND', `"${shown}" does not exist`);
+  if (code === 'ENOTDIR' && wanted === 'folder') {
+    return new BerthError('NOT_A_FILE', `"${shown}" is a file, not a folder`);
+  }
+  if (code === 'ELOOP') return refused(shown, 'is a symbolic link that changed while being opened; try again');
+  if (code === 'EACCES' || code === 'EPERM') return new BerthError('PATH_REFUSED', `"${shown}" is not accessible`);
+  return new BerthError('PATH_REFUSED', `"${shown}" cannot be opened (${code ?? 'unknown error'})`);
+}
