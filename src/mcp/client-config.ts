@@ -2,8 +2,7 @@ export const CLIENTS = ['claude', 'cursor', 'vscode', 'generic'] as const;
 export type ClientName = (typeof CLIENTS)[number];
 
 export type Connection =
-  | { kind: 'stdio'; command: string; args: string[] }
-  | { kind: 'http'; url: string; token: string };
+  { kind: 'stdio'; command: string; args: string[] } | { kind: 'http'; url: string; token: string };
 
 /** The exact text that registers berth with an MCP client. */
 export function clientSnippet(client: ClientName, c: Connection): string {
@@ -35,16 +34,20 @@ export function clientSnippet(client: ClientName, c: Connection): string {
         '# VS Code: merge into .vscode/mcp.json',
         json({
           servers: {
-            berth: c.kind === 'stdio' ? { type: 'stdio', ...stdioEntry } : { type: 'http', url: c.url, headers },
+            berth:
+              c.kind === 'stdio' ? { type: 'stdio', ...stdioEntry } : { type: 'http', url: c.url, headers },
           },
         }),
       ].join('\n');
     case 'generic':
       return c.kind === 'stdio'
-        ? ['# any MCP client: start this command and speak MCP over its stdin/stdout', json(stdioEntry)].join('\n')
-        : ['# any MCP client: Streamable HTTP with this header on every request', json({ url: c.url, headers })].join(
+        ? ['# any MCP client: start this command and speak MCP over its stdin/stdout', json(stdioEntry)].join(
             '\n',
-          );
+          )
+        : [
+            '# any MCP client: Streamable HTTP with this header on every request',
+            json({ url: c.url, headers }),
+          ].join('\n');
   }
 }
 

@@ -23,7 +23,11 @@ export function progressReporter(extra: ToolExtra, verb: string) {
     void extra
       .sendNotification({
         method: 'notifications/progress',
-        params: { progressToken: token, progress: ++step, message: `${verb} for ${seconds}s, ${bytes} bytes of output` },
+        params: {
+          progressToken: token,
+          progress: ++step,
+          message: `${verb} for ${seconds}s, ${bytes} bytes of output`,
+        },
       })
       .catch(() => undefined);
   };

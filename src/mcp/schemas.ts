@@ -9,4 +9,6 @@ export const projectField = z
 export const pathField = (what: string) =>
   z
     .string()
-    .describe(`${what}, relative to the project root (for example "src/index.ts"); absolute paths and ".." escapes are refused`);
+    .describe(
+      `${what}, relative to the project root (for example "src/index.ts"); absolute paths and ".." escapes are refused`,
+    );

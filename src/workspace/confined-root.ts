@@ -65,7 +65,10 @@ export class ConfinedRoot {
     try {
       return fs.openSync(this.root, O_RDONLY | O_DIRECTORY);
     } catch {
-      throw new BerthError('NOT_FOUND', 'the project folder is missing on the host; ask the user to restore it');
+      throw new BerthError(
+        'NOT_FOUND',
+        'the project folder is missing on the host; ask the user to restore it',
+      );
     }
   }
 
@@ -111,7 +114,11 @@ export class ConfinedRoot {
    * is followed (inside the root only) until a non-link is reached; without it, the link itself
    * is the target, so writes replace links instead of writing through them.
    */
-  locate(components: string[], followFinal: boolean, createParents = false): { dir: DirHandle; name: string } {
+  locate(
+    components: string[],
+    followFinal: boolean,
+    createParents = false,
+  ): { dir: DirHandle; name: string } {
     const hops: Hops = { n: 0 };
     let current = components;
     for (;;) {
@@ -142,7 +149,8 @@ export class ConfinedRoot {
     try {
       const st = fs.fstatSync(fd);
       const shown = path;
-      if (st.isDirectory()) throw new BerthError('IS_A_FOLDER', `"${shown}" is a folder; use list_files to see inside it`);
+      if (st.isDirectory())
+        throw new BerthError('IS_A_FOLDER', `"${shown}" is a folder; use list_files to see inside it`);
       if (!st.isFile()) throw new BerthError('NOT_A_FILE', `"${shown}" is not a regular file`);
       if (st.size > maxBytes) {
         throw new BerthError(
@@ -166,13 +174,18 @@ export class ConfinedRoot {
     const { dir, name } = this.locate(components, false, true);
     try {
       const existing = lstatAt(dir.fd, name);
-      if (existing?.isDirectory()) throw new BerthError('IS_A_FOLDER', `"${path}" is a folder; give a file path`);
+      if (existing?.isDirectory())
+        throw new BerthError('IS_A_FOLDER', `"${path}" is a folder; give a file path`);
       if (existing?.isFile() && existing.nlink > 1) {
         throw refused(path, 'has other hard links, possibly outside the project; berth will not write to it');
       }
       const keep = existing?.isFile() ? existing : undefined;
       const tmp = `.berth-${randomBytes(6).toString('hex')}.tmp`;
-      const fd = fs.openSync(at(dir.fd, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, keep ? keep.mode & 0o7777 : 0o644);
+      const fd = fs.openSync(
+        at(dir.fd, tmp),
+        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+        keep ? keep.mode & 0o7777 : 0o644,
+      );
       try {
         try {
           fs.writeSync(fd, data);
@@ -194,13 +207,16 @@ export class ConfinedRoot {
   /** Removes a file, link or whole folder tree without ever following a link. */
   remove(path: string): { kind: 'file' | 'folder' | 'symlink' | 'other' } {
     const components = pathComponents(path);
-    if (components.length === 0) throw refused(path, 'is the project folder itself; berth will not delete it');
+    if (components.length === 0)
+      throw refused(path, 'is the project folder itself; berth will not delete it');
     const { dir, name } = this.locate(components, false);
     try {
       const st = lstatAt(dir.fd, name);
       if (!st) throw new BerthError('NOT_FOUND', `"${path}" does not exist`);
       removeTree(dir.fd, name);
-      return { kind: st.isDirectory() ? 'folder' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other' };
+      return {
+        kind: st.isDirectory() ? 'folder' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other',
+      };
     } finally {
       fs.closeSync(dir.fd);
     }
@@ -218,12 +234,16 @@ export class ConfinedRoot {
       const b = this.locate(dst, false, true);
       try {
         if (lstatAt(b.dir.fd, b.name)) {
-          throw new BerthError('ALREADY_EXISTS', `"${to}" already exists; delete it first or pick another name`);
+          throw new BerthError(
+            'ALREADY_EXISTS',
+            `"${to}" already exists; delete it first or pick another name`,
+          );
         }
         try {
           fs.renameSync(at(a.dir.fd, a.name), at(b.dir.fd, b.name));
         } catch (err) {
-          if (errnoOf(err) === 'EINVAL') throw refused(to, `is inside "${from}"; a folder cannot move into itself`);
+          if (errnoOf(err) === 'EINVAL')
+            throw refused(to, `is inside "${from}"; a folder cannot move into itself`);
           throw err;
         }
       } finally {
@@ -255,7 +275,8 @@ export class ConfinedRoot {
     for (const part of rest.split('/')) {
       if (part === '' || part === '.') continue;
       if (part === '..') {
-        if (start.length === 0) throw refused(displayPath(linkPath), 'is a symbolic link to a place outside the project');
+        if (start.length === 0)
+          throw refused(displayPath(linkPath), 'is a symbolic link to a place outside the project');
         start.pop();
       } else start.push(part);
     }
@@ -339,13 +360,19 @@ export function errnoOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function describeOpenError(code: string | undefined, components: string[], wanted: 'file' | 'folder'): BerthError {
+function describeOpenError(
+  code: string | undefined,
+  components: string[],
+  wanted: 'file' | 'folder',
+): BerthError {
   const shown = displayPath(components);
   if (code === 'ENOENT') return new BerthError('NOT_FOUND', `"${shown}" does not exist`);
   if (code === 'ENOTDIR' && wanted === 'folder') {
     return new BerthError('NOT_A_FILE', `"${shown}" is a file, not a folder`);
   }
-  if (code === 'ELOOP') return refused(shown, 'is a symbolic link that changed while being opened; try again');
-  if (code === 'EACCES' || code === 'EPERM') return new BerthError('PATH_REFUSED', `"${shown}" is not accessible`);
+  if (code === 'ELOOP')
+    return refused(shown, 'is a symbolic link that changed while being opened; try again');
+  if (code === 'EACCES' || code === 'EPERM')
+    return new BerthError('PATH_REFUSED', `"${shown}" is not accessible`);
   return new BerthError('PATH_REFUSED', `"${shown}" cannot be opened (${code ?? 'unknown error'})`);
 }

@@ -52,7 +52,9 @@ export function walkTree(root: ConfinedRoot, start: string[], options: WalkOptio
 
 function visitFolder(fd: number, base: string, inherited: GitignoreRules, options: WalkOptions): boolean {
   const rules = options.gitignore ? inherited.with(base, readSmallText(fd, '.gitignore')) : inherited;
-  const entries = fs.readdirSync(fdPath(fd), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const entries = fs
+    .readdirSync(fdPath(fd), { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const entry of entries) {
     if (entry.name === '.git') continue;
     const path = base === '' ? entry.name : `${base}/${entry.name}`;

@@ -17,7 +17,8 @@ export class GitignoreRules {
   /** `path` is project-relative; folders are matched with a trailing slash, as git does. */
   ignores(path: string, isFolder: boolean): boolean {
     for (const { base, rules } of this.layers) {
-      const relative = base === '' ? path : path.startsWith(`${base}/`) ? path.slice(base.length + 1) : undefined;
+      const relative =
+        base === '' ? path : path.startsWith(`${base}/`) ? path.slice(base.length + 1) : undefined;
       if (relative === undefined || relative === '') continue;
       if (rules.ignores(isFolder ? `${relative}/` : relative)) return true;
     }

@@ -5,7 +5,10 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /** UTF-8 text, or BINARY_FILE: a NUL in the first 8 KiB or invalid UTF-8 anywhere. */
 export function decodeText(data: Buffer, shown: string): string {
   if (data.subarray(0, 8192).includes(0)) {
-    throw new BerthError('BINARY_FILE', `"${shown}" looks binary (it contains NUL bytes); berth reads text files only`);
+    throw new BerthError(
+      'BINARY_FILE',
+      `"${shown}" looks binary (it contains NUL bytes); berth reads text files only`,
+    );
   }
   try {
     return decoder.decode(data);

@@ -103,7 +103,8 @@ export class Workspace {
     maxResults: number;
     gitignore: boolean;
   }): Promise<SearchResult> {
-    if (options.query === '') throw new BerthError('SEARCH_FAILED', 'the query is empty; give text to look for');
+    if (options.query === '')
+      throw new BerthError('SEARCH_FAILED', 'the query is empty; give text to look for');
     if (options.regex) {
       try {
         new RegExp(options.query);

@@ -7,6 +7,8 @@ import { FIXTURES, makeTempDir } from './test-hub.js';
 
 export interface CliFixture extends AsyncDisposable {
   dir: string;
+  /** BERTH_HOME of this fixture. */
+  home: string;
   run(args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult>;
   /** Containers berth made for projects under this fixture's folder. */
   containers(): Promise<string[]>;
@@ -25,6 +27,7 @@ export function cliFixture(name: string): CliFixture {
     );
   return {
     dir,
+    home: env.BERTH_HOME,
     run: (args, extra) => runCli(args, { cwd: dir, env: { ...env, ...extra } }),
     containers: async () => (await ours()).map((c) => c.name),
     networks: async () => {

@@ -21,7 +21,8 @@ interface McpOptions {
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port from 0 to 65535');
   return n;
 }
 
@@ -46,7 +47,8 @@ export function registerMcpCommand(program: Command): void {
         return;
       }
       const token = opts.token ?? loadOrCreateToken(berthHome()).token;
-      if (token.length < 16) throw new BerthError('INVALID_ARGUMENT', 'the token must be at least 16 characters');
+      if (token.length < 16)
+        throw new BerthError('INVALID_ARGUMENT', 'the token must be at least 16 characters');
       const running = await startHttpServer(deps, {
         host: opts.host,
         port: opts.port,
@@ -73,7 +75,10 @@ export function registerMcpCommand(program: Command): void {
     .option('--token <token>', 'bearer token (default: the one stored in BERTH_HOME)')
     .action((client: string, opts: McpOptions, cmd: Command) => {
       if (!(CLIENTS as readonly string[]).includes(client)) {
-        throw new BerthError('INVALID_ARGUMENT', `unknown client "${client}"; use one of: ${CLIENTS.join(', ')}`);
+        throw new BerthError(
+          'INVALID_ARGUMENT',
+          `unknown client "${client}"; use one of: ${CLIENTS.join(', ')}`,
+        );
       }
       // this command's own options: the parent's defaults would otherwise win
       const connection: Connection = opts.http

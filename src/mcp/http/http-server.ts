@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { McpDeps } from '../deps.js';
@@ -70,7 +75,11 @@ export async function startHttpServer(deps: McpDeps, options: HttpServerOptions)
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
-        return sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the body is not JSON' } });
+        return sendJson(res, 400, {
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32700, message: 'Parse error: the body is not JSON' },
+        });
       }
     }
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });

@@ -19,7 +19,10 @@ export function registerEditFileTool(server: McpServer, deps: McpDeps, workspace
             z.object({
               old_text: z.string().describe('Exact text to find, whitespace included'),
               new_text: z.string().describe('Text to put in its place'),
-              replace_all: z.boolean().optional().describe('Replace every occurrence instead of requiring exactly one'),
+              replace_all: z
+                .boolean()
+                .optional()
+                .describe('Replace every occurrence instead of requiring exactly one'),
             }),
           )
           .min(1)
@@ -27,14 +30,23 @@ export function registerEditFileTool(server: McpServer, deps: McpDeps, workspace
         dry_run: z.boolean().optional().describe('Only return the diff; do not write (default false)'),
       },
       outputSchema: { path: z.string(), diff: z.string(), applied: z.number(), dry_run: z.boolean() },
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
     },
     ({ project, path, edits, dry_run }) =>
       guard(deps.logger, () => {
         const dryRun = dry_run ?? false;
         const { diff } = workspaces.get(project).edit(
           path,
-          edits.map((e) => ({ oldText: e.old_text, newText: e.new_text, replaceAll: e.replace_all ?? false })),
+          edits.map((e) => ({
+            oldText: e.old_text,
+            newText: e.new_text,
+            replaceAll: e.replace_all ?? false,
+          })),
           dryRun,
         );
         return ok(dryRun ? `dry run, nothing written:\n${diff}` : diff, {

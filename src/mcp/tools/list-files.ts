@@ -14,13 +14,20 @@ export function registerListFilesTool(server: McpServer, deps: McpDeps, workspac
       inputSchema: {
         project: projectField,
         path: pathField('Folder to list (default: the project root)').optional(),
-        pattern: z.string().optional().describe('Glob to filter paths, e.g. "**/*.ts" or "*.md" (matches the name anywhere)'),
+        pattern: z
+          .string()
+          .optional()
+          .describe('Glob to filter paths, e.g. "**/*.ts" or "*.md" (matches the name anywhere)'),
         max: z.number().int().min(1).max(10_000).optional().describe('Most entries to return (default 500)'),
         gitignore: z.boolean().optional().describe('Skip what .gitignore excludes (default true)'),
       },
       outputSchema: {
         entries: z.array(
-          z.object({ path: z.string(), type: z.enum(['file', 'folder', 'symlink', 'other']), size: z.number() }),
+          z.object({
+            path: z.string(),
+            type: z.enum(['file', 'folder', 'symlink', 'other']),
+            size: z.number(),
+          }),
         ),
         truncated: z.boolean(),
       },
@@ -33,8 +40,11 @@ export function registerListFilesTool(server: McpServer, deps: McpDeps, workspac
           gitignore: gitignore ?? true,
           ...(pattern !== undefined ? { pattern } : {}),
         });
-        const lines = entries.map((e) => (e.type === 'file' ? `${e.path} (${e.size} bytes)` : `${e.path} [${e.type}]`));
-        if (truncated) lines.push(`[stopped at ${entries.length} entries; narrow with path or pattern, or raise max]`);
+        const lines = entries.map((e) =>
+          e.type === 'file' ? `${e.path} (${e.size} bytes)` : `${e.path} [${e.type}]`,
+        );
+        if (truncated)
+          lines.push(`[stopped at ${entries.length} entries; narrow with path or pattern, or raise max]`);
         return ok(lines.join('\n') || '(nothing here)', { entries, truncated });
       }),
   );

@@ -34,7 +34,9 @@ export function registerListProjectsTool(server: McpServer, deps: McpDeps): void
           image: s.image,
           test_command: deps.hub.project(s.name).commands.test ?? null,
         }));
-        const text = projects.map((p) => `${p.name}: ${p.state} (health ${p.health}, image ${p.image})`).join('\n');
+        const text = projects
+          .map((p) => `${p.name}: ${p.state} (health ${p.health}, image ${p.image})`)
+          .join('\n');
         return ok(text || 'no projects', { projects });
       }),
   );

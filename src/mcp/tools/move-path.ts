@@ -17,7 +17,12 @@ export function registerMovePathTool(server: McpServer, deps: McpDeps, workspace
         to: pathField('Its new path'),
       },
       outputSchema: { from: z.string(), to: z.string() },
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
     },
     ({ project, from, to }) =>
       guard(deps.logger, () => {

@@ -14,7 +14,12 @@ export function registerReadFileTool(server: McpServer, deps: McpDeps, workspace
       inputSchema: {
         project: projectField,
         path: pathField('File to read'),
-        offset: z.number().int().min(1).optional().describe('First line to return, counting from 1 (default 1)'),
+        offset: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe('First line to return, counting from 1 (default 1)'),
         limit: z.number().int().min(1).optional().describe('How many lines to return (default: to the end)'),
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },

@@ -39,7 +39,10 @@ export function registerRunCommandTool(server: McpServer, deps: McpDeps): void {
           .max(3_600_000)
           .optional()
           .describe(`Stop the command after this many milliseconds (default ${DEFAULT_TIMEOUT_MS})`),
-        env: z.record(z.string(), z.string()).optional().describe('Extra environment variables for this command'),
+        env: z
+          .record(z.string(), z.string())
+          .optional()
+          .describe('Extra environment variables for this command'),
       },
       outputSchema: execResultShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },

@@ -32,7 +32,12 @@ export function registerRunTestsTool(server: McpServer, deps: McpDeps): void {
           }),
         ),
       },
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
     },
     ({ projects }, extra: ToolExtra) =>
       guard(deps.logger, async () => {
@@ -64,9 +69,12 @@ function toRow(r: ProjectTestResult) {
 
 function renderReport(passed: boolean, results: ProjectTestResult[]): string {
   const lines = results.map(
-    (r) => `| ${r.project} | ${r.status}${r.message ? ` (${r.message})` : ''} | ${r.exitCode ?? '-'} | ${r.durationMs} ms |`,
+    (r) =>
+      `| ${r.project} | ${r.status}${r.message ? ` (${r.message})` : ''} | ${r.exitCode ?? '-'} | ${r.durationMs} ms |`,
   );
-  const table = ['| project | result | exit code | duration |', '| --- | --- | --- | --- |', ...lines].join('\n');
+  const table = ['| project | result | exit code | duration |', '| --- | --- | --- | --- |', ...lines].join(
+    '\n',
+  );
   const failures = results
     .filter((r) => r.status === 'failed' || r.status === 'timed-out')
     .map((r) => `\n--- ${r.project}: last lines ---\n${tail(`${r.stdout}${r.stderr}`)}`);

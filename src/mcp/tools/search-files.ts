@@ -13,10 +13,25 @@ export function registerSearchFilesTool(server: McpServer, deps: McpDeps, worksp
         'Finds lines containing text (or matching a JavaScript regular expression) in the text files of a project, honouring .gitignore. Results are "path:line: text".',
       inputSchema: {
         project: projectField,
-        query: z.string().min(1).describe('Text to find (exact, case-sensitive), or a regular expression with regex: true'),
-        regex: z.boolean().optional().describe('Treat query as a JavaScript regular expression (default false)'),
-        glob: z.string().optional().describe('Only search paths matching this glob, e.g. "src/**/*.ts" or "*.py"'),
-        max_results: z.number().int().min(1).max(5000).optional().describe('Most matching lines to return (default 200)'),
+        query: z
+          .string()
+          .min(1)
+          .describe('Text to find (exact, case-sensitive), or a regular expression with regex: true'),
+        regex: z
+          .boolean()
+          .optional()
+          .describe('Treat query as a JavaScript regular expression (default false)'),
+        glob: z
+          .string()
+          .optional()
+          .describe('Only search paths matching this glob, e.g. "src/**/*.ts" or "*.py"'),
+        max_results: z
+          .number()
+          .int()
+          .min(1)
+          .max(5000)
+          .optional()
+          .describe('Most matching lines to return (default 200)'),
       },
       outputSchema: {
         matches: z.array(z.object({ path: z.string(), line: z.number(), text: z.string() })),
@@ -35,9 +50,14 @@ export function registerSearchFilesTool(server: McpServer, deps: McpDeps, worksp
           ...(glob !== undefined ? { glob } : {}),
         });
         const lines = result.matches.map((m) => `${m.path}:${m.line}: ${m.text}`);
-        if (result.truncated) lines.push('[more matches not shown; narrow the query or glob, or raise max_results]');
+        if (result.truncated)
+          lines.push('[more matches not shown; narrow the query or glob, or raise max_results]');
         const text = lines.join('\n') || `no matches in ${result.filesSearched} files`;
-        return ok(text, { matches: result.matches, truncated: result.truncated, files_searched: result.filesSearched });
+        return ok(text, {
+          matches: result.matches,
+          truncated: result.truncated,
+          files_searched: result.filesSearched,
+        });
       }),
   );
 }
