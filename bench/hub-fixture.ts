@@ -8,6 +8,10 @@ export const BENCH_IMAGE = 'berth-test/busybox';
 /** A throwaway hub in its own folder: berth.yaml, one folder per project, its own BERTH_HOME. */
 export interface BenchHub {
   dir: string;
+  /** The hub's berth.yaml, for the CLI's `-f`. */
+  configFile: string;
+  /** This hub's BERTH_HOME, for a CLI process that must share its store. */
+  home: string;
   config: HubConfig;
   hub: Hub;
   /** The same hub with the in-container runner off: every exec goes through the engine. */
@@ -20,7 +24,8 @@ export interface BenchHub {
 export function openBenchHub(dir: string, projects: string[]): BenchHub {
   mkdirSync(dir, { recursive: true });
   for (const name of projects) mkdirSync(join(dir, name));
-  writeFileSync(join(dir, 'berth.yaml'), configText(projects));
+  const configFile = join(dir, 'berth.yaml');
+  writeFileSync(configFile, configText(projects));
   const logger = createLogger();
   const config = loadConfig({ cwd: dir });
   const home = join(dir, '.berth-home');
@@ -30,6 +35,8 @@ export function openBenchHub(dir: string, projects: string[]): BenchHub {
   const engineHub = new Hub({ ...deps, runner: false });
   return {
     dir,
+    configFile,
+    home,
     config,
     hub,
     engineHub,

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
-  /** Measured `exec` runs per series. */
+  /** Measured runs per series: `exec`, and each MCP tool against its baseline. */
   runs: number;
   /** Measured cold/warm `up` rounds per tool. */
   upRuns: number;
@@ -10,6 +10,7 @@ export interface BenchOptions {
 
 export const EXEC_WARMUP_RUNS = 5;
 export const UP_WARMUP_ROUNDS = 1;
+export const MCP_WARMUP_RUNS = 5;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({

@@ -1,4 +1,5 @@
 import type { ExecFigures } from './exec.js';
+import type { McpCase, McpFigures } from './mcp.js';
 import type { UpFigures } from './up.js';
 
 export interface BenchMeta {
@@ -13,13 +14,15 @@ export interface BenchResult {
   meta: BenchMeta;
   exec: ExecFigures;
   up: UpFigures;
+  mcp: McpFigures;
 }
 
+const ms = (n: number) => n.toFixed(1);
+const x = (n: number) => n.toFixed(3);
+const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+
 /** The human-readable report for stdout. */
-export function formatReport({ meta, exec, up }: BenchResult): string {
-  const ms = (n: number) => n.toFixed(1);
-  const x = (n: number) => n.toFixed(3);
-  const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+export function formatReport({ meta, exec, up, mcp }: BenchResult): string {
   const lines = [
     `berth benchmarks — ${meta.startedAt}, node ${meta.node}, engine ${meta.engine}, ` +
       `docker-compose ${meta.compose}, ${meta.cpus} CPUs`,
@@ -49,8 +52,44 @@ export function formatReport({ meta, exec, up }: BenchResult): string {
       ],
     ),
     `compose file: ${up.composeFileNote}`,
+    '',
+    ...formatMcp(mcp),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function formatMcp(mcp: McpFigures): string[] {
+  const fine = (n: number) => n.toFixed(3);
+  const row = (name: string, c: McpCase) => [
+    name,
+    fine(c.berth.p50),
+    fine(c.berth.p95),
+    fine(c.baseline.p50),
+    fine(c.baseline.p95),
+    x(c.ratio.p50),
+    x(c.ratio.p95),
+  ];
+  const { runCommand, readFile4KiB } = mcp.aims;
+  return [
+    `mcp: ${mcp.transport}; ${mcp.runs} measured runs each after ${mcp.warmupRuns} warm-up, ${mcp.order}`,
+    table(
+      ['berth tool vs baseline', 'berth p50', 'p95', 'base p50', 'p95', 'ratio p50', 'p95'],
+      [
+        row('read_file 4 KiB vs fs.readFileSync', mcp.readFile['4 KiB']),
+        row('read_file 1 MiB vs fs.readFileSync', mcp.readFile['1 MiB']),
+        row('write_file 4 KiB vs fs.writeFileSync', mcp.writeFile['4 KiB']),
+        row('write_file 1 MiB vs fs.writeFileSync', mcp.writeFile['1 MiB']),
+        row('run_command `true` vs docker exec true', mcp.runCommand),
+      ],
+    ),
+    'times in ms; ratio = berth/baseline; fs calls run in-process on the same file, ' +
+      'docker exec as a CLI child process on the same container',
+    `aim: run_command/docker exec ratio < ${runCommand.ratioBelow}: ` +
+      `p50 ${verdict(runCommand.p50Met)} (${x(mcp.runCommand.ratio.p50)}), ` +
+      `p95 ${verdict(runCommand.p95Met)} (${x(mcp.runCommand.ratio.p95)}) → aim ${verdict(runCommand.met)}`,
+    `aim: read_file 4 KiB p50 < ${readFile4KiB.p50BelowMs} ms (absolute): ` +
+      `${verdict(readFile4KiB.met)} (${fine(readFile4KiB.p50Ms)} ms)`,
+  ];
 }
 
 /** First column left-aligned, the others right-aligned. */

@@ -24,11 +24,12 @@ export interface LatencySummary {
   samples: number[];
 }
 
-export function latencySummary(samples: readonly number[]): LatencySummary {
+/** `decimals` of a millisecond are kept: 2 by default, more for in-process calls of a few µs. */
+export function latencySummary(samples: readonly number[], decimals = 2): LatencySummary {
   return {
-    p50: round(percentile(samples, 50)),
-    p95: round(percentile(samples, 95)),
-    samples: samples.map((s) => round(s)),
+    p50: round(percentile(samples, 50), decimals),
+    p95: round(percentile(samples, 95), decimals),
+    samples: samples.map((s) => round(s, decimals)),
   };
 }
 

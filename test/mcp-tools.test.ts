@@ -23,7 +23,7 @@ const transports: [string, Connect][] = [
     'stdio (spawned `berth mcp`)',
     async (f) => {
       const mcp = await connectStdio(join(f.dir, 'berth.yaml'), f.home);
-      return { mcp, close: () => mcp[Symbol.asyncDispose]() };
+      return { mcp, close: async () => mcp[Symbol.asyncDispose]() };
     },
   ],
   [

@@ -11,7 +11,11 @@ export function pathComponents(input: string): string[] {
   if (input.includes('\0')) throw refused(input, 'contains a NUL byte');
   if (input.length > MAX_PATH_LENGTH) throw refused(input.slice(0, 80), 'is too long');
   if (input.startsWith('/')) {
-    throw refused(input, 'is absolute; give a path relative to the project root, like "src/index.ts"');
+    // not quoted: an absolute path may be a host path
+    throw new BerthError(
+      'PATH_REFUSED',
+      'the path is absolute; give a path relative to the project root, like "src/index.ts"',
+    );
   }
   const out: string[] = [];
   for (const part of input.split('/')) {
