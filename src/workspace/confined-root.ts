@@ -342,6 +342,27 @@ function readAll(fd: number, size: number, maxBytes: number, shown: string): Buf
   return buffer.subarray(0, total);
 }
 
+/**
+ * A regular file in an open folder, without following a link and without blocking on a FIFO;
+ * undefined when it is absent, not a regular file, or over `max` bytes.
+ */
+export function readRegularFileAt(dirFd: number, name: string, max: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(at(dirFd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > max) return undefined;
+    const buffer = Buffer.alloc(st.size);
+    return buffer.subarray(0, fs.readSync(fd, buffer, 0, st.size, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function lstatAt(dirFd: number, name: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(at(dirFd, name));

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import { at, errnoOf, fdPath, type ConfinedRoot } from './confined-root.js';
+import { at, errnoOf, fdPath, readRegularFileAt, type ConfinedRoot } from './confined-root.js';
 import { GitignoreRules } from './gitignore-rules.js';
 
-const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 const GITIGNORE_MAX = 256 * 1024;
 
 export type EntryType = 'file' | 'folder' | 'symlink' | 'other';
@@ -96,19 +96,5 @@ function sizeAt(fd: number, name: string): number {
 
 /** A small text file in the folder, without following links; undefined when absent or odd. */
 export function readSmallText(dirFd: number, name: string, max = GITIGNORE_MAX): string | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(at(dirFd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size > max) return undefined;
-    const buffer = Buffer.alloc(st.size);
-    const n = fs.readSync(fd, buffer, 0, st.size, 0);
-    return buffer.subarray(0, n).toString('utf8');
-  } finally {
-    fs.closeSync(fd);
-  }
+  return readRegularFileAt(dirFd, name, max)?.toString('utf8');
 }

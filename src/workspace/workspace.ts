@@ -1,14 +1,11 @@
-import * as fs from 'node:fs';
 import picomatch from 'picomatch';
 import { BerthError } from '../errors.js';
-import { at, ConfinedRoot } from './confined-root.js';
+import { ConfinedRoot, readRegularFileAt } from './confined-root.js';
 import { walkTree, type EntryType } from './file-walk.js';
 import { regexSearch, type LineMatch } from './regex-worker.js';
 import { pathComponents } from './relative-path.js';
 import { applyEdits, unifiedDiff, type TextEdit } from './text-edit.js';
 import { decodeText, looksBinary, sliceLines, type LineSlice } from './text-file.js';
-
-const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
 export interface WorkspaceLimits {
   /** Largest file read_file returns whole. */
@@ -176,21 +173,8 @@ export class Workspace {
 }
 
 function readTextAt(dirFd: number, name: string, max: number): string | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(at(dirFd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size > max) return undefined;
-    const buffer = Buffer.alloc(st.size);
-    const data = buffer.subarray(0, fs.readSync(fd, buffer, 0, st.size, 0));
-    return looksBinary(data) ? undefined : data.toString('utf8');
-  } finally {
-    fs.closeSync(fd);
-  }
+  const data = readRegularFileAt(dirFd, name, max);
+  return data === undefined || looksBinary(data) ? undefined : data.toString('utf8');
 }
 
 function shorten(line: string): string {
