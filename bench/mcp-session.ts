@@ -43,14 +43,21 @@ export async function connectMcpStdio(configFile: string, home: string): Promise
   }
   return {
     async call(name, args, signal) {
+      signal.throwIfAborted();
+      // one signal per call: the SDK leaves its abort listener on the signal it is given
+      const call = new AbortController();
+      const onAbort = () => call.abort(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
       let result: CallToolResult;
       try {
         result = (await client.callTool({ name, arguments: args }, undefined, {
-          signal,
+          signal: call.signal,
           timeout: CALL_TIMEOUT_MS,
         })) as CallToolResult;
       } catch (err) {
         throw new Error(`MCP ${name} failed: ${describe(err)}${serverSaid()}`, { cause: err });
+      } finally {
+        signal.removeEventListener('abort', onAbort);
       }
       if (result.isError) throw new Error(`MCP ${name} returned an error: ${textOf(result)}`);
       return result;

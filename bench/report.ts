@@ -73,7 +73,7 @@ function formatMcp(mcp: McpFigures): string[] {
   return [
     `mcp: ${mcp.transport}; ${mcp.runs} measured runs each after ${mcp.warmupRuns} warm-up, ${mcp.order}`,
     table(
-      ['berth tool vs baseline', 'berth p50', 'p95', 'base p50', 'p95', 'ratio p50', 'p95'],
+      ['berth tool vs baseline', 'berth p50', 'berth p95', 'base p50', 'base p95', 'ratio p50', 'ratio p95'],
       [
         row('read_file 4 KiB vs fs.readFileSync', mcp.readFile['4 KiB']),
         row('read_file 1 MiB vs fs.readFileSync', mcp.readFile['1 MiB']),

@@ -31,16 +31,25 @@ export interface LineSlice {
 
 /** Lines [offset, offset + limit) with 1-based offset; the whole text when neither is given. */
 export function sliceLines(text: string, offset?: number, limit?: number): LineSlice {
+  if (offset === undefined && limit === undefined) {
+    // the whole file: count lines without building an array of them
+    const totalLines = countLines(text);
+    return { content: text, totalLines, startLine: totalLines > 0 ? 1 : 0, endLine: totalLines };
+  }
   const lines = text.split('\n');
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   const totalLines = text === '' ? 0 : lines.length;
-  if (offset === undefined && limit === undefined) {
-    return { content: text, totalLines, startLine: totalLines > 0 ? 1 : 0, endLine: totalLines };
-  }
   const start = Math.max(1, offset ?? 1);
   const end = Math.min(totalLines, limit === undefined ? totalLines : start + limit - 1);
   if (start > totalLines || end < start) return { content: '', totalLines, startLine: 0, endLine: 0 };
   const picked = lines.slice(start - 1, end);
   const trailing = end < totalLines || text.endsWith('\n') ? '\n' : '';
   return { content: picked.join('\n') + trailing, totalLines, startLine: start, endLine: end };
+}
+
+function countLines(text: string): number {
+  if (text === '') return 0;
+  let count = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
+  return text.endsWith('\n') ? count : count + 1;
 }
