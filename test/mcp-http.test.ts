@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import { startHttpServer, type RunningHttpServer } from '../src/mcp/http/http-server.js';
-import { tokenMatches } from '../src/mcp/http/token.js';
+import { tokenMatches } from '../src/http/token.js';
 import { connectHttp } from './helpers/mcp-connect.js';
 import { busybox, createTestHub, type TestHub } from './helpers/test-hub.js';
 

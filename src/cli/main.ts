@@ -7,6 +7,8 @@ import { registerExecCommand } from './commands/exec.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerMcpCommand } from './commands/mcp.js';
+import { registerOpsCommand } from './commands/ops.js';
+import { registerRunCommand } from './commands/run.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTestCommand } from './commands/test.js';
 import { registerUpCommand } from './commands/up.js';
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerComposeCommand(program);
   registerHistoryCommand(program);
   registerMcpCommand(program);
+  registerOpsCommand(program);
+  registerRunCommand(program);
   program.hook('preAction', (_program, action) => {
     const { cwd } = action.optsWithGlobals<{ cwd?: string }>();
     if (cwd !== undefined) process.chdir(cwd);

@@ -6,7 +6,14 @@ import type { z } from 'zod';
 import { BerthError } from '../errors.js';
 import { configSchema, PROJECT_NAME, type RawProject } from './schema.js';
 import { parseSize } from './sizes.js';
-import { DEFAULT_IMAGE, DEFAULT_RESOURCES, type HubConfig, type ProjectConfig } from './types.js';
+import {
+  DEFAULT_IMAGE,
+  DEFAULT_OPS,
+  DEFAULT_RESOURCES,
+  type HubConfig,
+  type OpsPolicyConfig,
+  type ProjectConfig,
+} from './types.js';
 
 export const CONFIG_NAMES = ['berth.yaml', 'berth.yml'];
 
@@ -70,7 +77,15 @@ export function parseConfig(text: string, file: string): HubConfig {
   if (!parsed.success) throw schemaError(shown, file, parsed.error);
   const base = dirname(file);
   const projects = Object.entries(parsed.data.projects).map(([name, p]) => resolveProject(name, p, base));
-  return { file, hubId: hubIdFor(file), projects };
+  const raw = parsed.data.ops;
+  const ops: OpsPolicyConfig = {
+    denyCommands: raw?.deny_commands ?? DEFAULT_OPS.denyCommands,
+    maxConcurrent: raw?.max_concurrent ?? DEFAULT_OPS.maxConcurrent,
+    defaultTimeoutMs: raw?.default_timeout_ms ?? DEFAULT_OPS.defaultTimeoutMs,
+    ...(raw?.allow_targets !== undefined ? { allowTargets: raw.allow_targets } : {}),
+    ...(raw?.url !== undefined ? { url: raw.url } : {}),
+  };
+  return { file, hubId: hubIdFor(file), projects, ops };
 }
 
 function findDuplicateProject(contents: unknown): string | undefined {
@@ -142,7 +157,7 @@ function folderModeConfig(folder: string, defaultImage: string): HubConfig {
   };
   if (hasDockerfile) project.build = { context: folder, dockerfile: 'Dockerfile', args: {} };
   else project.image = defaultImage;
-  return { hubId: hubIdFor(folder), projects: [project] };
+  return { hubId: hubIdFor(folder), projects: [project], ops: { ...DEFAULT_OPS } };
 }
 
 export function projectNameFromFolder(folder: string): string {

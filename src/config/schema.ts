@@ -55,9 +55,51 @@ export const projectSchema = z
       ctx.addIssue({ code: 'custom', message: 'set "image" or "build"', path: ['image'] });
   });
 
+const TARGET_RULE =
+  /^(project:([a-z0-9][a-z0-9_.-]*|\*)|compose:[A-Za-z0-9][A-Za-z0-9_.-]*|service:[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*)$/;
+
+const opsSchema = z
+  .object({
+    allow_targets: z
+      .array(
+        z
+          .string()
+          .regex(
+            TARGET_RULE,
+            'use project:<name>, project:*, compose:<project> or service:<project>/<service>',
+          ),
+      )
+      .optional(),
+    deny_commands: z
+      .array(
+        z.string().refine((p) => {
+          try {
+            new RegExp(p);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'must be a valid regular expression'),
+      )
+      .optional(),
+    max_concurrent: z.number().int().min(1).max(1000).optional(),
+    default_timeout_ms: z
+      .number()
+      .int()
+      .min(100)
+      .max(24 * 3600 * 1000)
+      .optional(),
+    url: z
+      .string()
+      .regex(/^(https?|unix):\/\//, 'use http://host:port or unix:///path')
+      .optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     version: z.literal(1, { error: 'must be 1' }),
+    ops: opsSchema.optional(),
     projects: z.record(projectName, projectSchema).refine((p) => Object.keys(p).length > 0, {
       message: 'define at least one project',
     }),

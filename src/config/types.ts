@@ -27,12 +27,30 @@ export interface ProjectConfig {
   network: NetworkMode;
 }
 
+/** The ops side-car's policy (berth.yaml `ops:`), defaults applied. */
+export interface OpsPolicyConfig {
+  /** undefined: every berth project, and no Compose project. */
+  allowTargets?: string[];
+  denyCommands: string[];
+  maxConcurrent: number;
+  defaultTimeoutMs: number;
+  /** Where `berth run` and split-mode MCP find the side-car. */
+  url?: string;
+}
+
+export const DEFAULT_OPS: OpsPolicyConfig = {
+  denyCommands: [],
+  maxConcurrent: 8,
+  defaultTimeoutMs: 10 * 60 * 1000,
+};
+
 export interface HubConfig {
   /** Absolute path of the config file, or undefined in folder mode. */
   file?: string;
   /** Short stable id of this hub (from the config file or folder path); labels carry it. */
   hubId: string;
   projects: ProjectConfig[];
+  ops: OpsPolicyConfig;
 }
 
 export const DEFAULT_RESOURCES: ProjectResources = { cpus: 2, memoryBytes: 2 * 1024 ** 3, pids: 1024 };

@@ -26,6 +26,25 @@ const STEPS: string[] = [
      truncated INTEGER NOT NULL
    );
    CREATE INDEX exec_history_project ON exec_history (hub_id, project, id);`,
+  `CREATE TABLE ops_runs (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     hub_id TEXT NOT NULL,
+     target TEXT NOT NULL,
+     command TEXT NOT NULL,
+     status TEXT NOT NULL,
+     exit_code INTEGER,
+     duration_ms INTEGER,
+     timed_out INTEGER NOT NULL DEFAULT 0,
+     truncated INTEGER NOT NULL DEFAULT 0,
+     queued_at TEXT NOT NULL,
+     started_at TEXT,
+     finished_at TEXT,
+     stdout TEXT NOT NULL DEFAULT '',
+     stderr TEXT NOT NULL DEFAULT '',
+     error TEXT
+   );
+   CREATE INDEX ops_runs_target ON ops_runs (hub_id, target, seq);`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.js';
+import { OpsRunTable } from './ops-runs.js';
 
 export interface ProjectRecord {
   hubId: string;
@@ -126,6 +127,11 @@ export class Store {
       timedOut: r.timed_out === 1,
       truncated: r.truncated === 1,
     }));
+  }
+
+  /** The ops side-car's run history for one hub. */
+  opsRuns(hubId: string): OpsRunTable {
+    return new OpsRunTable(this.db, hubId);
   }
 
   close(): void {

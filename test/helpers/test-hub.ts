@@ -33,6 +33,8 @@ export interface TestHubOptions {
   projects?: Record<string, Record<string, unknown>>;
   /** Copy this fixture folder (under test/fixtures) instead. */
   fixture?: string;
+  /** berth.yaml `ops:` section. */
+  ops?: Record<string, unknown>;
   /** false: exec always through the engine, never the in-container runner. */
   runner?: boolean;
   /** chown project folders to this uid:gid. */
@@ -44,7 +46,7 @@ export function createTestHub(options: TestHubOptions): TestHub {
   const dir = makeTempDir();
   const home = join(dir, '.berth-home');
   if (options.fixture) cpSync(join(FIXTURES, options.fixture), dir, { recursive: true });
-  else writeConfig(dir, options.projects ?? {});
+  else writeConfig(dir, options.projects ?? {}, options.ops);
   const config = loadConfig({ cwd: dir, file: 'berth.yaml' });
   for (const p of config.projects) {
     mkdirSync(p.path, { recursive: true });
@@ -89,8 +91,8 @@ export function createTestHub(options: TestHubOptions): TestHub {
   };
 }
 
-function writeConfig(dir: string, projects: Record<string, unknown>): void {
-  writeFileSync(join(dir, 'berth.yaml'), stringify({ version: 1, projects }));
+function writeConfig(dir: string, projects: Record<string, unknown>, ops?: Record<string, unknown>): void {
+  writeFileSync(join(dir, 'berth.yaml'), stringify({ version: 1, ...(ops ? { ops } : {}), projects }));
 }
 
 /** A busybox project definition with small limits, for fast tests. */

@@ -4,7 +4,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { BerthError } from '../../errors.js';
 import { CLIENTS, clientSnippet, type ClientName, type Connection } from '../../mcp/client-config.js';
 import { startHttpServer } from '../../mcp/http/http-server.js';
-import { loadOrCreateToken } from '../../mcp/http/token.js';
+import { loadOrCreateToken } from '../../http/token.js';
 import { createServer } from '../../mcp/server.js';
 import { berthHome } from '../../store/store.js';
 import { openContext, type GlobalOptions } from '../context.js';

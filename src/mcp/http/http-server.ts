@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { McpDeps } from '../deps.js';
 import { createServer } from '../server.js';
-import { BodyTooLarge, readBody } from './read-body.js';
-import { checkRequest, hostsFor } from './request-guard.js';
+import { BodyTooLarge, readBody } from '../../http/read-body.js';
+import { checkRequest, hostsFor } from '../../http/request-guard.js';
 
 export interface HttpServerOptions {
   host: string;

@@ -2,11 +2,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const TOKEN_FILE = 'mcp-token';
-
-/** The stored token, or a new 256-bit one written with mode 0600. */
-export function loadOrCreateToken(home: string): { token: string; created: boolean } {
-  const file = join(home, TOKEN_FILE);
+/** The stored token in BERTH_HOME/<name>, or a new 256-bit one written with mode 0600. */
+export function loadOrCreateToken(home: string, name = 'mcp-token'): { token: string; created: boolean } {
+  const file = join(home, name);
   try {
     const token = readFileSync(file, 'utf8').trim();
     if (token.length >= 32) return { token, created: false };

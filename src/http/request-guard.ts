@@ -7,6 +7,8 @@ export interface GuardOptions {
   allowedHosts: string[];
   /** Full origins (scheme://host:port) allowed in Origin, when one is sent. */
   allowedOrigins: string[];
+  /** false on a unix socket, which no browser can reach (default true). */
+  checkHost?: boolean;
 }
 
 export type Verdict = { ok: true } | { ok: false; status: 401 | 403; message: string };
@@ -16,13 +18,15 @@ export type Verdict = { ok: true } | { ok: false; status: 401 | 403; message: st
  * evil.example), then the bearer token. Nothing else is looked at before both pass.
  */
 export function checkRequest(req: IncomingMessage, options: GuardOptions): Verdict {
-  const host = req.headers.host?.toLowerCase();
-  if (!host || !options.allowedHosts.includes(host)) {
-    return { ok: false, status: 403, message: 'Host header is not an address of this server' };
-  }
-  const origin = req.headers.origin?.toLowerCase();
-  if (origin !== undefined && !options.allowedOrigins.includes(origin)) {
-    return { ok: false, status: 403, message: 'Origin is not allowed' };
+  if (options.checkHost !== false) {
+    const host = req.headers.host?.toLowerCase();
+    if (!host || !options.allowedHosts.includes(host)) {
+      return { ok: false, status: 403, message: 'Host header is not an address of this server' };
+    }
+    const origin = req.headers.origin?.toLowerCase();
+    if (origin !== undefined && !options.allowedOrigins.includes(origin)) {
+      return { ok: false, status: 403, message: 'Origin is not allowed' };
+    }
   }
   const given = bearerToken(req.headers.authorization);
   if (given === undefined) return { ok: false, status: 401, message: 'missing bearer token' };

@@ -1,0 +1,18 @@
+import { join } from 'node:path';
+import type { HubConfig } from '../config/types.js';
+import { loadOrCreateToken } from '../http/token.js';
+import type { OpsEndpoint } from './client/ops-client.js';
+
+export const OPS_TOKEN_FILE = 'ops-token';
+export const OPS_SOCKET = 'ops.sock';
+
+/** Where the side-car is: BERTH_OPS_URL/BERTH_OPS_TOKEN, then berth.yaml ops.url, then BERTH_HOME's socket. */
+export function opsEndpoint(
+  home: string,
+  config: HubConfig | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): OpsEndpoint {
+  const url = env.BERTH_OPS_URL ?? config?.ops.url ?? `unix://${join(home, OPS_SOCKET)}`;
+  const token = env.BERTH_OPS_TOKEN ?? loadOrCreateToken(home, OPS_TOKEN_FILE).token;
+  return { url, token };
+}

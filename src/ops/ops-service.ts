@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import { WORKSPACE_DIR } from '../config/types.js';
+import { BerthError, describeError, isBerthError } from '../errors.js';
+import { runExec, validateArgv, validateEnv, type ExecResult } from '../exec/run-exec.js';
+import type { Hub } from '../hub/hub.js';
+import type { Logger } from '../logger.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { OpsRunTable, RunStatus } from '../store/ops-runs.js';
+import { pathComponents } from '../workspace/relative-path.js';
+import { OpsError } from './ops-error.js';
+import type { OpsPolicy } from './ops-policy.js';
+import { ownContainerId } from './own-container.js';
+import { parseTarget, targetText, type Target } from './target.js';
+import { TargetQueue } from './target-queue.js';
+
+export interface RunRequest {
+  target: string;
+  command: string | string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Bytes of each stream sent to the client (default 1 MiB); the rest is dropped and marked. */
+  maxOutputBytes?: number;
+}
+
+export type RunEvent =
+  | { type: 'start'; run_id: string }
+  | { type: 'stdout' | 'stderr'; data: Buffer }
+  | { type: 'exit'; code: number; duration_ms: number; timed_out: boolean; truncated: boolean };
+
+export interface PreparedRun {
+  id: string;
+  target: Target;
+  argv: string[];
+  request: RunRequest;
+  /** Runs it; resolves once the exit event has been sent. */
+  execute(onEvent: (e: RunEvent) => void, signal: AbortSignal): Promise<void>;
+}
+
+export const DEFAULT_STREAM_CAP = 1024 * 1024;
+
+export interface OpsDeps {
+  hub: Hub;
+  runtime: ContainerRuntime;
+  runs: OpsRunTable;
+  policy: OpsPolicy;
+  logger: Logger;
+}
+
+/**
+ * The side-car's one verb: run a command in a berth project container or an allowed Compose
+ * service, with policy, a per-target queue, history and cancel. Every refusal happens in
+ * prepare(), before anything runs.
+ */
+export class OpsService {
+  private readonly queue: TargetQueue;
+  private readonly active = new Map<string, AbortController>();
+  private readonly self = ownContainerId();
+
+  constructor(private readonly deps: OpsDeps) {
+    this.queue = new TargetQueue(deps.policy.maxConcurrent);
+  }
+
+  async prepare(request: RunRequest): Promise<PreparedRun> {
+    const target = parseTarget(request.target);
+    this.deps.policy.checkTarget(target);
+    const argv = typeof request.command === 'string' ? ['/bin/sh', '-c', request.command] : request.command;
+    validateArgv(argv);
+    validateEnv(request.env ?? {});
+    this.deps.policy.checkCommand(
+      typeof request.command === 'string' ? request.command : request.command.join(' '),
+    );
+    const resolve = await this.resolver(target, request.cwd);
+    const id = `run_${randomBytes(8).toString('hex')}`;
+    return {
+      id,
+      target,
+      argv,
+      request,
+      execute: (onEvent, signal) => this.execute(id, target, argv, request, resolve, onEvent, signal),
+    };
+  }
+
+  /** Cancels a queued or running run; false when there is no such active run. */
+  cancel(id: string): boolean {
+    const controller = this.active.get(id);
+    if (!controller) return false;
+    controller.abort(new Error('cancelled'));
+    return true;
+  }
+
+  isActive(id: string): boolean {
+    return this.active.has(id);
+  }
+
+  /** Finds the container now (so a missing one is a 404) and returns how to run in it. */
+  private async resolver(
+    target: Target,
+    cwd: string | undefined,
+  ): Promise<(argv: string[], options: Parameters<Hub['exec']>[2]) => Promise<ExecResult>> {
+    if (target.kind === 'project') {
+      const name = target.name;
+      try {
+        this.deps.hub.project(name);
+      } catch (err) {
+        throw new OpsError(404, 'UNKNOWN_PROJECT', describeError(err));
+      }
+      const folder = cwd === undefined ? [] : pathComponents(cwd);
+      const dir = [WORKSPACE_DIR, ...folder].join('/');
+      return async (argv, options) => {
+        try {
+          return await this.deps.hub.exec(name, argv, { ...options, cwd: dir });
+        } catch (err) {
+          if (!isBerthError(err, 'NOT_RUNNING')) throw err;
+          // the side-car owns the engine: it brings the project up
+          await this.deps.hub.up([name]);
+          return this.deps.hub.exec(name, argv, { ...options, cwd: dir });
+        }
+      };
+    }
+    const containers = await this.deps.runtime.listContainers({
+      'com.docker.compose.project': target.project,
+      'com.docker.compose.service': target.service,
+    });
+    const running = containers
+      .filter((c) => c.state === 'running' && c.id !== this.self)
+      .sort(
+        (a, b) =>
+          Number(a.labels['com.docker.compose.container-number'] ?? 0) -
+          Number(b.labels['com.docker.compose.container-number'] ?? 0),
+      );
+    const container = running[0];
+    if (!container) {
+      const refusedSelf = containers.some((c) => c.id === this.self);
+      throw new OpsError(
+        refusedSelf ? 403 : 404,
+        refusedSelf ? 'PATH_REFUSED' : 'NOT_FOUND',
+        refusedSelf
+          ? 'that service is the side-car itself, which never runs commands in its own container'
+          : `no running container for ${targetText(target)}; start it with docker-compose up`,
+      );
+    }
+    return (argv, options) =>
+      runExec(this.deps.runtime, container.id, { ...options, argv, ...(cwd !== undefined ? { cwd } : {}) });
+  }
+
+  private async execute(
+    id: string,
+    target: Target,
+    argv: string[],
+    request: RunRequest,
+    run: (argv: string[], options: Parameters<Hub['exec']>[2]) => Promise<ExecResult>,
+    onEvent: (e: RunEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { runs } = this.deps;
+    const controller = new AbortController();
+    const forward = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    this.active.set(id, controller);
+    const name = targetText(target);
+    runs.queued(id, name, request.command);
+    onEvent({ type: 'start', run_id: id });
+    const started = performance.now();
+    const cap = request.maxOutputBytes ?? DEFAULT_STREAM_CAP;
+    const streamed = { stdout: 0, stderr: 0 };
+    const send = (type: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const room = cap - streamed[type];
+      if (room <= 0) return;
+      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      streamed[type] += chunk.length;
+      onEvent({ type, data: part });
+      if (streamed[type] >= cap)
+        onEvent({ type, data: Buffer.from(`\n[berth: output truncated at ${cap} bytes]\n`) });
+    };
+    let release: (() => void) | undefined;
+    try {
+      release = await this.queue.acquire(name, controller.signal);
+      runs.started(id);
+      const result = await run(argv, {
+        source: 'api',
+        timeoutMs: request.timeoutMs ?? this.deps.policy.defaultTimeoutMs,
+        signal: controller.signal,
+        onStdout: send('stdout'),
+        onStderr: send('stderr'),
+        ...(request.env !== undefined ? { env: request.env } : {}),
+      });
+      const truncated = result.truncated || streamed.stdout > cap || streamed.stderr > cap;
+      const status: RunStatus = controller.signal.aborted
+        ? 'cancelled'
+        : result.timedOut
+          ? 'timed-out'
+          : result.exitCode === 0
+            ? 'succeeded'
+            : 'failed';
+      runs.finished(id, {
+        status,
+        exitCode: result.exitCode,
+        durationMs: result.durationMs,
+        timedOut: result.timedOut,
+        truncated,
+        stdout: result.stdout,
+        stderr: result.stderr,
+      });
+      onEvent({
+        type: 'exit',
+        code: result.exitCode,
+        duration_ms: result.durationMs,
+        timed_out: result.timedOut,
+        truncated,
+      });
+    } catch (err) {
+      const cancelled = controller.signal.aborted;
+      const message = cancelled ? 'cancelled before it started' : describeError(err);
+      runs.finished(id, {
+        status: cancelled ? 'cancelled' : 'error',
+        exitCode: null,
+        durationMs: Math.round(performance.now() - started),
+        timedOut: false,
+        truncated: false,
+        stdout: '',
+        stderr: '',
+        error: message,
+      });
+      if (!cancelled && !(err instanceof BerthError)) this.deps.logger.error({ err, run: id }, 'run failed');
+      onEvent({ type: 'stderr', data: Buffer.from(`berth: ${message}\n`) });
+      onEvent({
+        type: 'exit',
+        code: cancelled ? 130 : 125,
+        duration_ms: Math.round(performance.now() - started),
+        timed_out: false,
+        truncated: false,
+      });
+    } finally {
+      release?.();
+      signal.removeEventListener('abort', forward);
+      this.active.delete(id);
+    }
+  }
+}
