@@ -172,7 +172,7 @@ describe('ops side-car over HTTP', () => {
     }).catch(() => undefined);
     await pending;
     const deadline = Date.now() + 5000;
-    let left: string[] = [];
+    let left: string[];
     do {
       await new Promise((r) => setTimeout(r, 200));
       left = (await processList(t.hub, 'one')).filter((l) => l.includes('sleep 555'));
