@@ -9,11 +9,23 @@ export interface CommandResult {
   ms: number;
 }
 
+export interface CommandOptions {
+  /** The child's whole environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Runs a program (no shell) and waits for it to exit. */
-export function runCommand(program: string, args: string[]): Promise<CommandResult> {
+export function runCommand(
+  program: string,
+  args: string[],
+  options: CommandOptions = {},
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ?? process.env,
+    });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -32,8 +44,12 @@ export function runCommand(program: string, args: string[]): Promise<CommandResu
 }
 
 /** Like runCommand, but a non-zero exit is an error carrying the program's stderr. */
-export async function mustRun(program: string, args: string[]): Promise<CommandResult> {
-  const result = await runCommand(program, args);
+export async function mustRun(
+  program: string,
+  args: string[],
+  options: CommandOptions = {},
+): Promise<CommandResult> {
+  const result = await runCommand(program, args, options);
   if (result.exitCode !== 0) {
     const why = result.exitCode ?? result.signal;
     throw new Error(`\`${program} ${args.join(' ')}\` exited with ${why}: ${result.stderr.trim()}`);

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { mustRun, runCommand } from './command.js';
+import { mustRun, runCommand, type CommandResult } from './command.js';
 import { describe, log } from './log.js';
 
 export const COMPOSE_BIN = '/usr/bin/docker-compose';
@@ -35,6 +35,11 @@ export class ComposeProject {
   /** `up -d`; returns the wall time of the CLI process in ms. */
   async up(): Promise<number> {
     return (await mustRun(COMPOSE_BIN, this.args('up', '-d'))).ms;
+  }
+
+  /** `exec -T <service> <argv…>` (no TTY); a non-zero exit is an error. */
+  exec(service: string, argv: string[]): Promise<CommandResult> {
+    return mustRun(COMPOSE_BIN, this.args('exec', '-T', service, ...argv));
   }
 
   async down(): Promise<void> {

@@ -20,12 +20,17 @@ export interface BenchHub {
   close(): Promise<void>;
 }
 
+export interface BenchHubOptions {
+  /** berth.yaml `ops.allow_targets`; left out when not given. */
+  opsAllowTargets?: string[];
+}
+
 /** Wires the hub the way src/cli/context.ts does, with a temporary BERTH_HOME. */
-export function openBenchHub(dir: string, projects: string[]): BenchHub {
+export function openBenchHub(dir: string, projects: string[], options: BenchHubOptions = {}): BenchHub {
   mkdirSync(dir, { recursive: true });
   for (const name of projects) mkdirSync(join(dir, name));
   const configFile = join(dir, 'berth.yaml');
-  writeFileSync(configFile, configText(projects));
+  writeFileSync(configFile, configText(projects, options));
   const logger = createLogger();
   const config = loadConfig({ cwd: dir });
   const home = join(dir, '.berth-home');
@@ -55,9 +60,14 @@ export function openBenchHub(dir: string, projects: string[]): BenchHub {
   };
 }
 
-function configText(projects: string[]): string {
+function configText(projects: string[], options: BenchHubOptions): string {
   const entries = projects.map(
     (name) => `  ${name}:\n    path: ./${name}\n    image: ${BENCH_IMAGE}\n    network: isolated\n`,
   );
-  return `version: 1\nprojects:\n${entries.join('')}`;
+  const allow = options.opsAllowTargets;
+  const ops =
+    allow === undefined
+      ? ''
+      : `ops:\n  allow_targets:\n${allow.map((t) => `    - ${JSON.stringify(t)}\n`).join('')}`;
+  return `version: 1\n${ops}projects:\n${entries.join('')}`;
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
-  /** Measured runs per series: `exec`, and each MCP tool against its baseline. */
+  /** Measured runs per series: `exec`, each MCP tool against its baseline, each ops latency. */
   runs: number;
   /** Measured cold/warm `up` rounds per tool. */
   upRuns: number;
@@ -11,6 +11,10 @@ export interface BenchOptions {
 export const EXEC_WARMUP_RUNS = 5;
 export const UP_WARMUP_ROUNDS = 1;
 export const MCP_WARMUP_RUNS = 5;
+export const OPS_WARMUP_RUNS = 5;
+/** Measured 200 MB streams per tool, after OPS_STREAM_WARMUP_RUNS untimed ones. */
+export const OPS_STREAM_RUNS = 5;
+export const OPS_STREAM_WARMUP_RUNS = 1;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({

@@ -1,5 +1,6 @@
 import type { ExecFigures } from './exec.js';
 import type { McpCase, McpFigures } from './mcp.js';
+import type { OpsFigures, Timed, VsDocker } from './ops.js';
 import type { UpFigures } from './up.js';
 
 export interface BenchMeta {
@@ -15,6 +16,7 @@ export interface BenchResult {
   exec: ExecFigures;
   up: UpFigures;
   mcp: McpFigures;
+  ops: OpsFigures;
 }
 
 const ms = (n: number) => n.toFixed(1);
@@ -22,7 +24,7 @@ const x = (n: number) => n.toFixed(3);
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
 /** The human-readable report for stdout. */
-export function formatReport({ meta, exec, up, mcp }: BenchResult): string {
+export function formatReport({ meta, exec, up, mcp, ops }: BenchResult): string {
   const lines = [
     `berth benchmarks — ${meta.startedAt}, node ${meta.node}, engine ${meta.engine}, ` +
       `docker-compose ${meta.compose}, ${meta.cpus} CPUs`,
@@ -54,6 +56,8 @@ export function formatReport({ meta, exec, up, mcp }: BenchResult): string {
     `compose file: ${up.composeFileNote}`,
     '',
     ...formatMcp(mcp),
+    '',
+    ...formatOps(ops),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -89,6 +93,69 @@ function formatMcp(mcp: McpFigures): string[] {
       `p95 ${verdict(runCommand.p95Met)} (${x(mcp.runCommand.ratio.p95)}) → aim ${verdict(runCommand.met)}`,
     `aim: read_file 4 KiB p50 < ${readFile4KiB.p50BelowMs} ms (absolute): ` +
       `${verdict(readFile4KiB.met)} (${fine(readFile4KiB.p50Ms)} ms)`,
+  ];
+}
+
+function formatOps(ops: OpsFigures): string[] {
+  const { trueLatency: t, firstByte: f, stream: s } = ops;
+  const { rawPostLatency: rawAim, streaming: streamAim } = ops.aims;
+  const vs = (name: string, c: VsDocker) => [
+    name,
+    ms(c.latency.p50),
+    ms(c.latency.p95),
+    x(c.ratio.p50),
+    x(c.ratio.p95),
+  ];
+  const base = (name: string, c: Timed) => [name, ms(c.latency.p50), ms(c.latency.p95), '1.000', '1.000'];
+  const mbps = (n: number) => n.toFixed(1);
+  return [
+    `ops side-car: ${ops.sidecar}; ${ops.client}`,
+    `\`true\`: ${ops.runs} measured runs each after ${ops.warmupRuns} warm-up, ${ops.order}`,
+    table(
+      ['', 'p50 ms', 'p95 ms', 'ratio p50', 'ratio p95'],
+      [
+        vs('berth run --target project:app -- true (CLI child process)', t.berthRunCli),
+        vs('raw POST /run project:app (to the exit event)', t.rawPostProject),
+        vs(`raw POST /run service:<compose>/shell (to the exit event)`, t.rawPostService),
+        base('docker exec <container> true (CLI child process)', t.dockerExec),
+        vs('docker-compose exec -T shell true (CLI child process)', t.composeExec),
+      ],
+    ),
+    'ratio = this/docker exec; the side-car reported duration_ms (its exec alone) at p50 ' +
+      `${ms(t.rawPostProject.sidecarExecMs.p50)} ms for project:app, ` +
+      `${ms(t.rawPostService.sidecarExecMs.p50)} ms for the Compose service`,
+    `first output byte of \`echo x\`: ${ops.runs} measured runs each after ${ops.warmupRuns} warm-up, alternating`,
+    table(
+      ['', 'p50 ms', 'p95 ms', 'ratio p50', 'ratio p95'],
+      [
+        vs('raw POST /run project:app (to the first stdout event)', f.rawPost),
+        base('docker exec <container> echo x (to the first stdout byte)', f.dockerExec),
+      ],
+    ),
+    `stream \`${s.command}\` (${s.bytes} bytes, all counted in this process): median of ${s.runs} ` +
+      `runs each after ${s.warmupRuns} warm-up, ${s.order}`,
+    table(
+      ['', 'MB/s', 'ms'],
+      [
+        [
+          'raw POST /run project:app (NDJSON decoded)',
+          mbps(s.rawPost.mbPerS.median),
+          ms(s.rawPost.ms.median),
+        ],
+        [
+          'docker exec <container> (stdout piped here)',
+          mbps(s.dockerExec.mbPerS.median),
+          ms(s.dockerExec.ms.median),
+        ],
+        ['ratio raw POST/docker exec', x(s.ratio), ''],
+      ],
+    ),
+    `MB = 10^6 bytes; the side-car reported duration_ms (its exec alone) median ${ms(s.rawPost.sidecarExecMs.median)} ms`,
+    `aim: raw POST /run \`true\` p50 < ${rawAim.ratioBelow}× docker exec: ` +
+      `project:app ${verdict(rawAim.projectMet)} (${x(rawAim.projectP50Ratio)}), ` +
+      `Compose service ${verdict(rawAim.serviceMet)} (${x(rawAim.serviceP50Ratio)}) → aim ${verdict(rawAim.met)}`,
+    `aim: streaming throughput ≥ docker exec: ${verdict(streamAim.met)} ` +
+      `(${mbps(streamAim.rawPostMBps)} vs ${mbps(streamAim.dockerExecMBps)} MB/s)`,
   ];
 }
 

@@ -7,13 +7,15 @@ import { COMPOSE_BIN } from './compose.js';
 import { benchExec } from './exec.js';
 import { describe, log } from './log.js';
 import { benchMcp } from './mcp.js';
+import { benchOps } from './ops.js';
 import { parseOptions } from './options.js';
 import { formatReport, type BenchMeta } from './report.js';
 import { benchUp } from './up.js';
 
 /**
  * Entry point of `npm run bench [-- --runs N] [--up-runs N] [--json]`: exec, then up, then the
- * MCP tools over stdio; `--runs` is the measured runs per series of exec and of each MCP tool.
+ * MCP tools over stdio, then the ops side-car; `--runs` is the measured runs per series of exec,
+ * of each MCP tool and of each ops latency.
  */
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
     const exec = await benchExec(root, options.runs, stop.signal);
     const up = await benchUp(root, options.upRuns, stop.signal);
     const mcp = await benchMcp(root, options.runs, stop.signal);
-    const result = { meta, exec, up, mcp };
+    const ops = await benchOps(root, options.runs, stop.signal);
+    const result = { meta, exec, up, mcp, ops };
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result));
   } finally {
     rmSync(root, { recursive: true, force: true });

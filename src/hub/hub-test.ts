@@ -1,5 +1,7 @@
 import type { ProjectConfig } from '../config/types.js';
+import { describeError } from '../errors.js';
 import type { ExecResult } from '../exec/run-exec.js';
+import type { HubExecOptions, TestOptions } from './hub.js';
 
 export type TestStatus = 'passed' | 'failed' | 'timed-out' | 'skipped' | 'error';
 
@@ -71,4 +73,30 @@ export function errorResult(project: ProjectConfig, command: string, message: st
 export function verdict(results: ProjectTestResult[]): boolean {
   const ran = results.filter((r) => r.status !== 'skipped');
   return ran.length > 0 && ran.every((r) => r.status === 'passed');
+}
+
+/** Each project's commands.test through `exec`, all at once; shared by Hub and RemoteProjects. */
+export async function runTests(
+  projects: ProjectConfig[],
+  exec: (project: string, argv: string[], options: HubExecOptions) => Promise<ExecResult>,
+  options: TestOptions = {},
+): Promise<TestReport> {
+  const results = await Promise.all(
+    projects.map(async (project): Promise<ProjectTestResult> => {
+      const command = project.commands.test;
+      if (command === undefined) return skippedResult(project);
+      try {
+        const result = await exec(project.name, ['/bin/sh', '-c', command], {
+          source: 'test',
+          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+          onStdout: (chunk) => options.onOutput?.(project.name, 'stdout', chunk),
+          onStderr: (chunk) => options.onOutput?.(project.name, 'stderr', chunk),
+        });
+        return testResultFrom(project, command, result);
+      } catch (err) {
+        return errorResult(project, command, describeError(err));
+      }
+    }),
+  );
+  return { ok: verdict(results), results };
 }

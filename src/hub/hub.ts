@@ -1,5 +1,5 @@
 import type { HubConfig, ProjectConfig } from '../config/types.js';
-import { BerthError, describeError } from '../errors.js';
+import { BerthError } from '../errors.js';
 import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js';
 import { RunnerChannel } from '../exec/runner/runner-channel.js';
 import { removeRunnerDir, runnerDirFor } from '../exec/runner/runner-dir.js';
@@ -8,14 +8,8 @@ import type { ContainerRuntime, LogOptions } from '../runtime/container-runtime.
 import { hubLabels, LABEL } from '../runtime/labels.js';
 import type { ExecRecord, Store } from '../store/store.js';
 import { projectStatuses, type ProjectStatus } from './hub-status.js';
-import {
-  errorResult,
-  skippedResult,
-  testResultFrom,
-  verdict,
-  type ProjectTestResult,
-  type TestReport,
-} from './hub-test.js';
+import { runTests, type TestReport } from './hub-test.js';
+import type { ProjectService } from './project-service.js';
 import { upProjects, type UpResult } from './hub-up.js';
 import { findProject, selectProjects } from './project-lookup.js';
 
@@ -45,7 +39,7 @@ export interface TestOptions {
 }
 
 /** The hub: many projects, each in its own container. CLI, MCP and HTTP all call this. */
-export class Hub {
+export class Hub implements ProjectService {
   private readonly logger: Logger;
   /** project → running container id; dropped when an exec finds the container gone. */
   private readonly containerIds = new Map<string, string>();
@@ -146,25 +140,11 @@ export class Hub {
 
   /** Each project's commands.test in its own container, all at once. */
   async test(names: string[] = [], options: TestOptions = {}): Promise<TestReport> {
-    const projects = selectProjects(this.deps.config, names);
-    const results = await Promise.all(
-      projects.map(async (project): Promise<ProjectTestResult> => {
-        const command = project.commands.test;
-        if (command === undefined) return skippedResult(project);
-        try {
-          const result = await this.exec(project.name, ['/bin/sh', '-c', command], {
-            source: 'test',
-            ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-            onStdout: (chunk) => options.onOutput?.(project.name, 'stdout', chunk),
-            onStderr: (chunk) => options.onOutput?.(project.name, 'stderr', chunk),
-          });
-          return testResultFrom(project, command, result);
-        } catch (err) {
-          return errorResult(project, command, describeError(err));
-        }
-      }),
+    return runTests(
+      selectProjects(this.deps.config, names),
+      (name, argv, o) => this.exec(name, argv, o),
+      options,
     );
-    return { ok: verdict(results), results };
   }
 
   async logs(name: string, options: LogOptions): Promise<void> {

@@ -1,10 +1,11 @@
-import type { Hub } from '../hub/hub.js';
+import type { ProjectService } from '../hub/project-service.js';
 import type { Logger } from '../logger.js';
 import { Workspace, type WorkspaceLimits } from '../workspace/workspace.js';
 
 /** What the MCP server needs; it knows nothing about transports. */
 export interface McpDeps {
-  hub: Hub;
+  /** The hub itself, or the side-car's view of it in split mode. */
+  hub: ProjectService;
   logger: Logger;
   limits?: WorkspaceLimits;
 }

@@ -6,6 +6,9 @@ import { CLIENTS, clientSnippet, type ClientName, type Connection } from '../../
 import { startHttpServer } from '../../mcp/http/http-server.js';
 import { loadOrCreateToken } from '../../http/token.js';
 import { createServer } from '../../mcp/server.js';
+import { OpsClient } from '../../ops/client/ops-client.js';
+import { RemoteProjects } from '../../ops/client/remote-projects.js';
+import { opsEndpoint } from '../../ops/ops-endpoint.js';
 import { berthHome } from '../../store/store.js';
 import { openContext, type GlobalOptions } from '../context.js';
 import { printLine, progress } from '../output.js';
@@ -13,6 +16,8 @@ import { parsePositiveInt } from './exec.js';
 
 interface McpOptions {
   http?: boolean;
+  allowHost?: string[];
+  ops?: string;
   host: string;
   port: number;
   token?: string;
@@ -35,10 +40,21 @@ export function registerMcpCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (HTTP; 0 picks a free one)', parsePort, 7878)
     .option('--token <token>', 'bearer token for HTTP (default: generated once, stored in BERTH_HOME)')
     .option('--max-body <bytes>', 'largest HTTP request body', parsePositiveInt)
+    .option('--allow-host <host:port...>', 'also accept these Host values (a published port or a proxy)')
+    .option('--ops <url>', 'split mode: no engine socket here; commands go through the side-car at this URL')
     .action(async (opts: McpOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       await using ctx = openContext(globals);
-      const deps = { hub: ctx.hub, logger: ctx.logger };
+      const hub =
+        opts.ops === undefined
+          ? ctx.hub
+          : new RemoteProjects(
+              ctx.config,
+              new OpsClient(
+                opsEndpoint(berthHome(), ctx.config, { ...process.env, BERTH_OPS_URL: opts.ops }),
+              ),
+            );
+      const deps = { hub, logger: ctx.logger };
       if (!opts.http) {
         const server = createServer(deps);
         const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
@@ -54,6 +70,7 @@ export function registerMcpCommand(program: Command): void {
         port: opts.port,
         token,
         ...(opts.maxBody !== undefined ? { maxBodyBytes: opts.maxBody } : {}),
+        ...(opts.allowHost !== undefined ? { extraHosts: opts.allowHost } : {}),
       });
       progress(`berth MCP server on ${running.url}`);
       progress(`token: ${token}`);

@@ -38,7 +38,8 @@ export function registerOpsCommand(program: Command): void {
       }
       await using ctx = openContext(cmd.optsWithGlobals<GlobalOptions>());
       const home = berthHome();
-      const token = opts.token ?? loadOrCreateToken(home, OPS_TOKEN_FILE).token;
+      const token =
+        opts.token ?? process.env.BERTH_OPS_TOKEN ?? loadOrCreateToken(home, OPS_TOKEN_FILE).token;
       if (token.length < 16)
         throw new BerthError('INVALID_ARGUMENT', 'the token must be at least 16 characters');
       const listen: Listen =
@@ -61,7 +62,11 @@ export function registerOpsCommand(program: Command): void {
         token,
       );
       progress(`berth ops side-car on ${running.url}`);
-      progress(opts.token === undefined ? `token in ${join(home, OPS_TOKEN_FILE)}` : 'token: as given');
+      progress(
+        opts.token !== undefined || process.env.BERTH_OPS_TOKEN
+          ? 'token: as given'
+          : `token in ${join(home, OPS_TOKEN_FILE)}`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -17,6 +17,8 @@ export interface HttpServerOptions {
   token: string;
   /** Largest request body accepted (default 16 MiB). */
   maxBodyBytes?: number;
+  /** Extra host:port values clients may send in Host (a published port, a proxy). */
+  extraHosts?: string[];
 }
 
 export interface RunningHttpServer {
@@ -98,7 +100,12 @@ export async function startHttpServer(deps: McpDeps, options: HttpServerOptions)
   });
   const port = (server.address() as AddressInfo).port;
   const { hosts, origins } = hostsFor(options.host, port);
-  guard = { token: options.token, allowedHosts: hosts, allowedOrigins: origins };
+  const extra = (options.extraHosts ?? []).map((h) => h.toLowerCase());
+  guard = {
+    token: options.token,
+    allowedHosts: [...hosts, ...extra],
+    allowedOrigins: [...origins, ...extra.map((h) => `http://${h}`)],
+  };
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${shownHost}:${port}${MCP_PATH}`,

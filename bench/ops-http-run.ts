@@ -1,0 +1,176 @@
+import { request, type Agent, type IncomingMessage } from 'node:http';
+import { NdjsonLines } from './ndjson-lines.js';
+
+/** Where the side-car listens, its token, and the one keep-alive agent all requests share. */
+export interface OpsHttpEndpoint {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  token: string;
+  agent: Agent;
+}
+
+/** The body of POST /run, as the API spells it. */
+export interface RunBody {
+  target: string;
+  command: string | string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  timeout_ms?: number;
+  max_output_bytes?: number;
+}
+
+export interface ExitEvent {
+  code: number;
+  duration_ms: number;
+  timed_out: boolean;
+  truncated: boolean;
+}
+
+export interface PostRunOutcome {
+  runId: string;
+  exit: ExitEvent;
+  /** ms from the request's start until the first stdout event was decoded; undefined if none came. */
+  firstStdoutMs: number | undefined;
+  /** ms from the request's start until the exit event was decoded. */
+  exitMs: number;
+  /** Decoded stdout bytes, all events together. */
+  stdoutBytes: number;
+  /** The first HEAD_BYTES of stdout, for checks. */
+  stdoutHead: Buffer;
+  stderr: string;
+}
+
+const HEAD_BYTES = 4096;
+const STDERR_KEPT_CHARS = 4096;
+
+interface WireEvent {
+  type?: unknown;
+  run_id?: unknown;
+  data?: unknown;
+  encoding?: unknown;
+  code?: unknown;
+  duration_ms?: unknown;
+  timed_out?: unknown;
+  truncated?: unknown;
+}
+
+/**
+ * One raw `POST /run` with node:http: decodes every NDJSON event as it arrives (base64 output
+ * included) and resolves once the response has ended. A non-200 answer, a malformed event, or a
+ * stream that ends without an exit event rejects.
+ */
+export function postRun(
+  endpoint: OpsHttpEndpoint,
+  body: RunBody,
+  signal: AbortSignal,
+): Promise<PostRunOutcome> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (err: Error | undefined, outcome?: PostRunOutcome) => {
+      if (settled) return;
+      settled = true;
+      if (err) reject(err);
+      else resolve(outcome!);
+    };
+    const started = performance.now();
+    let runId: string | undefined;
+    let exit: ExitEvent | undefined;
+    let exitMs = 0;
+    let firstStdoutMs: number | undefined;
+    let stdoutBytes = 0;
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    let stderr = '';
+
+    const onEvent = (line: string) => {
+      if (exit !== undefined) throw new Error(`event after the exit event: ${line.slice(0, 200)}`);
+      const event = JSON.parse(line) as WireEvent;
+      if (event.type === 'start' && typeof event.run_id === 'string') {
+        runId = event.run_id;
+      } else if ((event.type === 'stdout' || event.type === 'stderr') && typeof event.data === 'string') {
+        const data = Buffer.from(event.data, event.encoding === 'base64' ? 'base64' : 'utf8');
+        if (event.type === 'stderr') {
+          stderr = (stderr + data.toString('utf8')).slice(0, STDERR_KEPT_CHARS);
+          return;
+        }
+        firstStdoutMs ??= performance.now() - started;
+        stdoutBytes += data.length;
+        if (headBytes < HEAD_BYTES) {
+          head.push(data.subarray(0, HEAD_BYTES - headBytes));
+          headBytes += Math.min(data.length, HEAD_BYTES - headBytes);
+        }
+      } else if (event.type === 'exit' && typeof event.code === 'number') {
+        exitMs = performance.now() - started;
+        exit = {
+          code: event.code,
+          duration_ms: Number(event.duration_ms),
+          timed_out: event.timed_out === true,
+          truncated: event.truncated === true,
+        };
+      } else {
+        throw new Error(`unexpected event: ${line.slice(0, 200)}`);
+      }
+    };
+
+    const onResponse = (res: IncomingMessage) => {
+      if (res.statusCode !== 200) {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.once('end', () =>
+          settle(new Error(`POST /run answered ${res.statusCode}: ${Buffer.concat(parts).toString('utf8')}`)),
+        );
+        res.once('error', (err) => settle(err));
+        return;
+      }
+      const lines = new NdjsonLines(onEvent);
+      res.on('data', (chunk: Buffer) => {
+        try {
+          lines.push(chunk);
+        } catch (err) {
+          settle(err instanceof Error ? err : new Error(String(err)));
+          req.destroy();
+        }
+      });
+      res.once('end', () => {
+        if (exit === undefined || runId === undefined) {
+          const left = lines.leftover;
+          return settle(
+            new Error(
+              `POST /run ended without ${runId ? 'an exit' : 'a start'} event (${left} bytes unparsed)`,
+            ),
+          );
+        }
+        settle(undefined, {
+          runId,
+          exit,
+          firstStdoutMs,
+          exitMs,
+          stdoutBytes,
+          stdoutHead: Buffer.concat(head),
+          stderr,
+        });
+      });
+      res.once('error', (err) => settle(err));
+      res.once('close', () => settle(new Error('the side-car closed the stream before its end')));
+    };
+
+    const url = new URL('/run', endpoint.url);
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: endpoint.agent,
+        signal,
+        headers: {
+          Authorization: `Bearer ${endpoint.token}`,
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(text),
+        },
+      },
+      onResponse,
+    );
+    req.once('error', (err) => settle(err));
+    req.end(text);
+  });
+}

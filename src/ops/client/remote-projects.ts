@@ -1,0 +1,84 @@
+import type { HubConfig, ProjectConfig } from '../../config/types.js';
+import { WORKSPACE_DIR } from '../../config/types.js';
+import { OutputCapture } from '../../exec/output-capture.js';
+import { validateArgv, type ExecResult } from '../../exec/run-exec.js';
+import type { ProjectStatus } from '../../hub/hub-status.js';
+import { runTests, type TestReport } from '../../hub/hub-test.js';
+import type { HubExecOptions, TestOptions } from '../../hub/hub.js';
+import type { ProjectService } from '../../hub/project-service.js';
+import { findProject, selectProjects } from '../../hub/project-lookup.js';
+import type { OpsClient } from './ops-client.js';
+
+/**
+ * The projects of a hub, reached through the ops side-car: for a process that holds no engine
+ * socket (the MCP server in split mode). Files are still read and written through the bind
+ * mounts; only commands, tests and status go over the side-car's API.
+ */
+export class RemoteProjects implements ProjectService {
+  constructor(
+    private readonly config: HubConfig,
+    private readonly client: OpsClient,
+  ) {}
+
+  project(name: string): ProjectConfig {
+    return findProject(this.config, name);
+  }
+
+  async status(names: string[] = []): Promise<ProjectStatus[]> {
+    const wanted = new Set(selectProjects(this.config, names).map((p) => p.name));
+    const { projects } = await this.client.getJson<{ projects: ProjectStatus[] }>('/projects');
+    return projects.filter((p) => wanted.has(p.name));
+  }
+
+  /** The side-car brings a project up when a command first needs it. */
+  async up(names: string[] = []): Promise<unknown[]> {
+    selectProjects(this.config, names);
+    return [];
+  }
+
+  async exec(name: string, argv: string[], options: HubExecOptions = {}): Promise<ExecResult> {
+    this.project(name);
+    validateArgv(argv);
+    const stdout = new OutputCapture(options.outputCap);
+    const stderr = new OutputCapture(options.outputCap);
+    const cwd = relativeCwd(options.cwd);
+    const outcome = await this.client.run(
+      {
+        target: `project:${name}`,
+        command: argv,
+        ...(cwd !== undefined ? { cwd } : {}),
+        ...(options.env !== undefined ? { env: options.env } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      },
+      {
+        onStdout: (c) => {
+          stdout.push(c);
+          options.onStdout?.(c);
+        },
+        onStderr: (c) => {
+          stderr.push(c);
+          options.onStderr?.(c);
+        },
+      },
+      options.signal,
+    );
+    return {
+      exitCode: outcome.code,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      timedOut: outcome.timedOut,
+      truncated: outcome.truncated || stdout.truncated || stderr.truncated,
+      durationMs: outcome.durationMs,
+    };
+  }
+
+  test(names: string[] = [], options: TestOptions = {}): Promise<TestReport> {
+    return runTests(selectProjects(this.config, names), (n, argv, o) => this.exec(n, argv, o), options);
+  }
+}
+
+/** The side-car takes cwd relative to the project root; callers here speak container paths. */
+function relativeCwd(cwd: string | undefined): string | undefined {
+  if (cwd === undefined || cwd === WORKSPACE_DIR) return undefined;
+  return cwd.startsWith(`${WORKSPACE_DIR}/`) ? cwd.slice(WORKSPACE_DIR.length + 1) : cwd;
+}
