@@ -151,6 +151,12 @@ function formatOps(ops: OpsFigures): string[] {
       ],
     ),
     `MB = 10^6 bytes; the side-car reported duration_ms (its exec alone) median ${ms(s.rawPost.sidecarExecMs.median)} ms`,
+    ...(s.exitEventTruncated.runs > 0
+      ? [
+          `note: ${s.exitEventTruncated.runs} of ${s.exitEventTruncated.of} raw runs had \`truncated: true\` in ` +
+            `their exit event although all ${s.bytes} bytes arrived (max_output_bytes ${s.maxOutputBytes})`,
+        ]
+      : []),
     `aim: raw POST /run \`true\` p50 < ${rawAim.ratioBelow}× docker exec: ` +
       `project:app ${verdict(rawAim.projectMet)} (${x(rawAim.projectP50Ratio)}), ` +
       `Compose service ${verdict(rawAim.serviceMet)} (${x(rawAim.serviceP50Ratio)}) → aim ${verdict(rawAim.met)}`,

@@ -42,10 +42,14 @@ export const KILLED_EXIT_CODE = 137;
  */
 export async function runExec(
   runtime: ContainerRuntime,
-  containerId: string,
+  container: string | (() => Promise<string>),
   request: ExecRequest,
   channel?: RunnerChannel,
 ): Promise<ExecResult> {
+  // looked up only when needed: the runner path never asks the engine
+  let containerId: Promise<string> | undefined;
+  const resolveContainer = () =>
+    (containerId ??= typeof container === 'string' ? Promise.resolve(container) : container());
   validateArgv(request.argv);
   validateEnv(request.env ?? {});
   const stdout = new OutputCapture(request.outputCap ?? DEFAULT_OUTPUT_CAP);
@@ -59,7 +63,7 @@ export async function runExec(
   const kill = (): Promise<void> => {
     killing ??= (async () => {
       try {
-        await killExecTree(runtime, containerId, marker, request.user);
+        await killExecTree(runtime, await resolveContainer(), marker, request.user);
       } catch {
         // the container may be gone; detaching below still frees the caller
       }
@@ -93,7 +97,7 @@ export async function runExec(
     };
     // The runner in the container is the fast path; it cannot switch users, the engine can.
     const viaRunner = request.user === undefined && channel ? await channel.exec(options) : undefined;
-    const raw = viaRunner ?? (await runtime.exec(containerId, options));
+    const raw = viaRunner ?? (await runtime.exec(await resolveContainer(), options));
     return {
       exitCode: raw.exitCode ?? KILLED_EXIT_CODE,
       stdout: stdout.text(),

@@ -102,10 +102,11 @@ export class Hub implements ProjectService {
   async exec(name: string, argv: string[], options: HubExecOptions = {}): Promise<ExecResult> {
     const project = this.project(name);
     const startedAt = new Date().toISOString();
-    const attempt = async () =>
+    // the container is looked up only if the in-container runner cannot take the command
+    const attempt = () =>
       runExec(
         this.deps.runtime,
-        await this.runningContainer(project),
+        () => this.runningContainer(project),
         { ...options, argv },
         this.channel(name),
       );

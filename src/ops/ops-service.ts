@@ -185,7 +185,9 @@ export class OpsService {
         onStderr: send('stderr'),
         ...(request.env !== undefined ? { env: request.env } : {}),
       });
-      const truncated = result.truncated || streamed.stdout > cap || streamed.stderr > cap;
+      // the client was sent less than the command wrote only when a stream passed the cap;
+      // the history's own 1 MiB copy is a separate matter, recorded with the run
+      const truncated = streamed.stdout > cap || streamed.stderr > cap;
       const status: RunStatus = controller.signal.aborted
         ? 'cancelled'
         : result.timedOut
@@ -198,7 +200,7 @@ export class OpsService {
         exitCode: result.exitCode,
         durationMs: result.durationMs,
         timedOut: result.timedOut,
-        truncated,
+        truncated: truncated || result.truncated,
         stdout: result.stdout,
         stderr: result.stderr,
       });

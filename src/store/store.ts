@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { berthHome } from './berth-home.js';
 import { migrate } from './migrations.js';
 import { OpsRunTable } from './ops-runs.js';
 
@@ -28,9 +28,7 @@ export interface ExecRecord {
   truncated: boolean;
 }
 
-export function berthHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.BERTH_HOME ?? join(homedir(), '.berth');
-}
+export { berthHome };
 
 /** berth's state: one SQLite file under BERTH_HOME holding projects and the exec history/audit log. */
 export class Store {

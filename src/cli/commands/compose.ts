@@ -1,7 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
-import { composeFileFor } from '../../hub/compose-export.js';
 import { progress } from '../output.js';
 
 export function registerComposeCommand(program: Command): void {
@@ -9,7 +7,11 @@ export function registerComposeCommand(program: Command): void {
     .command('compose')
     .description('print an equivalent docker-compose.yml, for people who prefer plain Compose')
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .action((opts: { output?: string }, cmd: Command) => {
+    .action(async (opts: { output?: string }, cmd: Command) => {
+      const [{ loadConfig }, { composeFileFor }] = await Promise.all([
+        import('../../config/load-config.js'),
+        import('../../hub/compose-export.js'),
+      ]);
       const { file } = cmd.optsWithGlobals<{ file?: string }>();
       const config = loadConfig({ cwd: process.cwd(), ...(file !== undefined ? { file } : {}) });
       const text = composeFileFor(config);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { openContext } from '../context.js';
 import { printJson, printLine } from '../output.js';
 
 export function registerDownCommand(program: Command): void {
@@ -9,6 +8,7 @@ export function registerDownCommand(program: Command): void {
     .argument('[projects...]', 'projects to remove (default: all, including ones no longer configured)')
     .option('--json', 'print the results as JSON')
     .action(async (projects: string[], opts: { json?: boolean }, cmd: Command) => {
+      const { openContext } = await import('../context.js');
       await using ctx = openContext(cmd.optsWithGlobals());
       const removed = await ctx.hub.down(projects);
       if (opts.json) return printJson({ removed });

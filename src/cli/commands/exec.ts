@@ -1,5 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { openContext } from '../context.js';
 import { printJson, progress } from '../output.js';
 
 export function parsePositiveInt(value: string): number {
@@ -18,6 +17,7 @@ export function registerExecCommand(program: Command): void {
     .option('--json', 'print one JSON result instead of streaming')
     .action(
       async (project: string, argv: string[], opts: { timeout?: number; json?: boolean }, cmd: Command) => {
+        const { openContext } = await import('../context.js');
         await using ctx = openContext(cmd.optsWithGlobals());
         const interrupt = new AbortController();
         const onSigint = () => interrupt.abort();

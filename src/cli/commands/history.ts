@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { openContext } from '../context.js';
 import { formatDuration, printJson, printLine, renderTable } from '../output.js';
 import { parsePositiveInt } from './exec.js';
 
@@ -11,6 +10,7 @@ export function registerHistoryCommand(program: Command): void {
     .option('--limit <n>', 'how many entries', parsePositiveInt, 20)
     .option('--json', 'print the entries as JSON')
     .action(async (project: string | undefined, opts: { limit: number; json?: boolean }, cmd: Command) => {
+      const { openContext } = await import('../context.js');
       await using ctx = openContext(cmd.optsWithGlobals());
       if (project !== undefined) ctx.hub.project(project);
       const entries = ctx.store.listExecs({

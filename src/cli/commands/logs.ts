@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { openContext } from '../context.js';
 import { parsePositiveInt } from './exec.js';
 
 export function registerLogsCommand(program: Command): void {
@@ -10,6 +9,7 @@ export function registerLogsCommand(program: Command): void {
     .option('--follow', 'keep printing new output until interrupted')
     .option('--tail <lines>', 'only the last N lines', parsePositiveInt)
     .action(async (project: string, opts: { follow?: boolean; tail?: number }, cmd: Command) => {
+      const { openContext } = await import('../context.js');
       await using ctx = openContext(cmd.optsWithGlobals());
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());

@@ -1,16 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { BerthError } from '../../errors.js';
 import { CLIENTS, clientSnippet, type ClientName, type Connection } from '../../mcp/client-config.js';
-import { startHttpServer } from '../../mcp/http/http-server.js';
 import { loadOrCreateToken } from '../../http/token.js';
-import { createServer } from '../../mcp/server.js';
-import { OpsClient } from '../../ops/client/ops-client.js';
-import { RemoteProjects } from '../../ops/client/remote-projects.js';
 import { opsEndpoint } from '../../ops/ops-endpoint.js';
-import { berthHome } from '../../store/store.js';
-import { openContext, type GlobalOptions } from '../context.js';
+import { berthHome } from '../../store/berth-home.js';
+import type { GlobalOptions } from '../context.js';
 import { printLine, progress } from '../output.js';
 import { parsePositiveInt } from './exec.js';
 
@@ -44,7 +39,21 @@ export function registerMcpCommand(program: Command): void {
     .option('--ops <url>', 'split mode: no engine socket here; commands go through the side-car at this URL')
     .action(async (opts: McpOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const { openContext } = await import('../context.js');
       await using ctx = openContext(globals);
+      const [
+        { createServer },
+        { StdioServerTransport },
+        { startHttpServer },
+        { OpsClient },
+        { RemoteProjects },
+      ] = await Promise.all([
+        import('../../mcp/server.js'),
+        import('@modelcontextprotocol/sdk/server/stdio.js'),
+        import('../../mcp/http/http-server.js'),
+        import('../../ops/client/ops-client.js'),
+        import('../../ops/client/remote-projects.js'),
+      ]);
       const hub =
         opts.ops === undefined
           ? ctx.hub

@@ -1,14 +1,11 @@
 import { join } from 'node:path';
+import type { Listen } from '../../ops/http/ops-server.js';
 import type { Command } from 'commander';
 import { BerthError } from '../../errors.js';
 import { loadOrCreateToken } from '../../http/token.js';
-import { startOpsServer, type Listen } from '../../ops/http/ops-server.js';
 import { OPS_SOCKET, OPS_TOKEN_FILE } from '../../ops/ops-endpoint.js';
-import { OpsPolicy } from '../../ops/ops-policy.js';
-import { OpsService } from '../../ops/ops-service.js';
-import { DockerRuntime } from '../../runtime/docker/docker-runtime.js';
-import { berthHome } from '../../store/store.js';
-import { openContext, type GlobalOptions } from '../context.js';
+import { berthHome } from '../../store/berth-home.js';
+import type { GlobalOptions } from '../context.js';
 import { progress } from '../output.js';
 
 function parseListen(value: string): { host: string; port: number } {
@@ -36,6 +33,7 @@ export function registerOpsCommand(program: Command): void {
       if (opts.socket !== undefined && opts.listen !== undefined) {
         throw new BerthError('INVALID_ARGUMENT', 'give --socket or --listen, not both');
       }
+      const { openContext } = await import('../context.js');
       await using ctx = openContext(cmd.optsWithGlobals<GlobalOptions>());
       const home = berthHome();
       const token =
@@ -46,6 +44,12 @@ export function registerOpsCommand(program: Command): void {
         opts.listen !== undefined
           ? parseListen(opts.listen)
           : { socket: opts.socket ?? join(home, OPS_SOCKET) };
+      const [{ startOpsServer }, { OpsPolicy }, { OpsService }, { DockerRuntime }] = await Promise.all([
+        import('../../ops/http/ops-server.js'),
+        import('../../ops/ops-policy.js'),
+        import('../../ops/ops-service.js'),
+        import('../../runtime/docker/docker-runtime.js'),
+      ]);
       const runtime = new DockerRuntime(ctx.logger);
       await runtime.ping();
       const runs = ctx.store.opsRuns(ctx.config.hubId);

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
 import type { HubConfig } from '../../config/types.js';
 import { BerthError, isBerthError } from '../../errors.js';
 import { OpsClient } from '../../ops/client/ops-client.js';
 import { opsEndpoint } from '../../ops/ops-endpoint.js';
-import { berthHome } from '../../store/store.js';
+import { berthHome } from '../../store/berth-home.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, progress } from '../output.js';
 import { parsePositiveInt } from './exec.js';
@@ -32,7 +31,7 @@ export function registerRunCommand(program: Command): void {
             'the command is empty; give a program to run, e.g. `-- npm test`',
           );
         const globals = cmd.optsWithGlobals<GlobalOptions>();
-        const config = tryConfig(globals);
+        const config = await tryConfig(globals);
         const target = opts.target ?? defaultTarget(config);
         const client = new OpsClient(opsEndpoint(berthHome(), config));
         const stop = new AbortController();
@@ -54,7 +53,8 @@ export function registerRunCommand(program: Command): void {
     );
 }
 
-function tryConfig(globals: GlobalOptions): HubConfig | undefined {
+async function tryConfig(globals: GlobalOptions): Promise<HubConfig | undefined> {
+  const { loadConfig } = await import('../../config/load-config.js');
   try {
     return loadConfig({ cwd: process.cwd(), ...(globals.file !== undefined ? { file: globals.file } : {}) });
   } catch (err) {

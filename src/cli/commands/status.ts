@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { openContext } from '../context.js';
 import { formatUptime, printJson, printLine, renderTable } from '../output.js';
 
 export function registerStatusCommand(program: Command): void {
@@ -9,6 +8,7 @@ export function registerStatusCommand(program: Command): void {
     .argument('[projects...]', 'projects to show (default: all)')
     .option('--json', 'print {"projects":[...]} as JSON')
     .action(async (projects: string[], opts: { json?: boolean }, cmd: Command) => {
+      const { openContext } = await import('../context.js');
       await using ctx = openContext(cmd.optsWithGlobals());
       const statuses = await ctx.hub.status(projects);
       if (opts.json) return printJson({ projects: statuses });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { openContext } from '../context.js';
 import { LinePrefixer } from '../line-prefixer.js';
 import { formatDuration, printJson, printLine, progress, renderTable } from '../output.js';
 import { parsePositiveInt } from './exec.js';
@@ -14,6 +13,7 @@ export function registerTestCommand(program: Command): void {
     .option('--json', 'print the results as JSON')
     .action(
       async (projects: string[], opts: { timeout?: number; up: boolean; json?: boolean }, cmd: Command) => {
+        const { openContext } = await import('../context.js');
         await using ctx = openContext(cmd.optsWithGlobals());
         if (opts.up) await ctx.hub.up(projects, (project, line) => progress(`[${project}] ${line}`));
         const prefixers = new Map<string, LinePrefixer>();

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { openContext } from '../context.js';
 import { printJson, printLine, progress, renderTable } from '../output.js';
 
 export function registerUpCommand(program: Command): void {
@@ -9,6 +8,7 @@ export function registerUpCommand(program: Command): void {
     .argument('[projects...]', 'projects to bring up (default: all)')
     .option('--json', 'print the results as JSON')
     .action(async (projects: string[], opts: { json?: boolean }, cmd: Command) => {
+      const { openContext } = await import('../context.js');
       await using ctx = openContext(cmd.optsWithGlobals());
       const results = await ctx.hub.up(projects, (project, line) => progress(`[${project}] ${line}`));
       if (opts.json) return printJson({ projects: results });

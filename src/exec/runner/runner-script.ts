@@ -17,7 +17,7 @@ if [ -d "$d" ] && [ -w "$d" ] && { [ -p "$d/requests" ] || mkfifo -m 600 "$d/req
     (
       exec 4>"$d/$id.status" 5>"$d/$id.out" 6>"$d/$id.err" || exit 0
       echo S >&4
-      /bin/sh "$d/$id.sh" </dev/null >&5 2>&6 3<&- 4>&- 5>&- 6>&-
+      /bin/sh "$d/$id.sh" 3<&- 4>&-
       echo "E $?" >&4
     ) &
   done
@@ -31,9 +31,14 @@ export function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The script for one request: environment, working directory, then exec of the exact argv. */
+/**
+ * The script for one request: its own output FIFOs (set here, not on the runner's command line:
+ * a shell that redirects a command's stderr reports that command's death by signal, "Killed",
+ * into the same stream), environment, working directory, then exec of the exact argv.
+ */
 export function requestScript(argv: string[], env: Record<string, string>, cwd: string | undefined): string {
-  const lines = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+  const lines = ['exec </dev/null >&5 2>&6 5>&- 6>&-'];
+  lines.push(...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`));
   if (cwd !== undefined) lines.push(`cd -- ${shellQuote(cwd)} || exit 126`);
   lines.push(`exec ${argv.map(shellQuote).join(' ')}`);
   return `${lines.join('\n')}\n`;

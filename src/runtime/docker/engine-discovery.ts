@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Logger } from '../../logger.js';
 import { BerthError, describeError } from '../../errors.js';
 
@@ -65,13 +65,15 @@ export async function discoverEngine(
   pingTimeoutMs = 3000,
 ): Promise<DiscoveredEngine> {
   const tried: string[] = [];
+  // loaded on first use: dockerode pulls in ssh2 and grpc, a tenth of a second of start-up
+  const { default: DockerClient } = await import('dockerode');
   for (const strategy of strategies) {
     const options = await strategy.detect();
     if (!options) {
       logger.debug({ strategy: strategy.getName() }, 'engine strategy does not apply');
       continue;
     }
-    const docker = new Docker({ ...options, timeout: undefined });
+    const docker = new DockerClient({ ...options, timeout: undefined });
     try {
       await withTimeout(docker.ping(), pingTimeoutMs);
       logger.debug({ strategy: strategy.getName() }, 'engine answered');
