@@ -55,8 +55,12 @@ describe.each([
     const seen: { text: string; at: number }[] = [];
     const started = Date.now();
     const r = await t.hub.exec('box', ['/bin/sh', '-c', 'echo first; sleep 1; echo second >&2'], {
-      onStdout: (c) => seen.push({ text: c.toString(), at: Date.now() - started }),
-      onStderr: (c) => seen.push({ text: `err:${c.toString()}`, at: Date.now() - started }),
+      onStdout: (c) => {
+        seen.push({ text: c.toString(), at: Date.now() - started });
+      },
+      onStderr: (c) => {
+        seen.push({ text: `err:${c.toString()}`, at: Date.now() - started });
+      },
     });
     expect(r.durationMs).toBeGreaterThanOrEqual(900);
     expect(seen.map((s) => s.text)).toEqual(['first\n', 'err:second\n']);

@@ -243,3 +243,72 @@ describe('ops side-car on a unix socket, with a queue', () => {
     }
   });
 });
+
+describe('ops side-car backpressure', () => {
+  it('a reader that stops reading pauses the command instead of growing memory; nothing is lost', async () => {
+    await using t = createTestHub({ projects: { big: busybox('./big', { resources: { memory: '128m' } }) } });
+    await t.hub.up();
+    const ops = await startTestOps(t);
+    try {
+      const url = new URL(ops.url);
+      const total = 150_000_000;
+      const rssBefore = process.memoryUsage().rss;
+      let peak = 0;
+      const received = await new Promise<{ bytes: number; exit: Record<string, unknown> | undefined }>(
+        (resolve, reject) => {
+          const req = request(
+            {
+              host: url.hostname,
+              port: Number(url.port),
+              method: 'POST',
+              path: '/run',
+              headers: { Authorization: `Bearer ${OPS_TOKEN}` },
+            },
+            (res) => {
+              let bytes = 0;
+              let pending = '';
+              let exit: Record<string, unknown> | undefined;
+              let paused = false;
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => {
+                pending += c;
+                let nl = pending.indexOf('\n');
+                while (nl !== -1) {
+                  const e = JSON.parse(pending.slice(0, nl)) as Record<string, unknown>;
+                  if (e.type === 'stdout') bytes += Buffer.from(String(e.data), 'base64').length;
+                  if (e.type === 'exit') exit = e;
+                  pending = pending.slice(nl + 1);
+                  nl = pending.indexOf('\n');
+                }
+                if (!paused && bytes > 1_000_000) {
+                  paused = true;
+                  res.pause();
+                  // three seconds of not reading while the command could write ~400 MB
+                  setTimeout(() => {
+                    peak = process.memoryUsage().rss - rssBefore;
+                    res.resume();
+                  }, 3000);
+                }
+              });
+              res.on('end', () => resolve({ bytes, exit }));
+              res.on('error', reject);
+            },
+          );
+          req.on('error', reject);
+          req.end(
+            JSON.stringify({
+              target: 'project:big',
+              command: `head -c ${total} /dev/zero`,
+              max_output_bytes: 300_000_000,
+            }),
+          );
+        },
+      );
+      expect(received.bytes).toBe(total);
+      expect(received.exit).toMatchObject({ code: 0, truncated: false });
+      expect(peak).toBeLessThan(80 * 1024 * 1024);
+    } finally {
+      await ops.close();
+    }
+  }, 60_000);
+});

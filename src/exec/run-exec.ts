@@ -14,8 +14,10 @@ export interface ExecRequest {
   timeoutMs?: number;
   /** Bytes kept per stream (default 1 MiB); the rest is dropped and marked. */
   outputCap?: number;
-  onStdout?: (chunk: Buffer) => void;
-  onStderr?: (chunk: Buffer) => void;
+  /** Returning false pauses the command's output until `drain` resolves (backpressure). */
+  onStdout?: (chunk: Buffer) => boolean | void;
+  onStderr?: (chunk: Buffer) => boolean | void;
+  drain?: () => Promise<void>;
   /** Aborting kills the process tree, like a timeout. */
   signal?: AbortSignal;
 }
@@ -87,12 +89,13 @@ export async function runExec(
       ...(request.user !== undefined ? { user: request.user } : {}),
       onStdout: (chunk) => {
         stdout.push(chunk);
-        request.onStdout?.(chunk);
+        return request.onStdout?.(chunk);
       },
       onStderr: (chunk) => {
         stderr.push(chunk);
-        request.onStderr?.(chunk);
+        return request.onStderr?.(chunk);
       },
+      ...(request.drain ? { drain: request.drain } : {}),
       signal: detach.signal,
     };
     // The runner in the container is the fast path; it cannot switch users, the engine can.

@@ -160,8 +160,12 @@ async function expectRunning(runtime: ContainerRuntime, id: string): Promise<voi
   try {
     ({ exitCode } = await runtime.exec(id, {
       cmd: ['/bin/sh', '-c', 'exit 0'],
-      onStdout: (c) => (output += c.toString()),
-      onStderr: (c) => (output += c.toString()),
+      onStdout: (c) => {
+        output += c.toString();
+      },
+      onStderr: (c) => {
+        output += c.toString();
+      },
     }));
   } catch (err) {
     output = describeError(err);

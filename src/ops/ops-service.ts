@@ -34,7 +34,15 @@ export interface PreparedRun {
   argv: string[];
   request: RunRequest;
   /** Runs it; resolves once the exit event has been sent. */
-  execute(onEvent: (e: RunEvent) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * `onEvent` returning false means the reader is full: output pauses until `drain` resolves,
+   * which stops the command on a full pipe instead of growing memory.
+   */
+  execute(
+    onEvent: (e: RunEvent) => boolean | void,
+    signal: AbortSignal,
+    drain?: () => Promise<void>,
+  ): Promise<void>;
 }
 
 export const DEFAULT_STREAM_CAP = 1024 * 1024;
@@ -77,7 +85,8 @@ export class OpsService {
       target,
       argv,
       request,
-      execute: (onEvent, signal) => this.execute(id, target, argv, request, resolve, onEvent, signal),
+      execute: (onEvent, signal, drain) =>
+        this.execute(id, target, argv, request, resolve, onEvent, signal, drain),
     };
   }
 
@@ -150,8 +159,9 @@ export class OpsService {
     argv: string[],
     request: RunRequest,
     run: (argv: string[], options: Parameters<Hub['exec']>[2]) => Promise<ExecResult>,
-    onEvent: (e: RunEvent) => void,
+    onEvent: (e: RunEvent) => boolean | void,
     signal: AbortSignal,
+    drain?: () => Promise<void>,
   ): Promise<void> {
     const { runs } = this.deps;
     const controller = new AbortController();
@@ -164,15 +174,19 @@ export class OpsService {
     const started = performance.now();
     const cap = request.maxOutputBytes ?? DEFAULT_STREAM_CAP;
     const streamed = { stdout: 0, stderr: 0 };
-    const send = (type: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      const room = cap - streamed[type];
-      if (room <= 0) return;
-      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-      streamed[type] += chunk.length;
-      onEvent({ type, data: part });
-      if (streamed[type] >= cap)
-        onEvent({ type, data: Buffer.from(`\n[berth: output truncated at ${cap} bytes]\n`) });
-    };
+    const send =
+      (type: 'stdout' | 'stderr') =>
+      (chunk: Buffer): boolean | void => {
+        const room = cap - streamed[type];
+        streamed[type] += chunk.length;
+        if (room <= 0) return;
+        const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+        const more = onEvent({ type, data: part });
+        if (streamed[type] > cap) {
+          return onEvent({ type, data: Buffer.from(`\n[berth: output truncated at ${cap} bytes]\n`) });
+        }
+        return more;
+      };
     let release: (() => void) | undefined;
     try {
       release = await this.queue.acquire(name, controller.signal);
@@ -183,6 +197,7 @@ export class OpsService {
         signal: controller.signal,
         onStdout: send('stdout'),
         onStderr: send('stderr'),
+        ...(drain ? { drain } : {}),
         ...(request.env !== undefined ? { env: request.env } : {}),
       });
       // the client was sent less than the command wrote only when a stream passed the cap;

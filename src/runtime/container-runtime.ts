@@ -114,8 +114,11 @@ export interface RawExecOptions {
   env?: Record<string, string>;
   workingDir?: string;
   user?: string;
-  onStdout?: (chunk: Buffer) => void;
-  onStderr?: (chunk: Buffer) => void;
+  /** Returning false asks for a pause: the stream stops until `drain` resolves. */
+  onStdout?: (chunk: Buffer) => boolean | void;
+  onStderr?: (chunk: Buffer) => boolean | void;
+  /** Resolves when the consumer can take more; without it, output is never paused. */
+  drain?: () => Promise<void>;
   /** Aborting detaches the client: the stream is closed; the process may live on. */
   signal?: AbortSignal;
 }

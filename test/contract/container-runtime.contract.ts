@@ -76,8 +76,12 @@ export function containerRuntimeContract(name: string, make: () => ContainerRunt
         env: { EXTRA: 'more' },
         workingDir: '/tmp',
         user: '1234:1234',
-        onStdout: (c) => (out += c.toString()),
-        onStderr: (c) => (err += c.toString()),
+        onStdout: (c) => {
+          out += c.toString();
+        },
+        onStderr: (c) => {
+          err += c.toString();
+        },
       });
       expect(result.exitCode).toBe(9);
       expect(out).toBe('yes more /tmp 1234\n');

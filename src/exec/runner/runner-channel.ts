@@ -5,6 +5,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RawExecOptions, RawExecResult } from '../../runtime/container-runtime.js';
+import { flowGate } from '../../runtime/docker/docker-runtime.js';
 import { requestScript } from './runner-script.js';
 
 const run = promisify(execFile);
@@ -94,8 +95,8 @@ export class RunnerChannel {
       };
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      out.on('data', (c: Buffer) => options.onStdout?.(c));
-      err.on('data', (c: Buffer) => options.onStderr?.(c));
+      out.on('data', flowGate(out, options.drain)(options.onStdout));
+      err.on('data', flowGate(err, options.drain)(options.onStderr));
       status.on('data', (c: Buffer) => {
         statusText += c.toString();
         // The runner has opened all three write ends: from now on, EOF means the command's

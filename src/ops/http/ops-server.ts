@@ -117,9 +117,18 @@ export async function startOpsServer(
     res.on('close', () => {
       if (!res.writableFinished) disconnected.abort(new Error('client disconnected'));
     });
-    await prepared.execute((event) => {
-      if (!res.destroyed) res.write(encodeEvent(event));
-    }, disconnected.signal);
+    // a slow reader pauses the command (backpressure) instead of growing this process's memory
+    const drain = () =>
+      new Promise<void>((resolve) => {
+        if (res.destroyed || !res.writableNeedDrain) return resolve();
+        res.once('drain', resolve);
+        res.once('close', resolve);
+      });
+    await prepared.execute(
+      (event) => (res.destroyed ? undefined : res.write(encodeEvent(event))),
+      disconnected.signal,
+      drain,
+    );
     res.end();
   }
 

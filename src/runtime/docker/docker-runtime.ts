@@ -256,7 +256,8 @@ export class DockerRuntime implements ContainerRuntime {
         });
       throw engineError('starting exec', err);
     }
-    demux(stream, options.onStdout ?? noop, options.onStderr ?? noop);
+    const gate = flowGate(stream, options.drain);
+    demux(stream, gate(options.onStdout), gate(options.onStderr));
     const detached = await new Promise<boolean>((resolveStream) => {
       const onAbort = () => {
         stream.destroy();
@@ -338,7 +339,23 @@ function engineError(action: string, err: unknown): BerthError {
   });
 }
 
-function noop(): void {}
+/**
+ * Wraps a consumer so that its `false` pauses the source until the consumer drains: the
+ * engine (or the FIFO) then stops reading, and the command blocks on a full pipe.
+ */
+export function flowGate(source: Readable, drain: (() => Promise<void>) | undefined) {
+  let paused = false;
+  return (consumer: ((chunk: Buffer) => boolean | void) | undefined) =>
+    (chunk: Buffer): void => {
+      if (consumer?.(chunk) !== false || !drain || paused) return;
+      paused = true;
+      source.pause();
+      void drain().then(() => {
+        paused = false;
+        source.resume();
+      });
+    };
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
