@@ -259,7 +259,13 @@ export class ConfinedRoot {
     if (++hops.n > MAX_SYMLINK_HOPS) {
       throw refused(displayPath(linkPath), 'goes through too many symbolic links (a loop?)');
     }
-    const target = fs.readlinkSync(at(dirFd, name));
+    let target: string;
+    try {
+      target = fs.readlinkSync(at(dirFd, name));
+    } catch {
+      // replaced or removed since it was seen as a link
+      throw refused(displayPath(linkPath), 'changed while being opened; try again');
+    }
     let start: string[];
     let rest: string;
     if (target.startsWith('/')) {
