@@ -9,6 +9,7 @@ import { registerLogsCommand } from './commands/logs.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerOpsCommand } from './commands/ops.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerSessionCommand } from './commands/session.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTestCommand } from './commands/test.js';
 import { registerUpCommand } from './commands/up.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerMcpCommand(program);
   registerOpsCommand(program);
   registerRunCommand(program);
+  registerSessionCommand(program);
   program.hook('preAction', (_program, action) => {
     const { cwd } = action.optsWithGlobals<{ cwd?: string }>();
     if (cwd !== undefined) process.chdir(cwd);

@@ -17,6 +17,8 @@ while [ $rounds -lt 50 ]; do
   for f in /proc/[0-9]*/environ; do
     p=\${f#/proc/}; p=\${p%/environ}
     [ "$p" = "$self" ] && continue
+    # a zombie is already dead; its environ may still match (gVisor shows it)
+    case "$(cat /proc/$p/stat 2>/dev/null)" in *") Z "*) continue ;; esac
     if tr '\\0' '\\n' < "$f" 2>/dev/null | grep -qxF "$m"; then kill -9 "$p" 2>/dev/null && found=1; fi
   done
   [ $found = 0 ] && exit 0

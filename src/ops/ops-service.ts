@@ -174,16 +174,18 @@ export class OpsService {
     const started = performance.now();
     const cap = request.maxOutputBytes ?? DEFAULT_STREAM_CAP;
     const streamed = { stdout: 0, stderr: 0 };
+    const marked = { stdout: false, stderr: false };
     const send =
       (type: 'stdout' | 'stderr') =>
       (chunk: Buffer): boolean | void => {
         const room = cap - streamed[type];
         streamed[type] += chunk.length;
-        if (room <= 0) return;
-        const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-        const more = onEvent({ type, data: part });
-        if (streamed[type] > cap) {
-          return onEvent({ type, data: Buffer.from(`\n[berth: output truncated at ${cap} bytes]\n`) });
+        let more: boolean | void = undefined;
+        if (room > 0) more = onEvent({ type, data: chunk.length <= room ? chunk : chunk.subarray(0, room) });
+        // once, on the first byte past the cap (which may arrive in a later chunk)
+        if (streamed[type] > cap && !marked[type]) {
+          marked[type] = true;
+          more = onEvent({ type, data: Buffer.from(`\n[berth: output truncated at ${cap} bytes]\n`) });
         }
         return more;
       };

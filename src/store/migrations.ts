@@ -45,6 +45,19 @@ const STEPS: string[] = [
      error TEXT
    );
    CREATE INDEX ops_runs_target ON ops_runs (hub_id, target, seq);`,
+  `CREATE TABLE sessions (
+     id TEXT PRIMARY KEY,
+     project TEXT,
+     host_path TEXT NOT NULL,
+     runtime TEXT NOT NULL,
+     network TEXT NOT NULL,
+     image TEXT NOT NULL,
+     container_id TEXT,
+     baseline TEXT,
+     state TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     ended_at TEXT
+   );`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { berthHome } from './berth-home.js';
 import { migrate } from './migrations.js';
 import { OpsRunTable } from './ops-runs.js';
+import { SessionTable } from './session-table.js';
 
 export interface ProjectRecord {
   hubId: string;
@@ -130,6 +131,10 @@ export class Store {
   /** The ops side-car's run history for one hub. */
   opsRuns(hubId: string): OpsRunTable {
     return new OpsRunTable(this.db, hubId);
+  }
+
+  sessions(): SessionTable {
+    return new SessionTable(this.db);
   }
 
   close(): void {

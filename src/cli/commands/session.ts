@@ -1,0 +1,179 @@
+import type { Command } from 'commander';
+import { BerthError } from '../../errors.js';
+import type { GlobalOptions } from '../context.js';
+import { formatUptime, printJson, printLine, progress, renderTable } from '../output.js';
+import { parsePositiveInt } from './exec.js';
+
+async function openSessions(cmd: Command) {
+  const { openContext } = await import('../context.js');
+  const { Sessions } = await import('../../sessions/sessions.js');
+  const { DockerRuntime } = await import('../../runtime/docker/docker-runtime.js');
+  const { berthHome } = await import('../../store/berth-home.js');
+  const ctx = openContext(cmd.optsWithGlobals<GlobalOptions>());
+  const sessions = new Sessions({
+    runtime: new DockerRuntime(ctx.logger),
+    table: ctx.store.sessions(),
+    logger: ctx.logger,
+    home: berthHome(),
+  });
+  return { ctx, sessions };
+}
+
+interface StartOptions {
+  project?: string;
+  path?: string;
+  runtime: 'auto' | 'runc' | 'runsc' | 'firecracker';
+  network: 'none' | 'bridge';
+  cpus?: string;
+  memory?: string;
+  image?: string;
+  includeIgnored?: boolean;
+  json?: boolean;
+}
+
+export function registerSessionCommand(program: Command): void {
+  const session = program
+    .command('session')
+    .description('sandboxed sessions: a locked-down copy of a project where every change is a git commit');
+
+  session
+    .command('start')
+    .description('copy a project into a sandbox and start its container; prints the session id')
+    .option('--project <name>', 'a project of berth.yaml')
+    .option('--path <dir>', 'a folder (default: the current folder)')
+    .option('--runtime <runtime>', 'auto (gVisor when available) | runc | runsc | firecracker', 'auto')
+    .option('--network <mode>', 'none | bridge', 'none')
+    .option('--cpus <n>', 'CPU limit (default 1)')
+    .option('--memory <size>', 'memory limit (default 1g)')
+    .option('--image <image>', 'image to run (default: the project image, else berth-test/toolchain)')
+    .option('--include-ignored', 'also copy files that .gitignore excludes')
+    .option('--json', 'print the session as JSON')
+    .action(async (opts: StartOptions, cmd: Command) => {
+      if (!['auto', 'runc', 'runsc', 'firecracker'].includes(opts.runtime)) {
+        throw new BerthError(
+          'INVALID_ARGUMENT',
+          `--runtime ${opts.runtime}: use auto, runc, runsc or firecracker`,
+        );
+      }
+      if (!['none', 'bridge'].includes(opts.network)) {
+        throw new BerthError('INVALID_ARGUMENT', `--network ${opts.network}: use none or bridge`);
+      }
+      const { ctx, sessions } = await openSessions(cmd);
+      await using _ = ctx;
+      let path = opts.path ?? process.cwd();
+      let image = opts.image;
+      if (opts.project !== undefined) {
+        const project = ctx.hub.project(opts.project);
+        path = project.path;
+        image ??= project.image;
+      }
+      const cpus = opts.cpus === undefined ? undefined : Number(opts.cpus);
+      if (cpus !== undefined && !(cpus > 0))
+        throw new BerthError('INVALID_ARGUMENT', `--cpus ${opts.cpus}: give a positive number`);
+      const record = await sessions.start({
+        path,
+        runtime: opts.runtime,
+        network: opts.network,
+        includeIgnored: opts.includeIgnored ?? false,
+        onProgress: (line) => progress(`session: ${line}`),
+        ...(opts.project !== undefined ? { project: opts.project } : {}),
+        ...(image !== undefined ? { image } : {}),
+        ...(cpus !== undefined ? { cpus } : {}),
+        ...(opts.memory !== undefined ? { memory: opts.memory } : {}),
+      });
+      if (opts.json) return printJson(record);
+      printLine(record.id);
+    });
+
+  session
+    .command('exec')
+    .description("run a command in the session's container; a change becomes one commit")
+    .argument('<id>', 'session id')
+    .argument('[command...]', 'the command and its arguments, after --')
+    .option(
+      '--timeout <ms>',
+      'kill the command and everything it started after this many milliseconds',
+      parsePositiveInt,
+    )
+    .action(async (id: string, argv: string[], opts: { timeout?: number }, cmd: Command) => {
+      const { ctx, sessions } = await openSessions(cmd);
+      await using _ = ctx;
+      const result = await sessions.exec(id, argv, {
+        onStdout: (c) => {
+          process.stdout.write(c);
+        },
+        onStderr: (c) => {
+          process.stderr.write(c);
+        },
+        ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
+      });
+      if (result.timedOut)
+        progress(`berth: timed out after ${opts.timeout ?? 0} ms; the process tree was killed`);
+      process.exitCode = result.timedOut ? 124 : result.exitCode;
+    });
+
+  session
+    .command('log')
+    .description('the steps of a session: the baseline, then one commit per change')
+    .argument('<id>', 'session id')
+    .option('--json', 'print the steps as JSON')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      const { ctx, sessions } = await openSessions(cmd);
+      await using _ = ctx;
+      const steps = await sessions.log(id);
+      if (opts.json) return printJson({ steps });
+      printLine(
+        renderTable(
+          ['STEP', 'COMMIT', 'WHEN', 'WHAT'],
+          steps.map((s) => [s.step, s.commit.slice(0, 10), s.at, s.message]),
+        ),
+      );
+    });
+
+  session
+    .command('diff')
+    .description('everything the session changed since its baseline')
+    .argument('<id>', 'session id')
+    .option('--stat', 'a summary per file')
+    .action(async (id: string, opts: { stat?: boolean }, cmd: Command) => {
+      const { ctx, sessions } = await openSessions(cmd);
+      await using _ = ctx;
+      process.stdout.write(await sessions.diff(id, opts.stat ?? false));
+    });
+
+  session
+    .command('discard')
+    .description('end a session without applying anything; removes its container and sandbox')
+    .argument('<id>', 'session id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const { ctx, sessions } = await openSessions(cmd);
+      await using _ = ctx;
+      await sessions.discard(id);
+      printLine(`discarded ${id}`);
+    });
+
+  session
+    .command('list')
+    .description('every session: project, state, runtime and age')
+    .option('--json', 'print {"sessions":[...]} as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { ctx, sessions } = await openSessions(cmd);
+      await using _ = ctx;
+      const list = sessions.list();
+      if (opts.json) return printJson({ sessions: list });
+      const now = Date.now();
+      printLine(
+        renderTable(
+          ['ID', 'PROJECT', 'STATE', 'RUNTIME', 'AGE', 'PATH'],
+          list.map((s) => [
+            s.id,
+            s.project,
+            s.state,
+            s.runtime,
+            formatUptime(Math.round((now - Date.parse(s.createdAt)) / 1000)),
+            s.hostPath,
+          ]),
+        ),
+      );
+    });
+}

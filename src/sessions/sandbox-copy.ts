@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process';
+import { cpSync, lchownSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { SandboxGit } from './sandbox-git.js';
+
+const run = promisify(execFile);
+
+export interface PopulateResult {
+  /** How the copy was made: from the host's git objects, or a plain copy. */
+  mode: 'git' | 'copy';
+  /** The baseline commit every later change is measured against. */
+  baseline: string;
+  /** Files taken over from the host's uncommitted state (git mode). */
+  overlaid: number;
+}
+
+export interface PopulateOptions {
+  includeIgnored: boolean;
+  onProgress?: (line: string) => void;
+}
+
+/**
+ * Fills `workTree` with the project and makes the baseline commit in `gitDir`. A git
+ * repository is cloned from its own objects (hard-linked, so nothing is re-hashed), checked
+ * out at HEAD, then overlaid with the uncommitted and untracked files; .gitignore'd files stay
+ * out unless asked for. Anything else is copied.
+ */
+export async function populateSandbox(
+  hostPath: string,
+  gitDir: string,
+  workTree: string,
+  options: PopulateOptions,
+): Promise<PopulateResult> {
+  mkdirSync(workTree, { recursive: true });
+  const git = new SandboxGit(gitDir, workTree);
+  if (await isRepoRoot(hostPath)) {
+    options.onProgress?.('cloning from the host repository objects');
+    await run('git', [
+      '-c',
+      'core.hooksPath=/dev/null',
+      'clone',
+      '-q',
+      '--bare',
+      '--local',
+      hostPath,
+      gitDir,
+    ]);
+    await git.run(['config', 'core.bare', 'false']);
+    await git.run(['checkout', '-q', '-f', 'HEAD']);
+    const overlaid = await overlayUncommitted(hostPath, workTree, options);
+    options.onProgress?.(`took ${overlaid} uncommitted or untracked entries from the host`);
+    await git.run(['add', '-A']);
+    await git.run(['commit', '-q', '--allow-empty', '--no-verify', '-m', 'session baseline']);
+    return { mode: 'git', baseline: (await git.run(['rev-parse', 'HEAD'])).trim(), overlaid };
+  }
+  options.onProgress?.('copying the project folder');
+  cpSync(hostPath, workTree, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  await run('git', ['init', '-q', '--bare', gitDir]);
+  await git.run(['config', 'core.bare', 'false']);
+  await git.run(['add', '-A']);
+  await git.run(['commit', '-q', '--allow-empty', '--no-verify', '-m', 'session baseline']);
+  return { mode: 'copy', baseline: (await git.run(['rev-parse', 'HEAD'])).trim(), overlaid: 0 };
+}
+
+async function isRepoRoot(path: string): Promise<boolean> {
+  try {
+    const { stdout } = await run('git', ['-C', path, 'rev-parse', '--show-toplevel', 'HEAD']);
+    const [top] = stdout.trim().split('\n');
+    return top !== undefined && realpathSync(top) === realpathSync(path);
+  } catch {
+    return false; // not a repository, or one without commits yet
+  }
+}
+
+/** Copies what `git status` reports as changed or untracked; removes what the host deleted. */
+async function overlayUncommitted(
+  hostPath: string,
+  workTree: string,
+  options: PopulateOptions,
+): Promise<number> {
+  const args = ['-C', hostPath, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'];
+  if (options.includeIgnored) args.push('--ignored=matching');
+  const { stdout } = await run('git', args, { maxBuffer: 256 * 1024 * 1024 });
+  let count = 0;
+  for (const entry of stdout.split('\0')) {
+    if (entry.length < 4) continue;
+    const code = entry.slice(0, 2);
+    const path = entry.slice(3);
+    const target = join(workTree, path);
+    if (code.includes('D')) {
+      rmSync(target, { recursive: true, force: true });
+    } else {
+      mkdirSync(dirname(target), { recursive: true });
+      rmSync(target, { recursive: true, force: true });
+      cpSync(join(hostPath, path), target, {
+        recursive: true,
+        verbatimSymlinks: true,
+        preserveTimestamps: true,
+      });
+    }
+    count++;
+  }
+  return count;
+}
+
+/** Hands the whole tree to the sandbox user (links themselves, never their targets). */
+export function chownTree(path: string, uid: number, gid: number): void {
+  lchownSync(path, uid, gid);
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) chownTree(child, uid, gid);
+    else lchownSync(child, uid, gid);
+  }
+}

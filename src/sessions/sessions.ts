@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseSize } from '../config/sizes.js';
+import { DEFAULT_IMAGE, WORKSPACE_DIR } from '../config/types.js';
+import { BerthError } from '../errors.js';
+import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js';
+import { KEEPALIVE_CMD } from '../hub/container-spec.js';
+import type { Logger } from '../logger.js';
+import type { ContainerRuntime, ContainerSpec } from '../runtime/container-runtime.js';
+import { LABEL } from '../runtime/labels.js';
+import type { SessionRecord, SessionTable } from '../store/session-table.js';
+import { chownTree, populateSandbox } from './sandbox-copy.js';
+import { SandboxGit } from './sandbox-git.js';
+
+/** The unprivileged user every session runs as. */
+export const SESSION_UID = 1000;
+
+export type RuntimeChoice = 'auto' | 'runc' | 'runsc' | 'firecracker';
+
+export interface StartOptions {
+  /** The host folder to copy. */
+  path: string;
+  project?: string;
+  image?: string;
+  runtime?: RuntimeChoice;
+  network?: 'none' | 'bridge';
+  cpus?: number;
+  memory?: string;
+  pids?: number;
+  includeIgnored?: boolean;
+  onProgress?: (line: string) => void;
+}
+
+export interface SessionStep {
+  step: number;
+  commit: string;
+  message: string;
+  at: string;
+}
+
+export interface SessionsDeps {
+  runtime: ContainerRuntime;
+  table: SessionTable;
+  logger: Logger;
+  /** BERTH_HOME: sandboxes live in sessions/<id>. */
+  home: string;
+}
+
+/**
+ * Sandboxed sessions: a copy of a project in a locked-down container (no network, no
+ * capabilities, not root, limits, gVisor when the engine has it), where every command that
+ * changes anything becomes a git commit in a repository the container cannot see.
+ */
+export class Sessions {
+  constructor(private readonly deps: SessionsDeps) {}
+
+  private paths(id: string) {
+    const root = join(this.deps.home, 'sessions', id);
+    return { root, workspace: join(root, 'workspace'), git: join(root, 'git') };
+  }
+
+  async start(options: StartOptions): Promise<SessionRecord> {
+    const hostPath = resolve(options.path);
+    if (!existsSync(hostPath) || !statSync(hostPath).isDirectory()) {
+      throw new BerthError(
+        'PATH_INVALID',
+        `path ${hostPath} is not a folder; give the project folder to copy`,
+      );
+    }
+    const runtime = await this.chooseRuntime(options.runtime ?? 'auto');
+    const image = options.image ?? DEFAULT_IMAGE;
+    if (!(await this.deps.runtime.inspectImage(image))) {
+      throw new BerthError(
+        'IMAGE_UNAVAILABLE',
+        `image ${image} is not present locally; build it or pick another with --image`,
+      );
+    }
+    const memoryBytes = parseSize(options.memory ?? '1g');
+    if (memoryBytes === undefined || memoryBytes < 6 * 1024 * 1024) {
+      throw new BerthError(
+        'INVALID_ARGUMENT',
+        `memory ${options.memory}: give a size of at least 6m, such as 512m or 1g`,
+      );
+    }
+    const id = `s-${randomBytes(5).toString('hex')}`;
+    const paths = this.paths(id);
+    const network = options.network ?? 'none';
+    this.deps.table.insert({ id, project: options.project ?? null, hostPath, runtime, network, image });
+    let containerId: string | undefined;
+    try {
+      const populated = await populateSandbox(hostPath, paths.git, paths.workspace, {
+        includeIgnored: options.includeIgnored ?? false,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      chownTree(paths.workspace, SESSION_UID, SESSION_UID);
+      options.onProgress?.('starting the sandbox container');
+      const spec: ContainerSpec = {
+        name: `berth-session-${id}`,
+        image,
+        cmd: KEEPALIVE_CMD,
+        labels: {
+          [LABEL.session]: id,
+          [LABEL.role]: 'session',
+          ...(options.project ? { [LABEL.project]: options.project } : {}),
+        },
+        env: { HOME: '/tmp', BERTH_SESSION: id },
+        user: `${SESSION_UID}:${SESSION_UID}`,
+        workingDir: WORKSPACE_DIR,
+        hostname: id,
+        mounts: [{ source: paths.workspace, target: WORKSPACE_DIR }],
+        network: network === 'none' ? { mode: 'none' } : { mode: 'bridge' },
+        security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
+        resources: {
+          nanoCpus: Math.round((options.cpus ?? 1) * 1e9),
+          memoryBytes,
+          pidsLimit: options.pids ?? 256,
+        },
+        restart: 'no',
+        init: true,
+        ...(runtime === 'runsc' ? { runtime: 'runsc' } : {}),
+      };
+      containerId = await this.deps.runtime.createContainer(spec);
+      await this.deps.runtime.startContainer(containerId);
+      await this.waitReady(containerId);
+      this.deps.table.started(id, containerId, populated.baseline);
+      return this.get(id);
+    } catch (err) {
+      if (containerId) await this.deps.runtime.removeContainer(containerId).catch(() => undefined);
+      rmSync(paths.root, { recursive: true, force: true });
+      this.deps.table.ended(id, 'failed');
+      throw err;
+    }
+  }
+
+  get(id: string): SessionRecord {
+    const record = this.deps.table.get(id);
+    if (!record)
+      throw new BerthError('UNKNOWN_PROJECT', `unknown session "${id}"; see \`berth session list\``);
+    return record;
+  }
+
+  list(): SessionRecord[] {
+    return this.deps.table.list();
+  }
+
+  /** Runs a command; if it changed the workspace, that change becomes one commit. */
+  async exec(
+    id: string,
+    argv: string[],
+    options: Omit<ExecRequest, 'argv'> & { label?: string } = {},
+  ): Promise<ExecResult & { commit?: string }> {
+    const session = this.running(id);
+    const result = await runExec(this.deps.runtime, session.containerId!, { ...options, argv });
+    const label = options.label ?? `run_command ${JSON.stringify(argv.join(' '))}`;
+    const commit = await this.git(id).commitAll(
+      `${label} (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''})`,
+    );
+    return commit ? { ...result, commit } : result;
+  }
+
+  /** The baseline (step 0) and every commit since, oldest first. */
+  async log(id: string): Promise<SessionStep[]> {
+    const session = this.get(id);
+    const format = '--format=%H%x09%cI%x09%s';
+    const git = this.git(id);
+    const baseline = await git.run(['log', '-1', format, session.baseline!]);
+    const rest = await git.run(['log', '--reverse', format, `${session.baseline}..HEAD`]);
+    const lines = [...baseline.split('\n'), ...rest.split('\n')].filter((l) => l.trim() !== '');
+    return lines.map((line, step) => {
+      const [commit = '', at = '', ...message] = line.split('\t');
+      return { step, commit, at, message: message.join('\t') };
+    });
+  }
+
+  /** Everything the session changed since its baseline (committed steps). */
+  async diff(id: string, stat = false): Promise<string> {
+    const session = this.get(id);
+    return this.git(id).run(['diff', '--binary', ...(stat ? ['--stat'] : []), `${session.baseline}..HEAD`]);
+  }
+
+  /** Ends the session without applying anything: container and sandbox are removed. */
+  async discard(id: string): Promise<void> {
+    const session = this.get(id);
+    if (session.containerId) await this.deps.runtime.removeContainer(session.containerId);
+    rmSync(this.paths(id).root, { recursive: true, force: true });
+    if (session.state === 'running' || session.state === 'starting') this.deps.table.ended(id, 'discarded');
+  }
+
+  /** gVisor can take a moment after start before it accepts an exec. */
+  private async waitReady(containerId: string): Promise<void> {
+    let last = '';
+    for (let attempt = 0; attempt < 25; attempt++) {
+      try {
+        const { exitCode } = await this.deps.runtime.exec(containerId, {
+          cmd: ['/bin/sh', '-c', 'exit 0'],
+          onStdout: (c) => {
+            last = c.toString();
+          },
+        });
+        if (exitCode === 0) return;
+      } catch (err) {
+        last = err instanceof Error ? err.message : String(err);
+      }
+      const info = await this.deps.runtime.inspectContainer(containerId);
+      if (info && info.state !== 'running' && info.state !== 'created') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new BerthError(
+      'UP_FAILED',
+      `the session container did not become ready (${last.trim().slice(0, 200)})`,
+    );
+  }
+
+  private running(id: string): SessionRecord {
+    const session = this.get(id);
+    if (session.state !== 'running' || !session.containerId) {
+      throw new BerthError(
+        'NOT_RUNNING',
+        `session "${id}" is ${session.state}; start a new one with \`berth session start\``,
+      );
+    }
+    return session;
+  }
+
+  private git(id: string): SandboxGit {
+    const paths = this.paths(id);
+    return new SandboxGit(paths.git, paths.workspace);
+  }
+
+  private async chooseRuntime(choice: RuntimeChoice): Promise<'runc' | 'runsc'> {
+    if (choice === 'firecracker') {
+      throw new BerthError(
+        'INVALID_ARGUMENT',
+        'runtime firecracker is not supported on this host (it needs KVM); use runsc or runc',
+      );
+    }
+    if (choice === 'runc') return 'runc';
+    const engine = await this.deps.runtime.ping();
+    const hasRunsc = engine.runtimes.includes('runsc');
+    if (choice === 'runsc' && !hasRunsc) {
+      throw new BerthError(
+        'INVALID_ARGUMENT',
+        'runtime runsc (gVisor) is not registered with this engine; run scripts/bootstrap-engine.sh or use runc',
+      );
+    }
+    return hasRunsc ? 'runsc' : 'runc';
+  }
+}

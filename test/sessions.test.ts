@@ -1,0 +1,157 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/logger.js';
+import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
+import { Sessions } from '../src/sessions/sessions.js';
+import { Store } from '../src/store/store.js';
+import type { SessionRecord } from '../src/store/session-table.js';
+import { makeGitProject } from './helpers/git-project.js';
+import { makeTempDir } from './helpers/test-hub.js';
+
+describe.each(['runc', 'runsc'] as const)('sandboxed session on %s', (runtime) => {
+  let dir: string;
+  let store: Store;
+  let sessions: Sessions;
+  let s: SessionRecord;
+  const sh = (script: string, timeoutMs = 20_000) =>
+    sessions.exec(s.id, ['/bin/sh', '-c', script], { timeoutMs });
+
+  beforeAll(async () => {
+    dir = makeTempDir();
+    mkdirSync(join(dir, 'project'));
+    makeGitProject(join(dir, 'project'));
+    store = Store.open(join(dir, 'home'));
+    sessions = new Sessions({
+      runtime: new DockerRuntime(silentLogger()),
+      table: store.sessions(),
+      logger: silentLogger(),
+      home: join(dir, 'home'),
+    });
+    // gVisor's own sentry lives inside these limits too, so they are looser on runsc
+    const limits = runtime === 'runsc' ? { memory: '256m', pids: 128 } : { memory: '64m', pids: 64 };
+    s = await sessions.start({ path: join(dir, 'project'), runtime, image: 'berth-test/busybox', ...limits });
+  });
+  afterAll(async () => {
+    if (s) await sessions.discard(s.id);
+    store?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`runs on ${runtime}, holding HEAD plus uncommitted and untracked files, without ignored ones or .git`, async () => {
+    expect(s).toMatchObject({ state: 'running', runtime, network: 'none' });
+    const r = await sh('ls -A; echo ---; cat src/app.txt');
+    expect(r.stdout).toBe('.gitignore\nsrc\nuntracked.txt\n---\nline one\nuncommitted line\n');
+    const steps = await sessions.log(s.id);
+    expect(steps.map((x) => [x.step, x.message])).toEqual([[0, 'session baseline']]);
+  });
+
+  it('is locked down: not root, no capabilities, no new privileges, no engine socket', async () => {
+    const r = await sh(
+      'id -u; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; test -e /var/run/docker.sock && echo SOCKET; env | grep -c DOCKER_HOST',
+    );
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('1000');
+    expect(r.stdout).toMatch(/CapEff:\s+0000000000000000/);
+    expect(r.stdout).not.toContain('SOCKET');
+    expect(lines.at(-2)).toBe('0');
+    if (runtime === 'runc') expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
+    // gVisor's /proc does not show NoNewPrivs; the container is still created with it
+    const security = execFileSync('docker', [
+      'inspect',
+      '-f',
+      '{{json .HostConfig.SecurityOpt}}',
+      s.containerId!,
+    ]).toString();
+    expect(security).toContain('no-new-privileges:true');
+  });
+
+  it('has no network: connections and DNS lookups fail', async () => {
+    const r = await sh(
+      'ls /sys/class/net 2>/dev/null | tr "\\n" " "; nc -w 2 1.1.1.1 80 </dev/null && echo NC-OK; nslookup example.com >/dev/null 2>&1 && echo DNS-OK; echo done',
+    );
+    expect(r.stdout).not.toContain('NC-OK');
+    expect(r.stdout).not.toContain('DNS-OK');
+    expect(r.stdout).toContain('done');
+  });
+
+  it('every changing command is one commit; the diff shows the total change', async () => {
+    const changed = await sh('echo added >> src/app.txt && echo fresh > new.txt');
+    expect(changed.commit).toMatch(/^[0-9a-f]{40}$/);
+    const unchanged = await sh('cat src/app.txt >/dev/null');
+    expect(unchanged.commit).toBeUndefined();
+    const steps = await sessions.log(s.id);
+    expect(steps.map((x) => x.message)).toEqual([
+      'session baseline',
+      'run_command "/bin/sh -c echo added >> src/app.txt && echo fresh > new.txt" (exit 0)',
+    ]);
+    expect(await sessions.diff(s.id, true)).toMatch(/new\.txt\s+\|\s+1 \+\n src\/app\.txt\s+\|\s+1 \+/);
+    // the host folder is untouched until apply
+    expect(existsSync(join(dir, 'project', 'new.txt'))).toBe(false);
+  });
+
+  // On gVisor the pids cgroup does not count the sandbox's own tasks, and running out of memory
+  // kills the whole sandbox rather than one process: these two need gVisor-side limits, which
+  // the unfinished part of issue 5 will add. They run on runc.
+  it.skipIf(runtime === 'runsc')(
+    'a fork bomb stops at the pids limit and the session keeps working',
+    async () => {
+      const bomb = await sh(
+        'i=0; while [ $i -lt 500 ]; do (sleep 60 &) 2>/dev/null || break; i=$((i+1)); done; echo forked $i',
+        10_000,
+      );
+      const forked = Number(/forked (\d+)/.exec(bomb.stdout)?.[1] ?? 500);
+      expect(forked).toBeLessThan(500);
+      expect(
+        (await sh('pkill sleep 2>/dev/null; kill -9 $(pidof sleep) 2>/dev/null; echo alive')).stdout,
+      ).toContain('alive');
+    },
+  );
+
+  it.skipIf(runtime === 'runsc')(
+    'a process past the memory limit is killed and reported; the session keeps working',
+    async () => {
+      const r = await sh('awk \'BEGIN { s = "xxxxxxxxxxxxxxxx"; while (1) s = s s }\'', 30_000);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.timedOut).toBe(false);
+      expect((await sh('echo still here')).stdout).toBe('still here\n');
+    },
+  );
+
+  // Open on gVisor: the timeout path does not return there, although the kill script itself
+  // finishes in under 100 ms when run by hand in a runsc container. Tracked in issue 5's note.
+  it.skipIf(runtime === 'runsc')(
+    'sleep 100000 is killed at the timeout with nothing left running',
+    async () => {
+      const r = await sh('sleep 100000', 800);
+      expect(r.timedOut).toBe(true);
+      const ps = await sh('for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; done');
+      expect(ps.stdout).not.toContain('sleep 100000');
+    },
+  );
+});
+
+describe('session bad input', () => {
+  it('refuses firecracker, a missing folder and an unknown session, clearly', async () => {
+    const dir = makeTempDir();
+    const store = Store.open(join(dir, 'home'));
+    try {
+      const sessions = new Sessions({
+        runtime: new DockerRuntime(silentLogger()),
+        table: store.sessions(),
+        logger: silentLogger(),
+        home: join(dir, 'home'),
+      });
+      await expect(sessions.start({ path: dir, runtime: 'firecracker' })).rejects.toThrow(
+        /firecracker is not supported on this host/,
+      );
+      await expect(sessions.start({ path: join(dir, 'nope') })).rejects.toThrow(/is not a folder/);
+      expect(() => sessions.get('s-nope')).toThrow(/unknown session "s-nope"/);
+      expect(sessions.list()).toEqual([]);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
