@@ -16,6 +16,11 @@ export class SandboxGit {
   ) {}
 
   async run(args: string[], options: { maxBuffer?: number } = {}): Promise<string> {
+    return (await this.runBuffer(args, options)).toString('utf8');
+  }
+
+  /** The raw bytes of stdout, for file contents. */
+  async runBuffer(args: string[], options: { maxBuffer?: number } = {}): Promise<Buffer> {
     try {
       const { stdout } = await run(
         'git',
@@ -45,6 +50,7 @@ export class SandboxGit {
             LC_ALL: 'C',
           },
           maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
+          encoding: 'buffer',
         },
       );
       return stdout;

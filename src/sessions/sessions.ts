@@ -11,6 +11,7 @@ import type { ContainerRuntime, ContainerSpec } from '../runtime/container-runti
 import { LABEL } from '../runtime/labels.js';
 import type { SessionRecord, SessionTable } from '../store/session-table.js';
 import { chownTree, populateSandbox } from './sandbox-copy.js';
+import { applySession, type ApplyReport } from './session-apply.js';
 import { SandboxGit } from './sandbox-git.js';
 
 /** The unprivileged user every session runs as. */
@@ -179,12 +180,30 @@ export class Sessions {
     return this.git(id).run(['diff', '--binary', ...(stat ? ['--stat'] : []), `${session.baseline}..HEAD`]);
   }
 
+  /**
+   * Writes the session's changes back to the host folder with a three-way check (see
+   * session-apply.ts), then ends the session.
+   */
+  async apply(id: string, paths: string[] = []): Promise<ApplyReport> {
+    const session = this.running(id);
+    const git = this.git(id);
+    await git.commitAll('pending changes before apply');
+    const head = (await git.run(['rev-parse', 'HEAD'])).trim();
+    const report = await applySession(git, session.hostPath, session.baseline!, head, id, paths);
+    await this.end(id, 'applied');
+    return report;
+  }
+
   /** Ends the session without applying anything: container and sandbox are removed. */
   async discard(id: string): Promise<void> {
+    await this.end(id, 'discarded');
+  }
+
+  private async end(id: string, state: 'discarded' | 'applied'): Promise<void> {
     const session = this.get(id);
     if (session.containerId) await this.deps.runtime.removeContainer(session.containerId);
     rmSync(this.paths(id).root, { recursive: true, force: true });
-    if (session.state === 'running' || session.state === 'starting') this.deps.table.ended(id, 'discarded');
+    if (session.state === 'running' || session.state === 'starting') this.deps.table.ended(id, state);
   }
 
   /** gVisor can take a moment after start before it accepts an exec. */

@@ -169,7 +169,7 @@ export class ConfinedRoot {
    * file, and an existing link at the target is replaced, never followed. A file with other
    * hard links is refused: one of them may be outside the project.
    */
-  writeFile(path: string, data: Buffer): { created: boolean } {
+  writeFile(path: string, data: Buffer, mode?: number): { created: boolean } {
     const components = pathComponents(path);
     const { dir, name } = this.locate(components, false, true);
     try {
@@ -184,7 +184,7 @@ export class ConfinedRoot {
       const fd = fs.openSync(
         at(dir.fd, tmp),
         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-        keep ? keep.mode & 0o7777 : 0o644,
+        mode ?? (keep ? keep.mode & 0o7777 : 0o644),
       );
       try {
         try {
@@ -199,6 +199,36 @@ export class ConfinedRoot {
         throw err;
       }
       return { created: existing === undefined };
+    } finally {
+      fs.closeSync(dir.fd);
+    }
+  }
+
+  /** The target of a link at `path` (not followed), or undefined when it is not a link. */
+  readLinkAt(path: string): string | undefined {
+    const { dir, name } = this.locate(pathComponents(path), false);
+    try {
+      const st = lstatAt(dir.fd, name);
+      if (!st) throw new BerthError('NOT_FOUND', `"${path}" does not exist`);
+      return st.isSymbolicLink() ? fs.readlinkSync(at(dir.fd, name)) : undefined;
+    } finally {
+      fs.closeSync(dir.fd);
+    }
+  }
+
+  /** Puts a link at `path` (replacing what is there, atomically). The caller vets the target. */
+  writeLink(path: string, target: string): void {
+    const { dir, name } = this.locate(pathComponents(path), false, true);
+    try {
+      if (lstatAt(dir.fd, name)?.isDirectory()) throw new BerthError('IS_A_FOLDER', `"${path}" is a folder`);
+      const tmp = `.berth-${randomBytes(6).toString('hex')}.tmp`;
+      fs.symlinkSync(target, at(dir.fd, tmp));
+      try {
+        fs.renameSync(at(dir.fd, tmp), at(dir.fd, name));
+      } catch (err) {
+        fs.rmSync(at(dir.fd, tmp), { force: true });
+        throw err;
+      }
     } finally {
       fs.closeSync(dir.fd);
     }

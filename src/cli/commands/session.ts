@@ -142,6 +142,33 @@ export function registerSessionCommand(program: Command): void {
     });
 
   session
+    .command('apply')
+    .description(
+      'write the changes back to the host folder (three-way: host edits are never overwritten), then end the session',
+    )
+    .argument('<id>', 'session id')
+    .option('--paths <paths...>', 'only these files or folders')
+    .option('--json', 'print the report as JSON')
+    .action(async (id: string, opts: { paths?: string[]; json?: boolean }, cmd: Command) => {
+      const { ctx, sessions } = await openSessions(cmd);
+      await using _ = ctx;
+      const report = await sessions.apply(id, opts.paths ?? []);
+      if (opts.json) return printJson(report);
+      for (const p of report.written) printLine(`written   ${p}`);
+      for (const p of report.deleted) printLine(`deleted   ${p}`);
+      for (const c of report.conflicts) {
+        printLine(
+          `CONFLICT  ${c.path}: ${c.why}; host version kept${c.sessionCopy ? `, session version in ${c.sessionCopy}` : ''}`,
+        );
+      }
+      for (const r of report.refused) printLine(`refused   ${r.path}: ${r.why}`);
+      printLine(
+        `\n${report.written.length} written, ${report.deleted.length} deleted, ${report.conflicts.length} conflicts, ${report.refused.length} refused`,
+      );
+      if (report.conflicts.length > 0) process.exitCode = 3;
+    });
+
+  session
     .command('discard')
     .description('end a session without applying anything; removes its container and sandbox')
     .argument('<id>', 'session id')
