@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseSize } from '../config/sizes.js';
@@ -13,6 +15,8 @@ import type { SessionRecord, SessionTable } from '../store/session-table.js';
 import { chownTree, populateSandbox } from './sandbox-copy.js';
 import { applySession, type ApplyReport } from './session-apply.js';
 import { SandboxGit } from './sandbox-git.js';
+
+const execFileAsync = promisify(execFile);
 
 /** The unprivileged user every session runs as. */
 export const SESSION_UID = 1000;
@@ -194,12 +198,50 @@ export class Sessions {
     return report;
   }
 
+  /**
+   * For a host folder that is a git repository: the session's commits become branch
+   * `berth/<id>` there; the working tree is left alone. Ends the session.
+   */
+  async merge(id: string): Promise<{ branch: string; commits: number }> {
+    const session = this.running(id);
+    const git = this.git(id);
+    await git.commitAll('pending changes before merge');
+    const branch = `berth/${id}`;
+    const hostGit = ['-C', session.hostPath, '-c', 'core.hooksPath=/dev/null'];
+    try {
+      await execFileAsync('git', [...hostGit, 'rev-parse', '--git-dir']);
+    } catch {
+      throw new BerthError(
+        'INVALID_ARGUMENT',
+        `${session.hostPath} is not a git repository; use \`berth session apply\``,
+      );
+    }
+    try {
+      await execFileAsync('git', [
+        ...hostGit,
+        'fetch',
+        '-q',
+        '--no-tags',
+        this.paths(id).git,
+        `HEAD:refs/heads/${branch}`,
+      ]);
+    } catch (err) {
+      const why = String((err as { stderr?: unknown }).stderr ?? err)
+        .trim()
+        .split('\n')[0];
+      throw new BerthError('INVALID_ARGUMENT', `could not create branch ${branch}: ${why}`);
+    }
+    const commits = Number((await git.run(['rev-list', '--count', `${session.baseline}..HEAD`])).trim());
+    await this.end(id, 'merged');
+    return { branch, commits };
+  }
+
   /** Ends the session without applying anything: container and sandbox are removed. */
   async discard(id: string): Promise<void> {
     await this.end(id, 'discarded');
   }
 
-  private async end(id: string, state: 'discarded' | 'applied'): Promise<void> {
+  private async end(id: string, state: 'discarded' | 'applied' | 'merged'): Promise<void> {
     const session = this.get(id);
     if (session.containerId) await this.deps.runtime.removeContainer(session.containerId);
     rmSync(this.paths(id).root, { recursive: true, force: true });

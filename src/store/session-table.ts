@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 
-export type SessionState = 'starting' | 'running' | 'discarded' | 'applied' | 'failed';
+export type SessionState = 'starting' | 'running' | 'discarded' | 'applied' | 'merged' | 'failed';
 
 export interface SessionRecord {
   id: string;

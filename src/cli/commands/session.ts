@@ -169,6 +169,21 @@ export function registerSessionCommand(program: Command): void {
     });
 
   session
+    .command('merge')
+    .description(
+      'for a git repository: put the session commits on branch berth/<id>, working tree untouched; ends the session',
+    )
+    .argument('<id>', 'session id')
+    .option('--json', 'print the result as JSON')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      const { ctx, sessions } = await openSessions(cmd);
+      await using _ = ctx;
+      const result = await sessions.merge(id);
+      if (opts.json) return printJson(result);
+      printLine(`branch ${result.branch}: ${result.commits} commits (the working tree is unchanged)`);
+    });
+
+  session
     .command('discard')
     .description('end a session without applying anything; removes its container and sandbox')
     .argument('<id>', 'session id')

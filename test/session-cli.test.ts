@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeGitProject } from './helpers/git-project.js';
+import { runCli } from './helpers/run-cli.js';
+import { makeTempDir } from './helpers/test-hub.js';
+
+describe('berth session through the CLI', () => {
+  it('start, exec, log, diff, list, then merge onto a branch without touching the working tree', async () => {
+    const dir = makeTempDir();
+    const host = join(dir, 'project');
+    mkdirSync(host);
+    makeGitProject(host);
+    const env = { BERTH_HOME: join(dir, 'home') };
+    const berth = (...args: string[]) => runCli(args, { cwd: host, env, timeoutMs: 60_000 });
+    try {
+      const started = await berth('session', 'start', '--runtime', 'runc', '--image', 'berth-test/busybox');
+      expect(started.code, started.stderr).toBe(0);
+      const id = started.stdout.trim();
+      expect(id).toMatch(/^s-[0-9a-f]{10}$/);
+      expect(started.stderr).toContain('session: cloning from the host repository objects');
+
+      const exec = await berth(
+        'session',
+        'exec',
+        id,
+        '--',
+        'sh',
+        '-c',
+        'echo "agent edit" >> src/app.txt; echo done',
+      );
+      expect(exec).toMatchObject({ code: 0, stdout: 'done\n' });
+      const log = JSON.parse((await berth('session', 'log', id, '--json')).stdout) as {
+        steps: { step: number; message: string }[];
+      };
+      expect(log.steps.map((s) => s.step)).toEqual([0, 1]);
+      expect((await berth('session', 'diff', id, '--stat')).stdout).toMatch(/src\/app\.txt \| 1 \+/);
+      const list = JSON.parse((await berth('session', 'list', '--json')).stdout) as {
+        sessions: { id: string; state: string }[];
+      };
+      expect(list.sessions).toEqual([expect.objectContaining({ id, state: 'running', runtime: 'runc' })]);
+
+      const before = readFileSync(join(host, 'src', 'app.txt'), 'utf8');
+      const merged = await berth('session', 'merge', id);
+      expect(merged.code, merged.stderr).toBe(0);
+      expect(merged.stdout).toBe(`branch berth/${id}: 1 commits (the working tree is unchanged)\n`);
+      expect(readFileSync(join(host, 'src', 'app.txt'), 'utf8')).toBe(before);
+      const subject = execFileSync('git', ['-C', host, 'log', '-1', '--format=%s', `berth/${id}`])
+        .toString()
+        .trim();
+      expect(subject).toMatch(
+        /^run_command "sh -c echo \\"agent edit\\" >> src\/app\.txt; echo done" \(exit 0\)$/,
+      );
+      const shown = execFileSync('git', ['-C', host, 'show', `berth/${id}:src/app.txt`]).toString();
+      expect(shown).toBe('line one\nuncommitted line\nagent edit\n');
+      const after = JSON.parse((await berth('session', 'list', '--json')).stdout) as {
+        sessions: { state: string }[];
+      };
+      expect(after.sessions[0]!.state).toBe('merged');
+
+      const bad = await berth('session', 'start', '--runtime', 'firecracker');
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/firecracker is not supported on this host/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
