@@ -41,15 +41,42 @@ describe('berth session through the CLI', () => {
       };
       expect(list.sessions).toEqual([expect.objectContaining({ id, state: 'running', runtime: 'runc' })]);
 
+      // rollback to the baseline and forward again; each is a step of its own
+      const back = await berth('session', 'rollback', id, '0');
+      expect(back).toMatchObject({ code: 0, stdout: 'step 2: rollback to step 0\n' });
+      expect((await berth('session', 'exec', id, '--', 'cat', 'src/app.txt')).stdout).toBe(
+        'line one\nuncommitted line\n',
+      );
+      expect((await berth('session', 'rollback', id, '1')).stdout).toBe('step 3: rollback to step 1\n');
+      expect(
+        (
+          await berth(
+            'session',
+            'exec',
+            id,
+            '--',
+            'sh',
+            '-c',
+            'id -u; ls -ln src/app.txt | awk "{print \\$3}"',
+          )
+        ).stdout,
+      ).toBe('1000\n1000\n');
+      expect((await berth('session', 'rollback', id, '9')).stderr).toMatch(
+        /step 9 does not exist; steps are 0 to 3/,
+      );
+
       const before = readFileSync(join(host, 'src', 'app.txt'), 'utf8');
       const merged = await berth('session', 'merge', id);
       expect(merged.code, merged.stderr).toBe(0);
-      expect(merged.stdout).toBe(`branch berth/${id}: 1 commits (the working tree is unchanged)\n`);
+      expect(merged.stdout).toBe(`branch berth/${id}: 3 commits (the working tree is unchanged)\n`);
       expect(readFileSync(join(host, 'src', 'app.txt'), 'utf8')).toBe(before);
-      const subject = execFileSync('git', ['-C', host, 'log', '-1', '--format=%s', `berth/${id}`])
+      const subjects = execFileSync('git', ['-C', host, 'log', '-3', '--format=%s', `berth/${id}`])
         .toString()
-        .trim();
-      expect(subject).toMatch(
+        .trim()
+        .split('\n');
+      expect(subjects[0]).toBe('rollback to step 1');
+      expect(subjects[1]).toBe('rollback to step 0');
+      expect(subjects[2]).toMatch(
         /^run_command "sh -c echo \\"agent edit\\" >> src\/app\.txt; echo done" \(exit 0\)$/,
       );
       const shown = execFileSync('git', ['-C', host, 'show', `berth/${id}:src/app.txt`]).toString();

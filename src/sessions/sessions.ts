@@ -178,6 +178,29 @@ export class Sessions {
     });
   }
 
+  /**
+   * Returns the workspace to a step. The return is itself a new step, so nothing in the
+   * history is lost: a later rollback can go forward again.
+   */
+  async rollback(id: string, step: number): Promise<SessionStep> {
+    this.running(id);
+    const steps = await this.log(id);
+    const target = steps[step];
+    if (!Number.isInteger(step) || !target) {
+      throw new BerthError(
+        'INVALID_ARGUMENT',
+        `step ${step} does not exist; steps are 0 to ${steps.length - 1} (see \`berth session log\`)`,
+      );
+    }
+    const git = this.git(id);
+    await git.commitAll('pending changes before rollback');
+    await git.run(['read-tree', '-u', '--reset', target.commit]);
+    chownTree(this.paths(id).workspace, SESSION_UID, SESSION_UID);
+    await git.run(['commit', '-q', '--allow-empty', '--no-verify', '-m', `rollback to step ${step}`]);
+    const after = await this.log(id);
+    return after[after.length - 1]!;
+  }
+
   /** Everything the session changed since its baseline (committed steps). */
   async diff(id: string, stat = false): Promise<string> {
     const session = this.get(id);

@@ -4,6 +4,13 @@ import type { GlobalOptions } from '../context.js';
 import { formatUptime, printJson, printLine, progress, renderTable } from '../output.js';
 import { parsePositiveInt } from './exec.js';
 
+function parsePositiveIntOrZero(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new BerthError('INVALID_ARGUMENT', `step ${value}: give a whole number from the log`);
+  return n;
+}
+
 async function openSessions(cmd: Command) {
   const { openContext } = await import('../context.js');
   const { Sessions } = await import('../../sessions/sessions.js');
@@ -139,6 +146,18 @@ export function registerSessionCommand(program: Command): void {
       const { ctx, sessions } = await openSessions(cmd);
       await using _ = ctx;
       process.stdout.write(await sessions.diff(id, opts.stat ?? false));
+    });
+
+  session
+    .command('rollback')
+    .description('return the workspace to a step of the log (recorded as a new step)')
+    .argument('<id>', 'session id')
+    .argument('<step>', 'step number from `berth session log`', parsePositiveIntOrZero)
+    .action(async (id: string, step: number, _opts: unknown, cmd: Command) => {
+      const { ctx, sessions } = await openSessions(cmd);
+      await using _ = ctx;
+      const done = await sessions.rollback(id, step);
+      printLine(`step ${done.step}: ${done.message}`);
     });
 
   session
