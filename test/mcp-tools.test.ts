@@ -13,6 +13,11 @@ const TOOLS = [
   'run_command',
   'run_tests',
   'search_files',
+  'session_apply',
+  'session_diff',
+  'session_discard',
+  'session_log',
+  'session_start',
   'write_file',
 ];
 
@@ -72,7 +77,14 @@ describe.each(transports)('MCP tools over %s', (_name, connect) => {
       }
     }
     const readOnly = tools.filter((t) => t.annotations?.readOnlyHint).map((t) => t.name);
-    expect(readOnly.sort()).toEqual(['list_files', 'list_projects', 'read_file', 'search_files']);
+    expect(readOnly.sort()).toEqual([
+      'list_files',
+      'list_projects',
+      'read_file',
+      'search_files',
+      'session_diff',
+      'session_log',
+    ]);
   });
 
   it('list_projects and run_tests: both languages tested in their own containers', async () => {

@@ -1,4 +1,6 @@
 import type { ProjectService } from '../hub/project-service.js';
+import type { Sessions } from '../sessions/sessions.js';
+import { BerthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Workspace, type WorkspaceLimits } from '../workspace/workspace.js';
 
@@ -6,6 +8,8 @@ import { Workspace, type WorkspaceLimits } from '../workspace/workspace.js';
 export interface McpDeps {
   /** The hub itself, or the side-car's view of it in split mode. */
   hub: ProjectService;
+  /** Sandboxed sessions; without them the session tools say they are unavailable. */
+  sessions?: Sessions;
   logger: Logger;
   limits?: WorkspaceLimits;
 }
@@ -25,4 +29,41 @@ export class Workspaces {
     }
     return workspace;
   }
+}
+
+/** Where a file tool works: a project, or a session's sandbox (where changes become steps). */
+export interface ToolTarget {
+  workspace: Workspace;
+  /** Records a change as a session step; a no-op for projects. */
+  record(label: string): Promise<void>;
+}
+
+export function toolTarget(
+  deps: McpDeps,
+  workspaces: Workspaces,
+  args: { project?: string | undefined; session?: string | undefined },
+): ToolTarget {
+  if ((args.project === undefined) === (args.session === undefined)) {
+    throw new BerthError('INVALID_ARGUMENT', 'give either project or session (one of them, not both)');
+  }
+  if (args.project !== undefined)
+    return { workspace: workspaces.get(args.project), record: async () => undefined };
+  const sessions = requireSessions(deps);
+  const id = args.session!;
+  return {
+    workspace: new Workspace(sessions.workspacePath(id), deps.limits),
+    record: async (label) => {
+      await sessions.commitStep(id, label);
+    },
+  };
+}
+
+export function requireSessions(deps: McpDeps): Sessions {
+  if (!deps.sessions) {
+    throw new BerthError(
+      'INVALID_ARGUMENT',
+      'sessions are not available in this server (split mode has no engine here)',
+    );
+  }
+  return deps.sessions;
 }

@@ -11,6 +11,11 @@ import { registerRunCommandTool } from './tools/run-command.js';
 import { registerRunTestsTool } from './tools/run-tests.js';
 import { registerSearchFilesTool } from './tools/search-files.js';
 import { registerWriteFileTool } from './tools/write-file.js';
+import { registerSessionApplyTool } from './tools/session-apply.js';
+import { registerSessionDiffTool } from './tools/session-diff.js';
+import { registerSessionDiscardTool } from './tools/session-discard.js';
+import { registerSessionLogTool } from './tools/session-log.js';
+import { registerSessionStartTool } from './tools/session-start.js';
 
 const INSTRUCTIONS = `berth is a hub of projects; each runs in its own container with its own toolchain.
 Start with list_projects. File tools take a project name and a path relative to that project's root.
@@ -41,5 +46,10 @@ export function createServer(deps: McpDeps): McpServer {
   registerMovePathTool(server, deps, workspaces);
   registerRunCommandTool(server, deps);
   registerRunTestsTool(server, deps);
+  registerSessionStartTool(server, deps);
+  registerSessionLogTool(server, deps);
+  registerSessionDiffTool(server, deps);
+  registerSessionApplyTool(server, deps);
+  registerSessionDiscardTool(server, deps);
   return server;
 }

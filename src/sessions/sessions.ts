@@ -164,6 +164,18 @@ export class Sessions {
     return commit ? { ...result, commit } : result;
   }
 
+  /** The sandbox folder of a running session (for the file tools). */
+  workspacePath(id: string): string {
+    this.running(id);
+    return this.paths(id).workspace;
+  }
+
+  /** Records whatever a tool changed as one step; no step when nothing changed. */
+  async commitStep(id: string, label: string): Promise<string | undefined> {
+    this.running(id);
+    return this.git(id).commitAll(label);
+  }
+
   /** The baseline (step 0) and every commit since, oldest first. */
   async log(id: string): Promise<SessionStep[]> {
     const session = this.get(id);

@@ -8,6 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Hub } from '../../src/hub/hub.js';
 import { silentLogger } from '../../src/logger.js';
 import { createServer } from '../../src/mcp/server.js';
+import type { Sessions } from '../../src/sessions/sessions.js';
 
 const BIN = fileURLToPath(new URL('../../bin/berth.js', import.meta.url));
 
@@ -85,9 +86,9 @@ export async function connectHttp(url: string, token: string): Promise<McpSessio
 }
 
 /** The same server in-process, through the SDK's in-memory transport pair. */
-export async function connectInMemory(hub: Hub): Promise<McpSession> {
+export async function connectInMemory(hub: Hub, sessions?: Sessions): Promise<McpSession> {
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const server = createServer({ hub, logger: silentLogger() });
+  const server = createServer({ hub, logger: silentLogger(), ...(sessions ? { sessions } : {}) });
   await server.connect(serverSide);
   const client = new Client({ name: 'berth-test', version: '1.0.0' });
   await client.connect(clientSide);

@@ -63,7 +63,17 @@ export function registerMcpCommand(program: Command): void {
                 opsEndpoint(berthHome(), ctx.config, { ...process.env, BERTH_OPS_URL: opts.ops }),
               ),
             );
-      const deps = { hub, logger: ctx.logger };
+      // sessions need the engine: not in split mode
+      const sessions =
+        opts.ops === undefined
+          ? new (await import('../../sessions/sessions.js')).Sessions({
+              runtime: new (await import('../../runtime/docker/docker-runtime.js')).DockerRuntime(ctx.logger),
+              table: ctx.store.sessions(),
+              logger: ctx.logger,
+              home: berthHome(),
+            })
+          : undefined;
+      const deps = { hub, logger: ctx.logger, ...(sessions ? { sessions } : {}) };
       if (!opts.http) {
         const server = createServer(deps);
         const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));

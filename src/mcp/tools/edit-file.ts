@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { McpDeps, Workspaces } from '../deps.js';
-import { pathField, projectField } from '../schemas.js';
+import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
+import { pathField, targetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export function registerEditFileTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -12,7 +12,7 @@ export function registerEditFileTool(server: McpServer, deps: McpDeps, workspace
       description:
         'Replaces exact text in a file, edit by edit in order, and returns a unified diff. If any old_text is missing, or matches more than once without replace_all, nothing is written.',
       inputSchema: {
-        project: projectField,
+        ...targetFields,
         path: pathField('File to edit'),
         edits: z
           .array(
@@ -37,10 +37,11 @@ export function registerEditFileTool(server: McpServer, deps: McpDeps, workspace
         openWorldHint: false,
       },
     },
-    ({ project, path, edits, dry_run }) =>
-      guard(deps.logger, () => {
+    ({ project, session, path, edits, dry_run }) =>
+      guard(deps.logger, async () => {
+        const target = toolTarget(deps, workspaces, { project, session });
         const dryRun = dry_run ?? false;
-        const { diff } = workspaces.get(project).edit(
+        const { diff } = target.workspace.edit(
           path,
           edits.map((e) => ({
             oldText: e.old_text,
@@ -49,6 +50,7 @@ export function registerEditFileTool(server: McpServer, deps: McpDeps, workspace
           })),
           dryRun,
         );
+        if (!dryRun) await target.record(`edit_file ${path}`);
         return ok(dryRun ? `dry run, nothing written:\n${diff}` : diff, {
           path,
           diff,

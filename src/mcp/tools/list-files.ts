@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { McpDeps, Workspaces } from '../deps.js';
-import { pathField, projectField } from '../schemas.js';
+import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
+import { pathField, targetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export function registerListFilesTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -12,7 +12,7 @@ export function registerListFilesTool(server: McpServer, deps: McpDeps, workspac
       description:
         'Lists files and folders under a folder of a project, recursively, with type and size. Honours .gitignore (and skips .git) unless gitignore is false. Links are listed, not followed.',
       inputSchema: {
-        project: projectField,
+        ...targetFields,
         path: pathField('Folder to list (default: the project root)').optional(),
         pattern: z
           .string()
@@ -33,9 +33,10 @@ export function registerListFilesTool(server: McpServer, deps: McpDeps, workspac
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, path, pattern, max, gitignore }) =>
-      guard(deps.logger, () => {
-        const { entries, truncated } = workspaces.get(project).list(path ?? '', {
+    ({ project, session, path, pattern, max, gitignore }) =>
+      guard(deps.logger, async () => {
+        const target = toolTarget(deps, workspaces, { project, session });
+        const { entries, truncated } = target.workspace.list(path ?? '', {
           max: max ?? 500,
           gitignore: gitignore ?? true,
           ...(pattern !== undefined ? { pattern } : {}),

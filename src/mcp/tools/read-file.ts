@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { McpDeps, Workspaces } from '../deps.js';
-import { pathField, projectField } from '../schemas.js';
+import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
+import { pathField, targetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export function registerReadFileTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -12,7 +12,7 @@ export function registerReadFileTool(server: McpServer, deps: McpDeps, workspace
       description:
         'Reads a UTF-8 text file of a project. Give offset and limit (in lines) to read part of a long file. Binary files and files over the size cap are refused.',
       inputSchema: {
-        project: projectField,
+        ...targetFields,
         path: pathField('File to read'),
         offset: z
           .number()
@@ -24,9 +24,10 @@ export function registerReadFileTool(server: McpServer, deps: McpDeps, workspace
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, path, offset, limit }) =>
-      guard(deps.logger, () => {
-        const slice = workspaces.get(project).readText(path, offset, limit);
+    ({ project, session, path, offset, limit }) =>
+      guard(deps.logger, async () => {
+        const target = toolTarget(deps, workspaces, { project, session });
+        const slice = target.workspace.readText(path, offset, limit);
         if ((offset !== undefined || limit !== undefined) && slice.startLine === 0) {
           return ok(`(no lines there: "${path}" has ${slice.totalLines} lines)`);
         }

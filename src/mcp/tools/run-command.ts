@@ -1,13 +1,13 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { WORKSPACE_DIR } from '../../config/types.js';
-import { isBerthError } from '../../errors.js';
+import { BerthError, isBerthError } from '../../errors.js';
 import type { ExecResult } from '../../exec/run-exec.js';
 import type { HubExecOptions } from '../../hub/hub.js';
 import { pathComponents } from '../../workspace/relative-path.js';
-import type { McpDeps } from '../deps.js';
+import { requireSessions, type McpDeps } from '../deps.js';
 import { progressReporter, type ToolExtra } from '../progress.js';
-import { pathField, projectField } from '../schemas.js';
+import { pathField, targetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -29,7 +29,7 @@ export function registerRunCommandTool(server: McpServer, deps: McpDeps): void {
       description:
         "Runs a shell command (/bin/sh -c) in the project's own container, in the project folder (or cwd), and returns exit code, stdout and stderr. A non-zero exit code is a normal result. The timeout kills the command and everything it started.",
       inputSchema: {
-        project: projectField,
+        ...targetFields,
         command: z.string().min(1).describe('Shell command line, e.g. "npm test -- --watch=false"'),
         cwd: pathField('Folder to run in (default: the project root)').optional(),
         timeout_ms: z
@@ -47,7 +47,7 @@ export function registerRunCommandTool(server: McpServer, deps: McpDeps): void {
       outputSchema: execResultShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
-    ({ project, command, cwd, timeout_ms, env }, extra: ToolExtra) =>
+    ({ project, session, command, cwd, timeout_ms, env }, extra: ToolExtra) =>
       guard(deps.logger, async () => {
         const folder = cwd === undefined ? [] : pathComponents(cwd);
         const progress = progressReporter(extra, 'running');
@@ -62,7 +62,19 @@ export function registerRunCommandTool(server: McpServer, deps: McpDeps): void {
         };
         let result: ExecResult;
         try {
-          result = await runUpIfNeeded(deps, project, ['/bin/sh', '-c', command], options);
+          if ((project === undefined) === (session === undefined)) {
+            throw new BerthError(
+              'INVALID_ARGUMENT',
+              'give either project or session (one of them, not both)',
+            );
+          }
+          result =
+            session !== undefined
+              ? await requireSessions(deps).exec(session, ['/bin/sh', '-c', command], {
+                  ...options,
+                  label: `run_command ${JSON.stringify(command)}`,
+                })
+              : await runUpIfNeeded(deps, project!, ['/bin/sh', '-c', command], options);
         } finally {
           progress.stop();
         }

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { McpDeps, Workspaces } from '../deps.js';
-import { projectField } from '../schemas.js';
+import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
+import { targetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export function registerSearchFilesTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -12,7 +12,7 @@ export function registerSearchFilesTool(server: McpServer, deps: McpDeps, worksp
       description:
         'Finds lines containing text (or matching a JavaScript regular expression) in the text files of a project, honouring .gitignore. Results are "path:line: text".',
       inputSchema: {
-        project: projectField,
+        ...targetFields,
         query: z
           .string()
           .min(1)
@@ -40,9 +40,10 @@ export function registerSearchFilesTool(server: McpServer, deps: McpDeps, worksp
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, query, regex, glob, max_results }) =>
+    ({ project, session, query, regex, glob, max_results }) =>
       guard(deps.logger, async () => {
-        const result = await workspaces.get(project).search({
+        const target = toolTarget(deps, workspaces, { project, session });
+        const result = await target.workspace.search({
           query,
           regex: regex ?? false,
           maxResults: max_results ?? 200,

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { McpDeps, Workspaces } from '../deps.js';
-import { pathField, projectField } from '../schemas.js';
+import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
+import { pathField, targetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export function registerWriteFileTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -12,16 +12,18 @@ export function registerWriteFileTool(server: McpServer, deps: McpDeps, workspac
       description:
         'Creates or replaces a text file of a project, creating parent folders. The write is atomic (temp file and rename), and the project container sees it at once.',
       inputSchema: {
-        project: projectField,
+        ...targetFields,
         path: pathField('File to write'),
         content: z.string().describe('The complete new content of the file (UTF-8)'),
       },
       outputSchema: { path: z.string(), bytes: z.number(), created: z.boolean() },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, path, content }) =>
-      guard(deps.logger, () => {
-        const { bytes, created } = workspaces.get(project).writeText(path, content);
+    ({ project, session, path, content }) =>
+      guard(deps.logger, async () => {
+        const target = toolTarget(deps, workspaces, { project, session });
+        const { bytes, created } = target.workspace.writeText(path, content);
+        await target.record(`write_file ${path}`);
         return ok(`${created ? 'created' : 'replaced'} ${path} (${bytes} bytes)`, { path, bytes, created });
       }),
   );

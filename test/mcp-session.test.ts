@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Sessions } from '../src/sessions/sessions.js';
+import { silentLogger } from '../src/logger.js';
+import { makeGitProject } from './helpers/git-project.js';
+import { connectInMemory, textOf } from './helpers/mcp-connect.js';
+import { createTestHub } from './helpers/test-hub.js';
+
+describe('sessions over MCP', () => {
+  it('start, work through the usual tools with session in place of project, review, apply', async () => {
+    await using t = createTestHub({ projects: { app: { path: './app', image: 'berth-test/busybox' } } });
+    makeGitProject(join(t.dir, 'app'));
+    const sessions = new Sessions({
+      runtime: t.runtime,
+      table: t.store.sessions(),
+      logger: silentLogger(),
+      home: t.home,
+    });
+    await using mcp = await connectInMemory(t.hub, sessions);
+
+    const started = await mcp.call('session_start', { project: 'app', runtime: 'runc' });
+    expect(started.isError ?? false, textOf(started)).toBe(false);
+    const id = (started.structuredContent as { session: string }).session;
+
+    const wrote = await mcp.call('write_file', {
+      session: id,
+      path: 'src/new.ts',
+      content: 'export const x = 1;\n',
+    });
+    expect(wrote.isError ?? false, textOf(wrote)).toBe(false);
+    await mcp.call('edit_file', {
+      session: id,
+      path: 'src/app.txt',
+      edits: [{ old_text: 'line one', new_text: 'line 1' }],
+    });
+    const ran = await mcp.call('run_command', {
+      session: id,
+      command: 'echo built > out.txt; cat src/new.ts',
+    });
+    expect(ran.structuredContent).toMatchObject({ exit_code: 0, stdout: 'export const x = 1;\n' });
+    // reading changes nothing, so it is no step
+    expect(textOf(await mcp.call('read_file', { session: id, path: 'out.txt' }))).toBe('built\n');
+    const both = await mcp.call('read_file', { project: 'app', session: id, path: 'x' });
+    expect(textOf(both)).toBe('Give either project or session (one of them, not both).');
+
+    const log = await mcp.call('session_log', { session: id });
+    expect((log.structuredContent as { steps: { message: string }[] }).steps.map((s) => s.message)).toEqual([
+      'session baseline',
+      'write_file src/new.ts',
+      'edit_file src/app.txt',
+      'run_command "echo built > out.txt; cat src/new.ts" (exit 0)',
+    ]);
+    expect(textOf(await mcp.call('session_diff', { session: id, stat: true }))).toMatch(/3 files changed/);
+    // the host is untouched until apply
+    expect(readFileSync(join(t.dir, 'app', 'src', 'app.txt'), 'utf8')).toBe('line one\nuncommitted line\n');
+
+    writeFileSync(join(t.dir, 'app', 'out.txt'), 'the user made this meanwhile\n');
+    const applied = await mcp.call('session_apply', { session: id });
+    expect(applied.structuredContent).toMatchObject({
+      written: ['src/app.txt', 'src/new.ts'],
+      conflicts: [{ path: 'out.txt', sessionCopy: `out.txt.berth-session-${id}` }],
+    });
+    expect(readFileSync(join(t.dir, 'app', 'src', 'app.txt'), 'utf8')).toBe('line 1\nuncommitted line\n');
+    expect(readFileSync(join(t.dir, 'app', 'out.txt'), 'utf8')).toBe('the user made this meanwhile\n');
+    expect(execFileSync('git', ['-C', join(t.dir, 'app'), 'status', '--porcelain']).toString()).toContain(
+      'src/new.ts',
+    );
+
+    const gone = await mcp.call('write_file', { session: id, path: 'x', content: 'y' });
+    expect(textOf(gone)).toMatch(/^Session "s-[0-9a-f]+" is applied; start a new one/);
+  });
+});
