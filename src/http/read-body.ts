@@ -25,3 +25,21 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     req.once('error', reject);
   });
 }
+
+export type JsonBody = { ok: true; body: unknown } | { ok: false; reason: 'too-large' | 'not-json' };
+
+/** Reads and parses a JSON body within `max` bytes; the caller turns a refusal into 413 or 400. */
+export async function readJsonBody(req: IncomingMessage, max: number): Promise<JsonBody> {
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, max);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) return { ok: false, reason: 'too-large' };
+    throw err;
+  }
+  try {
+    return { ok: true, body: JSON.parse(raw.toString('utf8')) as unknown };
+  } catch {
+    return { ok: false, reason: 'not-json' };
+  }
+}

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { McpDeps } from '../deps.js';
 import { createServer } from '../server.js';
-import { BodyTooLarge, readBody } from '../../http/read-body.js';
+import { readJsonBody } from '../../http/read-body.js';
 import { checkRequest, hostsFor } from '../../http/request-guard.js';
 
 export interface HttpServerOptions {
@@ -64,25 +64,19 @@ export async function startHttpServer(deps: McpDeps, options: HttpServerOptions)
     }
     let body: unknown;
     if (req.method === 'POST') {
-      let raw: Buffer;
-      try {
-        raw = await readBody(req, maxBody);
-      } catch (err) {
-        if (err instanceof BodyTooLarge) {
-          res.setHeader('Connection', 'close');
-          return sendJson(res, 413, { error: `request body over ${maxBody} bytes` });
-        }
-        throw err;
+      const read = await readJsonBody(req, maxBody);
+      if (!read.ok && read.reason === 'too-large') {
+        res.setHeader('Connection', 'close');
+        return sendJson(res, 413, { error: `request body over ${maxBody} bytes` });
       }
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
+      if (!read.ok) {
         return sendJson(res, 400, {
           jsonrpc: '2.0',
           id: null,
           error: { code: -32700, message: 'Parse error: the body is not JSON' },
         });
       }
+      body = read.body;
     }
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     const mcp = createServer(deps);

@@ -2,7 +2,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BerthError } from '../../errors.js';
-import { BodyTooLarge, readBody } from '../../http/read-body.js';
+import { readJsonBody } from '../../http/read-body.js';
 import { checkRequest, hostsFor } from '../../http/request-guard.js';
 import type { Logger } from '../../logger.js';
 import type { ContainerRuntime } from '../../runtime/container-runtime.js';
@@ -94,22 +94,13 @@ export async function startOpsServer(
   }
 
   async function run(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw: Buffer;
-    try {
-      raw = await readBody(req, MAX_BODY);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) {
-        res.setHeader('Connection', 'close');
-        return json(res, 413, { error: `request body over ${MAX_BODY} bytes` });
-      }
-      throw err;
+    const read = await readJsonBody(req, MAX_BODY);
+    if (!read.ok && read.reason === 'too-large') {
+      res.setHeader('Connection', 'close');
+      return json(res, 413, { error: `request body over ${MAX_BODY} bytes` });
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return json(res, 400, { error: 'body is not valid JSON' });
-    }
+    if (!read.ok) return json(res, 400, { error: 'body is not valid JSON' });
+    const body = read.body;
     const prepared = await deps.service.prepare(parseRunBody(body));
     res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
     const disconnected = new AbortController();
