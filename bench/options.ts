@@ -5,8 +5,15 @@ export interface BenchOptions {
   runs: number;
   /** Measured cold/warm `up` rounds per tool. */
   upRuns: number;
+  /** Measured session starts (berth and the script) and applies (berth and rsync). */
+  sessionRuns: number;
+  /** Only these benchmarks (`--only`, repeatable); all when not given. */
+  only: BenchName[];
   json: boolean;
 }
+
+export const BENCH_NAMES = ['exec', 'up', 'mcp', 'ops', 'session'] as const;
+export type BenchName = (typeof BENCH_NAMES)[number];
 
 export const EXEC_WARMUP_RUNS = 5;
 export const UP_WARMUP_ROUNDS = 1;
@@ -15,6 +22,9 @@ export const OPS_WARMUP_RUNS = 5;
 /** Measured 200 MB streams per tool, after OPS_STREAM_WARMUP_RUNS untimed ones. */
 export const OPS_STREAM_RUNS = 5;
 export const OPS_STREAM_WARMUP_RUNS = 1;
+export const SESSION_WARMUP_RUNS = 1;
+/** Step-by-step replays of a session start and of the baseline script, outside the timed runs. */
+export const SESSION_STEP_REPLAYS = 3;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -22,6 +32,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     options: {
       runs: { type: 'string' },
       'up-runs': { type: 'string' },
+      'session-runs': { type: 'string' },
+      only: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -30,6 +42,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   return {
     runs: wholeNumber('--runs', values.runs, 60, 50),
     upRuns: wholeNumber('--up-runs', values['up-runs'], 3, 3),
+    sessionRuns: wholeNumber('--session-runs', values['session-runs'], 5, 5),
+    only: benchNames(values.only ?? []),
     json: values.json,
   };
 }
@@ -40,4 +54,13 @@ function wholeNumber(flag: string, raw: string | undefined, fallback: number, mi
   if (!Number.isInteger(n) || n < min)
     throw new Error(`${flag} must be a whole number ≥ ${min}, got "${raw}"`);
   return n;
+}
+
+function benchNames(raw: string[]): BenchName[] {
+  const names = raw.flatMap((r) => r.split(','));
+  for (const name of names) {
+    if (!(BENCH_NAMES as readonly string[]).includes(name))
+      throw new Error(`--only takes ${BENCH_NAMES.join(', ')}; got "${name}"`);
+  }
+  return names as BenchName[];
 }

@@ -1,6 +1,7 @@
 import type { ExecFigures } from './exec.js';
 import type { McpCase, McpFigures } from './mcp.js';
 import type { OpsFigures, Timed, VsDocker } from './ops.js';
+import type { SessionFigures } from './session.js';
 import type { UpFigures } from './up.js';
 
 export interface BenchMeta {
@@ -11,12 +12,14 @@ export interface BenchMeta {
   cpus: number;
 }
 
+/** A benchmark left out with `--only` is absent. */
 export interface BenchResult {
   meta: BenchMeta;
-  exec: ExecFigures;
-  up: UpFigures;
-  mcp: McpFigures;
-  ops: OpsFigures;
+  exec?: ExecFigures;
+  up?: UpFigures;
+  mcp?: McpFigures;
+  ops?: OpsFigures;
+  session?: SessionFigures;
 }
 
 const ms = (n: number) => n.toFixed(1);
@@ -24,11 +27,24 @@ const x = (n: number) => n.toFixed(3);
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
 /** The human-readable report for stdout. */
-export function formatReport({ meta, exec, up, mcp, ops }: BenchResult): string {
+export function formatReport({ meta, exec, up, mcp, ops, session }: BenchResult): string {
+  const sections = [
+    exec && formatExec(exec),
+    up && formatUp(up),
+    mcp && formatMcp(mcp),
+    ops && formatOps(ops),
+    session && formatSession(session),
+  ].filter((s) => s !== undefined);
   const lines = [
     `berth benchmarks — ${meta.startedAt}, node ${meta.node}, engine ${meta.engine}, ` +
       `docker-compose ${meta.compose}, ${meta.cpus} CPUs`,
-    '',
+    ...sections.flatMap((s) => ['', ...s]),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function formatExec(exec: ExecFigures): string[] {
+  return [
     `exec \`${exec.command}\`: ${exec.runs} measured runs each after ${exec.warmupRuns} warm-up, ${exec.order}`,
     table(
       ['', 'p50 ms', 'p95 ms'],
@@ -42,7 +58,11 @@ export function formatReport({ meta, exec, up, mcp, ops }: BenchResult): string 
     ),
     `aim: ratio < ${exec.aim.ratioBelow}: p50 ${verdict(exec.aim.p50Met)}, p95 ${verdict(exec.aim.p95Met)} ` +
       `→ aim ${verdict(exec.aim.met)}`,
-    '',
+  ];
+}
+
+function formatUp(up: UpFigures): string[] {
+  return [
     `up, ${up.projects} projects (network: isolated): median of ${up.runs} rounds after ` +
       `${up.warmupRounds} warm-up round, ${up.order}`,
     table(
@@ -54,12 +74,7 @@ export function formatReport({ meta, exec, up, mcp, ops }: BenchResult): string 
       ],
     ),
     `compose file: ${up.composeFileNote}`,
-    '',
-    ...formatMcp(mcp),
-    '',
-    ...formatOps(ops),
   ];
-  return `${lines.join('\n')}\n`;
 }
 
 function formatMcp(mcp: McpFigures): string[] {
@@ -162,6 +177,44 @@ function formatOps(ops: OpsFigures): string[] {
       `Compose service ${verdict(rawAim.serviceMet)} (${x(rawAim.serviceP50Ratio)}) → aim ${verdict(rawAim.met)}`,
     `aim: streaming throughput ≥ docker exec: ${verdict(streamAim.met)} ` +
       `(${mbps(streamAim.rawPostMBps)} vs ${mbps(streamAim.dockerExecMBps)} MB/s)`,
+  ];
+}
+
+function formatSession(session: SessionFigures): string[] {
+  const { start, apply, project } = session;
+  const mb = (project.bytes / 1e6).toFixed(1);
+  const u = project.uncommitted;
+  const steps = (times: Record<string, number>) =>
+    Object.entries(times)
+      .map(([name, t]) => `${name} ${ms(t)}`)
+      .join(', ');
+  return [
+    `session: project of ${project.files} files, ${mb} MB in a git repository, plus ${u.changed} changed, ` +
+      `${u.untracked} untracked and ${u.deleted} deleted file(s) uncommitted; runtime runc, network none`,
+    `start: ${start.runs} measured runs each after ${start.warmupRuns} warm-up, ${start.order}`,
+    table(
+      ['', 'p50 ms', 'p95 ms'],
+      [
+        ['berth session start (library, to container ready)', ms(start.berth.p50), ms(start.berth.p95)],
+        ['baseline script (one sh child process)', ms(start.baseline.p50), ms(start.baseline.p95)],
+        ['ratio berth/baseline', x(start.ratio.p50), x(start.ratio.p95)],
+      ],
+    ),
+    `baseline: sh -c '${start.baselineScript}' sh <project> <dest> <image>`,
+    `aim: ratio p50 ≤ ${start.aim.ratioAtMost}: ${verdict(start.aim.met)} (${x(start.ratio.p50)})`,
+    `where the time goes (median of ${start.steps.replays} step-by-step replays, ms):`,
+    `  berth: ${steps(start.steps.berth)}`,
+    `  baseline: ${steps(start.steps.baseline)}`,
+    `apply of ${apply.files} changed files: median of ${apply.runs} runs after ${apply.warmupRuns} warm-up, ` +
+      `${apply.order}; a fresh session and host copy each run`,
+    table(
+      ['', 'median ms'],
+      [
+        ['berth session apply (library, three-way)', ms(apply.berth.median)],
+        [`rsync -a --files-from (the same ${apply.files} files)`, ms(apply.rsync.median)],
+        ['ratio berth/rsync', x(apply.ratio)],
+      ],
+    ),
   ];
 }
 

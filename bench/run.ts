@@ -8,14 +8,16 @@ import { benchExec } from './exec.js';
 import { describe, log } from './log.js';
 import { benchMcp } from './mcp.js';
 import { benchOps } from './ops.js';
-import { parseOptions } from './options.js';
-import { formatReport, type BenchMeta } from './report.js';
+import { parseOptions, type BenchName } from './options.js';
+import { formatReport, type BenchMeta, type BenchResult } from './report.js';
+import { benchSession } from './session.js';
 import { benchUp } from './up.js';
 
 /**
- * Entry point of `npm run bench [-- --runs N] [--up-runs N] [--json]`: exec, then up, then the
- * MCP tools over stdio, then the ops side-car; `--runs` is the measured runs per series of exec,
- * of each MCP tool and of each ops latency.
+ * Entry point of `npm run bench [-- --runs N] [--up-runs N] [--session-runs N] [--only NAME]
+ * [--json]`: exec, then up, then the MCP tools over stdio, then the ops side-car, then sessions;
+ * `--runs` is the measured runs per series of exec, of each MCP tool and of each ops latency;
+ * `--only` (repeatable) runs just the named benchmarks.
  */
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -29,11 +31,13 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
     const meta = await collectMeta();
-    const exec = await benchExec(root, options.runs, stop.signal);
-    const up = await benchUp(root, options.upRuns, stop.signal);
-    const mcp = await benchMcp(root, options.runs, stop.signal);
-    const ops = await benchOps(root, options.runs, stop.signal);
-    const result = { meta, exec, up, mcp, ops };
+    const wanted = (name: BenchName) => options.only.length === 0 || options.only.includes(name);
+    const result: BenchResult = { meta };
+    if (wanted('exec')) result.exec = await benchExec(root, options.runs, stop.signal);
+    if (wanted('up')) result.up = await benchUp(root, options.upRuns, stop.signal);
+    if (wanted('mcp')) result.mcp = await benchMcp(root, options.runs, stop.signal);
+    if (wanted('ops')) result.ops = await benchOps(root, options.runs, stop.signal);
+    if (wanted('session')) result.session = await benchSession(root, options.sessionRuns, stop.signal);
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result));
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -1,0 +1,139 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { WORKSPACE_DIR } from '../src/config/types.js';
+import { KEEPALIVE_CMD } from '../src/hub/container-spec.js';
+import type { ContainerRuntime } from '../src/runtime/container-runtime.js';
+import { chownTree } from '../src/sessions/sandbox-copy.js';
+import { SandboxGit } from '../src/sessions/sandbox-git.js';
+import { SESSION_UID } from '../src/sessions/sessions.js';
+import { mustRun } from './command.js';
+import { round } from './stats.js';
+
+const run = promisify(execFile);
+
+/** Milliseconds per step of one start, in the order they run. */
+export type StepTimes = Record<string, number>;
+
+/**
+ * The steps of `Sessions.start` (git mode, runc, network none) replayed one at a time with the
+ * same calls, each timed: where a session start spends its time. src/ is not changed for this.
+ */
+export async function timeBerthStartSteps(
+  runtime: ContainerRuntime,
+  project: string,
+  dir: string,
+  image: string,
+): Promise<StepTimes> {
+  const gitDir = join(dir, 'git');
+  const workTree = join(dir, 'workspace');
+  const git = new SandboxGit(gitDir, workTree);
+  const times: StepTimes = {};
+  const step = async (name: string, fn: () => Promise<unknown>) => {
+    const started = performance.now();
+    await fn();
+    times[name] = round(performance.now() - started, 1);
+  };
+  let containerId: string | undefined;
+  try {
+    await step('image check (inspect)', () => runtime.inspectImage(image));
+    await step('clone --bare --local', async () => {
+      mkdirSync(workTree, { recursive: true });
+      await run('git', [
+        '-c',
+        'core.hooksPath=/dev/null',
+        'clone',
+        '-q',
+        '--bare',
+        '--local',
+        project,
+        gitDir,
+      ]);
+      await git.run(['config', 'core.bare', 'false']);
+    });
+    await step('checkout HEAD', () => git.run(['checkout', '-q', '-f', 'HEAD']));
+    await step('overlay uncommitted (status + copy)', async () => {
+      const { stdout } = await run(
+        'git',
+        ['-C', project, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'],
+        { maxBuffer: 256 * 1024 * 1024 },
+      );
+      for (const entry of stdout.split('\0')) {
+        if (entry.length < 4) continue;
+        const target = join(workTree, entry.slice(3));
+        rmSync(target, { recursive: true, force: true });
+        if (entry.slice(0, 2).includes('D')) continue;
+        mkdirSync(dirname(target), { recursive: true });
+        cpSync(join(project, entry.slice(3)), target, { recursive: true, preserveTimestamps: true });
+      }
+    });
+    await step('baseline commit (add -A + commit)', async () => {
+      await git.run(['add', '-A']);
+      await git.run(['commit', '-q', '--allow-empty', '--no-verify', '-m', 'session baseline']);
+      await git.run(['rev-parse', 'HEAD']);
+    });
+    await step('chown tree', async () => chownTree(workTree, SESSION_UID, SESSION_UID));
+    await step('container create', async () => {
+      containerId = await runtime.createContainer({
+        name: `berth-bench-steps-${Date.now()}`,
+        image,
+        cmd: KEEPALIVE_CMD,
+        labels: { 'berth-bench': 'session' },
+        env: { HOME: '/tmp' },
+        user: `${SESSION_UID}:${SESSION_UID}`,
+        workingDir: WORKSPACE_DIR,
+        mounts: [{ source: workTree, target: WORKSPACE_DIR }],
+        network: { mode: 'none' },
+        security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
+        resources: { nanoCpus: 1e9, memoryBytes: 1024 ** 3, pidsLimit: 256 },
+        restart: 'no',
+        init: true,
+      });
+    });
+    await step('container start', () => runtime.startContainer(containerId!));
+    await step('readiness (exec sh -c "exit 0")', async () => {
+      const { exitCode } = await runtime.exec(containerId!, { cmd: ['/bin/sh', '-c', 'exit 0'] });
+      if (exitCode !== 0) throw new Error(`readiness exec exited with ${exitCode}`);
+    });
+  } finally {
+    if (containerId) await runtime.removeContainer(containerId).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return times;
+}
+
+/** The baseline script cut at its `&&`s, each part its own `sh -c` child process. */
+export async function timeBaselineSteps(project: string, dest: string, image: string): Promise<StepTimes> {
+  const parts: [string, string][] = [
+    ['cp -a', `cp -a "$1" "$2"`],
+    ['rm -rf .git + git init', `cd "$2" && rm -rf .git && git init -q`],
+    ['git add -A', `cd "$2" && git add -A`],
+    ['git commit', `cd "$2" && git -c user.name=b -c user.email=b@b commit -qm base`],
+    ['docker run -d', `docker run -d ${BASELINE_RUN_FLAGS} -v "$2":/workspace -w /workspace "$3" sleep 3600`],
+  ];
+  const times: StepTimes = {};
+  let containerId = '';
+  try {
+    for (const [name, script] of parts) {
+      const result = await mustRun('sh', ['-c', script, 'sh', project, dest, image]);
+      if (name === 'docker run -d') containerId = result.stdout.trim();
+      times[name] = round(result.ms, 1);
+    }
+  } finally {
+    if (containerId) await mustRun('docker', ['rm', '-f', containerId]).catch(() => undefined);
+    rmSync(dest, { recursive: true, force: true });
+  }
+  return times;
+}
+
+/** The flags of the baseline's `docker run`, plus a label so an interrupted run can be cleaned up. */
+export const BASELINE_RUN_FLAGS =
+  '--label berth-bench=session --network none --cap-drop ALL --security-opt no-new-privileges --user 1000:1000';
+
+/** Per step, the median over several replays (`median` rounds to 0.1 ms). */
+export function medianSteps(runs: StepTimes[], median: (samples: number[]) => number): StepTimes {
+  const out: StepTimes = {};
+  for (const name of Object.keys(runs[0] ?? {})) out[name] = round(median(runs.map((r) => r[name] ?? 0)), 1);
+  return out;
+}
