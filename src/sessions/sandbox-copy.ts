@@ -47,7 +47,8 @@ export async function populateSandbox(
       gitDir,
     ]);
     await git.run(['config', 'core.bare', 'false']);
-    await git.run(['checkout', '-q', '-f', 'HEAD']);
+    // writing the files is most of a start: let git use every core for it
+    await git.run(['-c', 'checkout.workers=0', 'checkout', '-q', '-f', 'HEAD']);
     const overlaid = await overlayUncommitted(hostPath, workTree, options);
     options.onProgress?.(`took ${overlaid} uncommitted or untracked entries from the host`);
     await git.run(['add', '-A']);

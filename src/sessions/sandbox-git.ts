@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { BerthError } from '../errors.js';
 
@@ -63,6 +63,41 @@ export class SandboxGit {
         `git ${args[0]} failed in the session sandbox: ${stderr || String(err)}`,
       );
     }
+  }
+
+  /** Object contents by id, through one `git cat-file --batch`. */
+  async blobs(ids: string[]): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    if (ids.length === 0) return out;
+    const child = spawn('git', [`--git-dir=${this.gitDir}`, 'cat-file', '--batch'], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        GIT_CONFIG_NOSYSTEM: '1',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        HOME: this.gitDir,
+      },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    const done = new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code) =>
+        code === 0 ? resolve() : reject(new BerthError('ENGINE_ERROR', `git cat-file exited with ${code}`)),
+      );
+    });
+    child.stdin.end(`${ids.join('\n')}\n`);
+    await done;
+    const data = Buffer.concat(chunks);
+    let at = 0;
+    while (at < data.length) {
+      const eol = data.indexOf(10, at);
+      const [id = '', , size = '0'] = data.subarray(at, eol).toString().split(' ');
+      const length = Number(size);
+      out.set(id, data.subarray(eol + 1, eol + 1 + length));
+      at = eol + 1 + length + 1;
+    }
+    return out;
   }
 
   /** Stages everything and commits when anything changed; returns the new commit or undefined. */
