@@ -52,7 +52,10 @@ export async function timeBerthStartSteps(
       ]);
       await git.run(['config', 'core.bare', 'false']);
     });
-    await step('checkout HEAD', () => git.run(['checkout', '-q', '-f', 'HEAD']));
+    // keep in step with src/sessions/sandbox-copy.ts, which this replays one step at a time
+    await step('checkout HEAD (parallel)', () =>
+      git.run(['-c', 'checkout.workers=0', 'checkout', '-q', '-f', 'HEAD']),
+    );
     await step('overlay uncommitted (status + copy)', async () => {
       const { stdout } = await run(
         'git',
