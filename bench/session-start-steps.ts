@@ -1,17 +1,19 @@
-import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { WORKSPACE_DIR } from '../src/config/types.js';
 import { KEEPALIVE_CMD } from '../src/hub/container-spec.js';
 import type { ContainerRuntime } from '../src/runtime/container-runtime.js';
-import { chownTree } from '../src/sessions/sandbox-copy.js';
+import {
+  checkoutHead,
+  chownTree,
+  cloneFromHost,
+  commitBaseline,
+  overlayUncommitted,
+} from '../src/sessions/sandbox-copy.js';
 import { SandboxGit } from '../src/sessions/sandbox-git.js';
 import { SESSION_UID } from '../src/sessions/sessions.js';
 import { mustRun } from './command.js';
 import { round } from './stats.js';
-
-const run = promisify(execFile);
 
 /** Milliseconds per step of one start, in the order they run. */
 export type StepTimes = Record<string, number>;
@@ -38,44 +40,14 @@ export async function timeBerthStartSteps(
   let containerId: string | undefined;
   try {
     await step('image check (inspect)', () => runtime.inspectImage(image));
-    await step('clone --bare --local', async () => {
-      mkdirSync(workTree, { recursive: true });
-      await run('git', [
-        '-c',
-        'core.hooksPath=/dev/null',
-        'clone',
-        '-q',
-        '--bare',
-        '--local',
-        project,
-        gitDir,
-      ]);
-      await git.run(['config', 'core.bare', 'false']);
-    });
-    // keep in step with src/sessions/sandbox-copy.ts, which this replays one step at a time
-    await step('checkout HEAD (parallel)', () =>
-      git.run(['-c', 'checkout.workers=0', 'checkout', '-q', '-f', 'HEAD']),
+    // the same functions Sessions.start calls, one at a time
+    mkdirSync(workTree, { recursive: true });
+    await step('clone --bare --local', () => cloneFromHost(project, gitDir, git));
+    await step('checkout HEAD (parallel)', () => checkoutHead(git));
+    await step('overlay uncommitted (status + copy)', () =>
+      overlayUncommitted(project, workTree, { includeIgnored: false }),
     );
-    await step('overlay uncommitted (status + copy)', async () => {
-      const { stdout } = await run(
-        'git',
-        ['-C', project, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'],
-        { maxBuffer: 256 * 1024 * 1024 },
-      );
-      for (const entry of stdout.split('\0')) {
-        if (entry.length < 4) continue;
-        const target = join(workTree, entry.slice(3));
-        rmSync(target, { recursive: true, force: true });
-        if (entry.slice(0, 2).includes('D')) continue;
-        mkdirSync(dirname(target), { recursive: true });
-        cpSync(join(project, entry.slice(3)), target, { recursive: true, preserveTimestamps: true });
-      }
-    });
-    await step('baseline commit (add -A + commit)', async () => {
-      await git.run(['add', '-A']);
-      await git.run(['commit', '-q', '--allow-empty', '--no-verify', '-m', 'session baseline']);
-      await git.run(['rev-parse', 'HEAD']);
-    });
+    await step('baseline commit (add -A + commit)', () => commitBaseline(git));
     await step('chown tree', async () => chownTree(workTree, SESSION_UID, SESSION_UID));
     await step('container create', async () => {
       containerId = await runtime.createContainer({

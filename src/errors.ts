@@ -3,6 +3,7 @@ export type BerthErrorCode =
   | 'CONFIG_NOT_FOUND'
   | 'CONFIG_INVALID'
   | 'UNKNOWN_PROJECT'
+  | 'UNKNOWN_SESSION'
   | 'PATH_INVALID'
   | 'IMAGE_UNAVAILABLE'
   | 'BUILD_FAILED'

@@ -141,7 +141,7 @@ export class Sessions {
   get(id: string): SessionRecord {
     const record = this.deps.table.get(id);
     if (!record)
-      throw new BerthError('UNKNOWN_PROJECT', `unknown session "${id}"; see \`berth session list\``);
+      throw new BerthError('UNKNOWN_SESSION', `unknown session "${id}"; see \`berth session list\``);
     return record;
   }
 

@@ -5,7 +5,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RawExecOptions, RawExecResult } from '../../runtime/container-runtime.js';
-import { flowGate } from '../../runtime/docker/docker-runtime.js';
+import { flowGate } from '../../runtime/flow-gate.js';
 import { requestScript } from './runner-script.js';
 
 const run = promisify(execFile);

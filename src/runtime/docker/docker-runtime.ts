@@ -21,6 +21,7 @@ import type {
 } from '../container-runtime.js';
 import { toCreateOptions } from './container-options.js';
 import { demux } from './demux.js';
+import { flowGate } from '../flow-gate.js';
 import { defaultStrategies, discoverEngine, type EngineStrategy } from './engine-discovery.js';
 
 /** ContainerRuntime over the Docker Engine API (also answers for Podman's compatible socket). */
@@ -337,24 +338,6 @@ function engineError(action: string, err: unknown): BerthError {
   return new BerthError('ENGINE_ERROR', `the engine refused ${action}: ${describeError(err)}`, {
     status: statusOf(err),
   });
-}
-
-/**
- * Wraps a consumer so that its `false` pauses the source until the consumer drains: the
- * engine (or the FIFO) then stops reading, and the command blocks on a full pipe.
- */
-export function flowGate(source: Readable, drain: (() => Promise<void>) | undefined) {
-  let paused = false;
-  return (consumer: ((chunk: Buffer) => boolean | void) | undefined) =>
-    (chunk: Buffer): void => {
-      if (consumer?.(chunk) !== false || !drain || paused) return;
-      paused = true;
-      source.pause();
-      void drain().then(() => {
-        paused = false;
-        source.resume();
-      });
-    };
 }
 
 function sleep(ms: number): Promise<void> {
