@@ -36,10 +36,30 @@ export async function killExecTree(
   containerId: string,
   marker: string,
   user?: string,
+  deadlineMs?: number,
 ): Promise<boolean> {
-  const result = await runtime.exec(containerId, {
-    cmd: ['/bin/sh', '-c', KILL_SCRIPT, 'berth-kill', `${EXEC_MARKER_ENV}=${marker}`],
-    ...(user !== undefined ? { user } : {}),
+  const detach = new AbortController();
+  const kill = runtime
+    .exec(containerId, {
+      cmd: ['/bin/sh', '-c', KILL_SCRIPT, 'berth-kill', `${EXEC_MARKER_ENV}=${marker}`],
+      ...(user !== undefined ? { user } : {}),
+      signal: detach.signal,
+    })
+    .then((result) => result.exitCode === 0);
+  if (deadlineMs === undefined) return kill;
+  // Past the deadline we stop waiting and the caller reaches for a bigger hammer. Creating the
+  // exec can itself hang when the container is out of tasks, so the race covers all of it.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => {
+      detach.abort();
+      resolve(false);
+    }, deadlineMs);
   });
-  return result.exitCode === 0;
+  try {
+    return await Promise.race([kill, late]);
+  } finally {
+    clearTimeout(timer);
+    kill.catch(() => undefined);
+  }
 }

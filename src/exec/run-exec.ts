@@ -20,6 +20,8 @@ export interface ExecRequest {
   drain?: () => Promise<void>;
   /** Aborting kills the process tree, like a timeout. */
   signal?: AbortSignal;
+  /** The id every process of this run carries (see kill-tree.ts); generated when not given. */
+  marker?: string;
 }
 
 export interface ExecResult {
@@ -29,11 +31,16 @@ export interface ExecResult {
   timedOut: boolean;
   truncated: boolean;
   durationMs: number;
+  /** What happened beyond the command's own output, e.g. it was killed for memory. */
+  notice?: string;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 /** After the kill, how long to wait for the stream to close before detaching. */
 const DRAIN_AFTER_KILL_MS = 3000;
+
+/** A kill that has not finished by then will not: stop waiting for the command. */
+const KILL_DEADLINE_MS = 5_000;
 
 /** Exit code reported when a run was stopped and the engine could not tell us one. */
 export const KILLED_EXIT_CODE = 137;
@@ -56,7 +63,7 @@ export async function runExec(
   validateEnv(request.env ?? {});
   const stdout = new OutputCapture(request.outputCap ?? DEFAULT_OUTPUT_CAP);
   const stderr = new OutputCapture(request.outputCap ?? DEFAULT_OUTPUT_CAP);
-  const marker = randomBytes(12).toString('hex');
+  const marker = request.marker ?? randomBytes(12).toString('hex');
   const detach = new AbortController();
   const started = performance.now();
   let timedOut = false;
@@ -65,11 +72,15 @@ export async function runExec(
   const kill = (): Promise<void> => {
     killing ??= (async () => {
       try {
-        await killExecTree(runtime, await resolveContainer(), marker, request.user);
+        const id = await resolveContainer();
+        if (!(await killExecTree(runtime, id, marker, request.user, KILL_DEADLINE_MS))) {
+          detach.abort();
+        }
+        setTimeout(() => detach.abort(), DRAIN_AFTER_KILL_MS).unref();
       } catch {
-        // the container may be gone; detaching below still frees the caller
+        // the container is gone or takes no exec (pids exhausted): nothing more will come
+        detach.abort();
       }
-      setTimeout(() => detach.abort(), DRAIN_AFTER_KILL_MS).unref();
     })();
     return killing;
   };

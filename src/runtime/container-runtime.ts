@@ -23,6 +23,10 @@ export interface ContainerRuntime {
   removeContainer(id: string): Promise<void>;
   inspectContainer(id: string): Promise<ContainerInfo | undefined>;
   listContainers(labels: Labels): Promise<ContainerInfo[]>;
+  /** Resolves once the container is not running (at once if it is not); aborting stops waiting. */
+  waitContainer(id: string, signal?: AbortSignal): Promise<void>;
+  /** How many times the kernel killed a process of this container for memory since `since`. */
+  countOomKills(id: string, since: Date): Promise<number>;
 
   /** Runs argv in a running container; never throws for a non-zero exit. */
   exec(id: string, options: RawExecOptions): Promise<RawExecResult>;
@@ -86,7 +90,13 @@ export interface ContainerSpec {
   /** `none`, `bridge` (the engine's default), or the name of a network to join. */
   network: { mode: 'none' } | { mode: 'bridge' } | { mode: 'network'; name: string };
   security: { capDrop: string[]; capAdd: string[]; noNewPrivileges: boolean; readOnlyRootfs: boolean };
-  resources: { nanoCpus: number; memoryBytes: number; pidsLimit: number };
+  resources: {
+    nanoCpus: number;
+    memoryBytes: number;
+    pidsLimit: number;
+    /** RLIMIT_NPROC for every process in the container (gVisor enforces it per sandbox). */
+    nproc?: number;
+  };
   restart: 'no' | 'unless-stopped';
   /** Run a tiny init as PID 1 that reaps orphans. */
   init: boolean;
@@ -105,6 +115,8 @@ export interface ContainerInfo {
   /** healthy | unhealthy | starting, or `none` when the image defines no health check. */
   health: string;
   startedAt?: Date;
+  /** Set by inspect: the container stopped because it ran out of memory. */
+  oomKilled?: boolean;
   /** network name → IPv4 address */
   ipAddresses: Record<string, string>;
 }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, lchownSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { copyTree } from './copy-tree.js';
 import { SandboxGit } from './sandbox-git.js';
 
 const run = promisify(execFile);
@@ -37,13 +38,24 @@ export async function populateSandbox(
   if (await isRepoRoot(hostPath)) {
     options.onProgress?.('cloning from the host repository objects');
     await cloneFromHost(hostPath, gitDir, git);
-    await checkoutHead(git);
+    await checkoutHead(git, options.onProgress);
     const overlaid = await overlayUncommitted(hostPath, workTree, options);
     options.onProgress?.(`took ${overlaid} uncommitted or untracked entries from the host`);
     return { mode: 'git', baseline: await commitBaseline(git), overlaid };
   }
-  options.onProgress?.('copying the project folder');
-  cpSync(hostPath, workTree, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  options.onProgress?.('copying the project folder (not a git repository)');
+  const onProgress = options.onProgress;
+  const copied = copyTree(
+    hostPath,
+    workTree,
+    onProgress ? (files) => onProgress(`copied ${files} files`) : undefined,
+  );
+  onProgress?.(`copied ${copied.files} files`);
+  if (copied.skipped.length > 0) {
+    onProgress?.(
+      `left out ${copied.skipped.length} sockets, FIFOs or devices: ${copied.skipped.slice(0, 5).join(', ')}`,
+    );
+  }
   await run('git', ['init', '-q', '--bare', gitDir]);
   await git.run(['config', 'core.bare', 'false']);
   return { mode: 'copy', baseline: await commitBaseline(git), overlaid: 0 };
@@ -55,9 +67,28 @@ export async function cloneFromHost(hostPath: string, gitDir: string, git: Sandb
   await git.run(['config', 'core.bare', 'false']);
 }
 
-export async function checkoutHead(git: SandboxGit): Promise<void> {
+export async function checkoutHead(git: SandboxGit, onProgress?: (line: string) => void): Promise<void> {
   // writing the files is most of a start: let git use every core for it
-  await git.run(['-c', 'checkout.workers=0', 'checkout', '-q', '-f', 'HEAD']);
+  const args = ['-c', 'checkout.workers=0', 'checkout', '-q', '-f', 'HEAD'];
+  if (!onProgress) {
+    await git.run(args);
+    return;
+  }
+  let last = 0;
+  let latest = '';
+  await git.run([...args.slice(0, -1), '--progress', 'HEAD'], {
+    onStderr: (text) => {
+      // "Updating files:  45% (4500/10000)", separated by carriage returns
+      const counts = [...text.matchAll(/Updating files:\s+\d+% \((\d+)\/(\d+)\)/g)].at(-1);
+      if (!counts) return;
+      latest = `checked out ${counts[1]} of ${counts[2]} files`;
+      if (Date.now() - last < 1000) return;
+      last = Date.now();
+      onProgress(latest);
+    },
+  });
+  // git shows its meter only for a checkout that takes over two seconds
+  onProgress(latest === '' ? 'checked out HEAD' : latest);
 }
 
 /** Commits everything as the baseline; returns its id. */

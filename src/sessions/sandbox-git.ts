@@ -4,6 +4,12 @@ import { BerthError } from '../errors.js';
 
 const run = promisify(execFile);
 
+export interface GitRunOptions {
+  maxBuffer?: number;
+  /** Sees git's stderr as it comes (progress meters). */
+  onStderr?: (text: string) => void;
+}
+
 /**
  * git over a session sandbox. The repository lives outside the folder the container sees, so
  * code in the sandbox cannot plant hooks, fsmonitor commands or config that the hub's git would
@@ -15,14 +21,14 @@ export class SandboxGit {
     private readonly workTree: string,
   ) {}
 
-  async run(args: string[], options: { maxBuffer?: number } = {}): Promise<string> {
+  async run(args: string[], options: GitRunOptions = {}): Promise<string> {
     return (await this.runBuffer(args, options)).toString('utf8');
   }
 
   /** The raw bytes of stdout, for file contents. */
-  async runBuffer(args: string[], options: { maxBuffer?: number } = {}): Promise<Buffer> {
+  async runBuffer(args: string[], options: GitRunOptions = {}): Promise<Buffer> {
     try {
-      const { stdout } = await run(
+      const pending = run(
         'git',
         [
           `--git-dir=${this.gitDir}`,
@@ -53,6 +59,9 @@ export class SandboxGit {
           encoding: 'buffer',
         },
       );
+      const { onStderr } = options;
+      if (onStderr) pending.child.stderr?.on('data', (chunk: Buffer) => onStderr(chunk.toString()));
+      const { stdout } = await pending;
       return stdout;
     } catch (err) {
       const stderr = String((err as { stderr?: unknown }).stderr ?? '')

@@ -5,8 +5,8 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseSize } from '../config/sizes.js';
 import { DEFAULT_IMAGE, WORKSPACE_DIR } from '../config/types.js';
-import { BerthError } from '../errors.js';
-import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js';
+import { BerthError, isBerthError } from '../errors.js';
+import type { ExecRequest, ExecResult } from '../exec/run-exec.js';
 import { KEEPALIVE_CMD } from '../hub/container-spec.js';
 import type { Logger } from '../logger.js';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/container-runtime.js';
@@ -14,12 +14,30 @@ import { LABEL } from '../runtime/labels.js';
 import type { SessionRecord, SessionTable } from '../store/session-table.js';
 import { chownTree, populateSandbox } from './sandbox-copy.js';
 import { applySession, type ApplyReport } from './session-apply.js';
+import { execInSandbox } from './sandbox-exec.js';
 import { SandboxGit } from './sandbox-git.js';
 
 const execFileAsync = promisify(execFile);
 
 /** The unprivileged user every session runs as. */
 export const SESSION_UID = 1000;
+
+const DEFAULT_MEMORY = '1g';
+const DEFAULT_PIDS = 256;
+
+/**
+ * On runc the pids cgroup bounds the session. Under gVisor (ptrace platform) each task of the
+ * sandbox costs host threads too: about 9 for an idle task and over 50 during a fork storm
+ * (measured), and the sentry dies when the cgroup refuses it one. So there the task limit is
+ * RLIMIT_NPROC, which gVisor enforces inside the sandbox (the session runs as one non-root
+ * uid), and the host pids limit is a backstop that leaves room for idle tasks but protects the
+ * host's pid space (32768 on many hosts): a fork storm may still end the sandbox, which the
+ * next call reports and berth restarts. RLIMIT_NPROC is not used on runc: there it would count
+ * the uid's processes across the whole host.
+ */
+export function pidLimits(runtime: 'runc' | 'runsc', pids: number) {
+  return runtime === 'runsc' ? { pidsLimit: 1024 + 16 * pids, nproc: pids } : { pidsLimit: pids };
+}
 
 export type RuntimeChoice = 'auto' | 'runc' | 'runsc' | 'firecracker';
 
@@ -81,7 +99,7 @@ export class Sessions {
         `image ${image} is not present locally; build it or pick another with --image`,
       );
     }
-    const memoryBytes = parseSize(options.memory ?? '1g');
+    const memoryBytes = parseSize(options.memory ?? DEFAULT_MEMORY);
     if (memoryBytes === undefined || memoryBytes < 6 * 1024 * 1024) {
       throw new BerthError(
         'INVALID_ARGUMENT',
@@ -91,7 +109,20 @@ export class Sessions {
     const id = `s-${randomBytes(5).toString('hex')}`;
     const paths = this.paths(id);
     const network = options.network ?? 'none';
-    this.deps.table.insert({ id, project: options.project ?? null, hostPath, runtime, network, image });
+    const memory = options.memory ?? DEFAULT_MEMORY;
+    const pids = options.pids ?? DEFAULT_PIDS;
+    const cpus = options.cpus ?? 1;
+    this.deps.table.insert({
+      id,
+      project: options.project ?? null,
+      hostPath,
+      runtime,
+      network,
+      image,
+      memory,
+      pids,
+      cpus,
+    });
     let containerId: string | undefined;
     try {
       const populated = await populateSandbox(hostPath, paths.git, paths.workspace, {
@@ -116,11 +147,7 @@ export class Sessions {
         mounts: [{ source: paths.workspace, target: WORKSPACE_DIR }],
         network: network === 'none' ? { mode: 'none' } : { mode: 'bridge' },
         security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
-        resources: {
-          nanoCpus: Math.round((options.cpus ?? 1) * 1e9),
-          memoryBytes,
-          pidsLimit: options.pids ?? 256,
-        },
+        resources: { nanoCpus: Math.round(cpus * 1e9), memoryBytes, ...pidLimits(runtime, pids) },
         restart: 'no',
         init: true,
         ...(runtime === 'runsc' ? { runtime: 'runsc' } : {}),
@@ -149,14 +176,31 @@ export class Sessions {
     return this.deps.table.list();
   }
 
-  /** Runs a command; if it changed the workspace, that change becomes one commit. */
+  /**
+   * Runs a command; if it changed the workspace, that change becomes one commit. Processes the
+   * command leaves behind end with it. A sandbox that stopped, or that holds processes nothing
+   * can end, is restarted: the workspace and the steps are kept.
+   */
   async exec(
     id: string,
     argv: string[],
-    options: Omit<ExecRequest, 'argv'> & { label?: string } = {},
+    options: Omit<ExecRequest, 'argv' | 'marker'> & { label?: string } = {},
   ): Promise<ExecResult & { commit?: string }> {
     const session = this.running(id);
-    const result = await runExec(this.deps.runtime, session.containerId!, { ...options, argv });
+    const containerId = session.containerId!;
+    const memory = session.memory ?? DEFAULT_MEMORY;
+    const request = { ...options, argv };
+    let outcome;
+    try {
+      outcome = await execInSandbox(this.deps.runtime, containerId, request, memory);
+    } catch (err) {
+      // stopped between calls (an engine restart, a host reboot): bring it back once
+      if (!isBerthError(err, 'NOT_RUNNING')) throw err;
+      await this.restartSandbox(containerId);
+      outcome = await execInSandbox(this.deps.runtime, containerId, request, memory);
+    }
+    const { result } = outcome;
+    if (outcome.restart) await this.restartSandbox(containerId);
     const label = options.label ?? `run_command ${JSON.stringify(argv.join(' '))}`;
     const commit = await this.git(id).commitAll(
       `${label} (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''})`,
@@ -281,6 +325,13 @@ export class Sessions {
     if (session.containerId) await this.deps.runtime.removeContainer(session.containerId);
     rmSync(this.paths(id).root, { recursive: true, force: true });
     if (session.state === 'running' || session.state === 'starting') this.deps.table.ended(id, state);
+  }
+
+  private async restartSandbox(containerId: string): Promise<void> {
+    this.deps.logger.warn({ container: containerId.slice(0, 12) }, 'restarting a session sandbox');
+    await this.deps.runtime.stopContainer(containerId, 0);
+    await this.deps.runtime.startContainer(containerId);
+    await this.waitReady(containerId);
   }
 
   /** gVisor can take a moment after start before it accepts an exec. */

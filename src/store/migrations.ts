@@ -58,6 +58,10 @@ const STEPS: string[] = [
      created_at TEXT NOT NULL,
      ended_at TEXT
    );`,
+  // the limits a session was started with, for `session list` and for clear reports
+  `ALTER TABLE sessions ADD COLUMN memory TEXT;
+   ALTER TABLE sessions ADD COLUMN pids INTEGER;
+   ALTER TABLE sessions ADD COLUMN cpus REAL;`,
 ];
 
 export function migrate(db: Database.Database): void {

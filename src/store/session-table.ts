@@ -9,6 +9,10 @@ export interface SessionRecord {
   runtime: string;
   network: string;
   image: string;
+  /** Limits as given at start (null for sessions started before they were recorded). */
+  memory: string | null;
+  pids: number | null;
+  cpus: number | null;
   containerId: string | null;
   baseline: string | null;
   state: SessionState;
@@ -23,10 +27,22 @@ export class SessionTable {
   insert(r: Omit<SessionRecord, 'createdAt' | 'endedAt' | 'containerId' | 'baseline' | 'state'>): void {
     this.db
       .prepare(
-        `INSERT INTO sessions (id, project, host_path, runtime, network, image, state, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'starting', ?)`,
+        `INSERT INTO sessions
+           (id, project, host_path, runtime, network, image, memory, pids, cpus, state, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'starting', ?)`,
       )
-      .run(r.id, r.project, r.hostPath, r.runtime, r.network, r.image, new Date().toISOString());
+      .run(
+        r.id,
+        r.project,
+        r.hostPath,
+        r.runtime,
+        r.network,
+        r.image,
+        r.memory,
+        r.pids,
+        r.cpus,
+        new Date().toISOString(),
+      );
   }
 
   started(id: string, containerId: string, baseline: string): void {
@@ -63,6 +79,9 @@ function toRecord(r: Record<string, unknown>): SessionRecord {
     runtime: String(r.runtime),
     network: String(r.network),
     image: String(r.image),
+    memory: text(r.memory),
+    pids: r.pids == null ? null : Number(r.pids),
+    cpus: r.cpus == null ? null : Number(r.cpus),
     containerId: text(r.container_id),
     baseline: text(r.baseline),
     state: String(r.state) as SessionState,

@@ -33,6 +33,7 @@ interface StartOptions {
   network: 'none' | 'bridge';
   cpus?: string;
   memory?: string;
+  pids?: number;
   image?: string;
   includeIgnored?: boolean;
   json?: boolean;
@@ -51,7 +52,8 @@ export function registerSessionCommand(program: Command): void {
     .option('--runtime <runtime>', 'auto (gVisor when available) | runc | runsc | firecracker', 'auto')
     .option('--network <mode>', 'none | bridge', 'none')
     .option('--cpus <n>', 'CPU limit (default 1)')
-    .option('--memory <size>', 'memory limit (default 1g)')
+    .option('--memory <size>', 'memory limit, swap included (default 1g)')
+    .option('--pids <n>', 'process limit (default 256)', parsePositiveInt)
     .option('--image <image>', 'image to run (default: the project image, else berth-test/toolchain)')
     .option('--include-ignored', 'also copy files that .gitignore excludes')
     .option('--json', 'print the session as JSON')
@@ -87,6 +89,7 @@ export function registerSessionCommand(program: Command): void {
         ...(image !== undefined ? { image } : {}),
         ...(cpus !== undefined ? { cpus } : {}),
         ...(opts.memory !== undefined ? { memory: opts.memory } : {}),
+        ...(opts.pids !== undefined ? { pids: opts.pids } : {}),
       });
       if (opts.json) return printJson(record);
       printLine(record.id);
@@ -116,6 +119,7 @@ export function registerSessionCommand(program: Command): void {
       });
       if (result.timedOut)
         progress(`berth: timed out after ${opts.timeout ?? 0} ms; the process tree was killed`);
+      if (result.notice !== undefined) progress(`berth: ${result.notice}`);
       process.exitCode = result.timedOut ? 124 : result.exitCode;
     });
 
@@ -225,12 +229,13 @@ export function registerSessionCommand(program: Command): void {
       const now = Date.now();
       printLine(
         renderTable(
-          ['ID', 'PROJECT', 'STATE', 'RUNTIME', 'AGE', 'PATH'],
+          ['ID', 'PROJECT', 'STATE', 'RUNTIME', 'LIMITS', 'AGE', 'PATH'],
           list.map((s) => [
             s.id,
             s.project,
             s.state,
             s.runtime,
+            s.memory === null ? '' : `${s.cpus} cpu, ${s.memory}, ${s.pids} pids`,
             formatUptime(Math.round((now - Date.parse(s.createdAt)) / 1000)),
             s.hostPath,
           ]),

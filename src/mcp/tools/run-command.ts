@@ -19,6 +19,7 @@ export const execResultShape = {
   timed_out: z.boolean(),
   truncated: z.boolean(),
   duration_ms: z.number(),
+  notice: z.string().optional(),
 };
 
 export function registerRunCommandTool(server: McpServer, deps: McpDeps): void {
@@ -102,6 +103,7 @@ export function structuredRun(r: ExecResult) {
     timed_out: r.timedOut,
     truncated: r.truncated,
     duration_ms: r.durationMs,
+    ...(r.notice !== undefined ? { notice: r.notice } : {}),
   };
 }
 
@@ -110,6 +112,7 @@ function describeRun(r: ExecResult, timeoutMs: number): string {
     ? `timed out after ${timeoutMs} ms; the command and everything it started were stopped (exit code ${r.exitCode})`
     : `exit code ${r.exitCode} in ${r.durationMs} ms`;
   const parts = [head];
+  if (r.notice !== undefined) parts.push(`note: ${r.notice}`);
   if (r.stdout !== '') parts.push(`--- stdout ---\n${r.stdout}`);
   if (r.stderr !== '') parts.push(`--- stderr ---\n${r.stderr}`);
   return parts.join('\n');

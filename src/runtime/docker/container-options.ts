@@ -24,6 +24,8 @@ export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOpti
     Init: spec.init,
   };
   if (spec.runtime !== undefined) hostConfig.Runtime = spec.runtime;
+  const nproc = spec.resources.nproc;
+  if (nproc !== undefined) hostConfig.Ulimits = [{ Name: 'nproc', Soft: nproc, Hard: nproc }];
   const options: Docker.ContainerCreateOptions = {
     name: spec.name,
     Image: spec.image,

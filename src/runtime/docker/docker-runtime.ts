@@ -206,6 +206,7 @@ export class DockerRuntime implements ContainerRuntime {
         ),
       };
       if (c.State.Running && c.State.StartedAt) info.startedAt = new Date(c.State.StartedAt);
+      if (c.State.OOMKilled) info.oomKilled = true;
       return info;
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
@@ -230,6 +231,30 @@ export class DockerRuntime implements ContainerRuntime {
           .map(([name, n]) => [name, n.IPAddress]),
       ),
     }));
+  }
+
+  async waitContainer(id: string, signal?: AbortSignal): Promise<void> {
+    const docker = await this.docker();
+    try {
+      await docker.getContainer(id).wait({ condition: 'not-running', abortSignal: signal });
+    } catch (err) {
+      if (signal?.aborted || statusOf(err) === 404) return;
+      throw engineError(`waiting for container ${id.slice(0, 12)}`, err);
+    }
+  }
+
+  async countOomKills(id: string, since: Date): Promise<number> {
+    const docker = await this.docker();
+    // with `until`, the engine answers from its event buffer and closes the stream (whole
+    // seconds: rounding up may hold the answer until the next second begins)
+    const stream = (await docker.getEvents({
+      since: Math.floor(since.getTime() / 1000),
+      until: Math.ceil(Date.now() / 1000),
+      filters: { container: [id], event: ['oom'] },
+    })) as unknown as Readable;
+    let text = '';
+    for await (const chunk of stream) text += String(chunk);
+    return text.split('\n').filter((line) => line.includes('"oom"')).length;
   }
 
   async exec(id: string, options: RawExecOptions): Promise<RawExecResult> {

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { killExecTree } from '../exec/kill-tree.js';
+import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+
+export interface SandboxExecOutcome {
+  result: ExecResult;
+  /** The sandbox has to be restarted: it stopped, or it holds processes nothing could end. */
+  restart: boolean;
+}
+
+/** Ending leftovers normally takes well under a second; past this a restart is quicker. */
+const REAP_DEADLINE_MS = 5000;
+
+const INSPECT_DEADLINE_MS = 3000;
+
+/** Event timestamps have whole-second precision on some engines; look a little further back. */
+const EVENT_SLACK_MS = 1500;
+
+/**
+ * Runs one tool call in a session's container and makes sure it ends with the call: whatever it
+ * left running in the background is stopped before the step is committed, so a step holds all of
+ * its command's work and a fork bomb cannot outlive the call. It also watches the container, so a
+ * sandbox that dies (gVisor stops the whole sandbox when it runs out of memory) ends the call at
+ * once, and it says why a command was killed when the kernel did it for memory.
+ */
+export async function execInSandbox(
+  runtime: ContainerRuntime,
+  containerId: string,
+  request: ExecRequest,
+  memoryLimit: string,
+): Promise<SandboxExecOutcome> {
+  const since = new Date(Date.now() - EVENT_SLACK_MS);
+  const marker = randomBytes(12).toString('hex');
+  const stop = new AbortController();
+  const forward = () => stop.abort();
+  request.signal?.addEventListener('abort', forward, { once: true });
+  if (request.signal?.aborted) stop.abort();
+  const watching = new AbortController();
+  let died = false;
+  void runtime.waitContainer(containerId, watching.signal).then(
+    () => {
+      if (watching.signal.aborted) return;
+      died = true;
+      stop.abort();
+    },
+    () => undefined,
+  );
+  let result: ExecResult;
+  try {
+    result = await runExec(runtime, containerId, { ...request, marker, signal: stop.signal });
+  } finally {
+    watching.abort();
+    request.signal?.removeEventListener('abort', forward);
+  }
+  const ended =
+    !died &&
+    (await killExecTree(runtime, containerId, marker, undefined, REAP_DEADLINE_MS).catch(() => false));
+  if (!ended) {
+    // the engine can take many seconds to answer during a fork storm; it is only a report
+    const info = await within(INSPECT_DEADLINE_MS, runtime.inspectContainer(containerId));
+    const stopped = died || (info !== undefined && info.state !== 'running');
+    const why = !stopped
+      ? 'the command left processes that could not be stopped from inside (the pids limit was probably reached)'
+      : info?.oomKilled
+        ? `the sandbox ran out of memory (limit ${memoryLimit}) and stopped`
+        : 'the sandbox container stopped during the command';
+    return { result: withNotice(result, `${why}; ${RESTARTED}`), restart: true };
+  }
+  if (result.exitCode === 137 && !result.timedOut && !stop.signal.aborted) {
+    const kills = await runtime.countOomKills(containerId, since).catch(() => 0);
+    if (kills > 0) {
+      const notice = `killed by the kernel for memory: the session's limit is ${memoryLimit}; the session keeps working`;
+      return { result: withNotice(result, notice), restart: false };
+    }
+  }
+  return { result, restart: false };
+}
+
+const RESTARTED =
+  'berth restarted it: the workspace is intact and every step so far is kept, but no process survived';
+
+function withNotice(result: ExecResult, notice: string): ExecResult {
+  return { ...result, notice };
+}
+
+/** The value, or undefined when it fails or takes longer than `ms`. */
+async function within<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

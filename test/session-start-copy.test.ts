@@ -1,0 +1,103 @@
+import { execFileSync } from 'node:child_process';
+import {
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/logger.js';
+import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
+import { Sessions } from '../src/sessions/sessions.js';
+import { Store } from '../src/store/store.js';
+import { makeTempDir } from './helpers/test-hub.js';
+
+const FILES = 2500;
+
+function fillFolder(dir: string): void {
+  for (let d = 0; d < 25; d++) {
+    mkdirSync(join(dir, `d${d}`), { recursive: true });
+    for (let f = 0; f < FILES / 25; f++) writeFileSync(join(dir, `d${d}`, `f${f}.txt`), `${d}/${f}\n`);
+  }
+  symlinkSync('d0/f0.txt', join(dir, 'link'));
+}
+
+describe('session start copies and says how far it got', () => {
+  let dir: string;
+  let store: Store;
+  let sessions: Sessions;
+
+  beforeAll(() => {
+    dir = makeTempDir();
+    store = Store.open(join(dir, 'home'));
+    sessions = new Sessions({
+      runtime: new DockerRuntime(silentLogger()),
+      table: store.sessions(),
+      logger: silentLogger(),
+      home: join(dir, 'home'),
+    });
+  });
+  afterAll(() => {
+    store?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a plain folder: counts the files, keeps links as links, leaves a FIFO out and says so', async () => {
+    const src = join(dir, 'plain');
+    fillFolder(src);
+    execFileSync('mkfifo', [join(src, 'pipe')]);
+    const lines: string[] = [];
+    const s = await sessions.start({
+      path: src,
+      runtime: 'runc',
+      image: 'berth-test/busybox',
+      onProgress: (line) => lines.push(line),
+    });
+    try {
+      expect(lines).toContain(`copied ${FILES} files`);
+      expect(lines.some((l) => /left out 1 sockets, FIFOs or devices: pipe/.test(l))).toBe(true);
+      const copy = sessions.workspacePath(s.id);
+      expect(readlinkSync(join(copy, 'link'))).toBe('d0/f0.txt');
+      expect(readFileSync(join(copy, 'd24', `f${FILES / 25 - 1}.txt`), 'utf8')).toBe(
+        `24/${FILES / 25 - 1}\n`,
+      );
+      expect(() => lstatSync(join(copy, 'pipe'))).toThrow();
+      const r = await sessions.exec(s.id, ['/bin/sh', '-c', 'find . -type f | wc -l']);
+      expect(r.stdout.trim()).toBe(String(FILES));
+    } finally {
+      await sessions.discard(s.id);
+    }
+  });
+
+  it('a git repository: reports the checkout', async () => {
+    const src = join(dir, 'repo');
+    fillFolder(src);
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: src });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'files');
+    const lines: string[] = [];
+    const s = await sessions.start({
+      path: src,
+      runtime: 'runc',
+      image: 'berth-test/busybox',
+      onProgress: (line) => lines.push(line),
+    });
+    try {
+      // git's own meter appears only when a checkout takes over two seconds
+      const last = lines.filter((l) => l.startsWith('checked out')).at(-1);
+      expect(last === 'checked out HEAD' || last === `checked out ${FILES + 1} of ${FILES + 1} files`).toBe(
+        true,
+      );
+      const r = await sessions.exec(s.id, ['/bin/sh', '-c', 'find . -type f | wc -l']);
+      expect(r.stdout.trim()).toBe(String(FILES));
+    } finally {
+      await sessions.discard(s.id);
+    }
+  });
+});
