@@ -215,6 +215,18 @@ function formatSession(session: SessionFigures): string[] {
         ['ratio berth/rsync', x(apply.ratio)],
       ],
     ),
+    ...session.exec.flatMap((e) => [
+      `a tool call that changes one file (${e.runtime}): ${e.runs} measured runs each after ${e.warmupRuns} ` +
+        `warm-up, ${e.order}; same container, same workspace`,
+      table(
+        ['', 'p50 ms', 'p95 ms'],
+        [
+          ['berth session exec (exec, end leftovers, commit)', ms(e.berth.p50), ms(e.berth.p95)],
+          ['docker exec + git add -A + git commit', ms(e.baseline.p50), ms(e.baseline.p95)],
+          ['ratio berth/baseline', x(e.ratio.p50), x(e.ratio.p95)],
+        ],
+      ),
+    ]),
   ];
 }
 

@@ -6,6 +6,7 @@ import { runAlternating, type TimedSeries } from './alternating-runs.js';
 import { mustRun, runCommand } from './command.js';
 import { describe, log } from './log.js';
 import { SESSION_STEP_REPLAYS, SESSION_WARMUP_RUNS } from './options.js';
+import { benchSessionExec, type SessionExecFigures } from './session-exec.js';
 import { makeBenchProject, type BenchProject } from './session-project.js';
 import {
   BASELINE_RUN_FLAGS,
@@ -27,6 +28,8 @@ import {
 const IMAGE = 'berth-test/busybox';
 const APPLY_FILES = 100;
 const START_RATIO_AIM = 0.5;
+/** A tool call is quick: it gets more runs than a start. */
+const EXEC_RUNS_PER_START = 4;
 const CHANGE_LINE = 'changed in the session';
 
 /** What a user would write by hand; $1 project, $2 destination, $3 image. */
@@ -58,11 +61,14 @@ export interface SessionFigures {
     rsync: MedianSummary;
     ratio: number;
   };
+  /** A changing tool call, per runtime the engine has. */
+  exec: SessionExecFigures[];
 }
 
 /**
  * `Sessions.start` on a 10,000-file git project against a cp/git/docker run script, then
- * `Sessions.apply` of 100 changed files against `rsync -a` of the same files.
+ * `Sessions.apply` of 100 changed files against `rsync -a` of the same files, then one changing
+ * tool call against `docker exec` plus a hand-made commit (session-exec.ts).
  */
 export async function benchSession(root: string, runs: number, signal: AbortSignal): Promise<SessionFigures> {
   const dir = join(root, 'session');
@@ -178,6 +184,14 @@ export async function benchSession(root: string, runs: number, signal: AbortSign
       rsyncSeries,
     ]);
 
+    const exec: SessionExecFigures[] = [];
+    const runtimes = (await runtime.ping()).runtimes.includes('runsc') ? ['runc', 'runsc'] : ['runc'];
+    for (const name of runtimes as ('runc' | 'runsc')[]) {
+      exec.push(
+        await benchSessionExec(sessions, project.path, dir, name, runs * EXEC_RUNS_PER_START, signal),
+      );
+    }
+
     return {
       project: { files: project.files, bytes: project.bytes, uncommitted: project.uncommitted },
       start: {
@@ -210,6 +224,7 @@ export async function benchSession(root: string, runs: number, signal: AbortSign
         rsync: medianSummary(rsyncSeries.samples),
         ratio: ratio(median(applySeries.samples), median(rsyncSeries.samples)),
       },
+      exec,
     };
   } finally {
     for (const s of sessions.list()) {

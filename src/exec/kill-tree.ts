@@ -1,4 +1,5 @@
-import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { ContainerRuntime, RawExecOptions } from '../runtime/container-runtime.js';
+import type { RunnerChannel } from './runner/runner-channel.js';
 
 /** Every exec carries this variable; its descendants inherit it, which is how we find them. */
 export const EXEC_MARKER_ENV = 'BERTH_EXEC_ID';
@@ -27,28 +28,39 @@ done
 exit 1
 `;
 
+export interface KillOptions {
+  user?: string;
+  /** Stop waiting after this long and report failure (the caller has a bigger hammer). */
+  deadlineMs?: number;
+  /** Send the kill through the container's runner when it is there (faster than an exec). */
+  channel?: RunnerChannel;
+}
+
 /**
- * The engine API cannot kill an exec, so a second exec in the same container kills the whole
+ * The engine API cannot kill an exec, so a second command in the same container kills the whole
  * process tree of the first, including children that started their own session.
  */
 export async function killExecTree(
   runtime: ContainerRuntime,
   containerId: string,
   marker: string,
-  user?: string,
-  deadlineMs?: number,
+  options: KillOptions = {},
 ): Promise<boolean> {
+  const { user, deadlineMs, channel } = options;
   const detach = new AbortController();
-  const kill = runtime
-    .exec(containerId, {
-      cmd: ['/bin/sh', '-c', KILL_SCRIPT, 'berth-kill', `${EXEC_MARKER_ENV}=${marker}`],
-      ...(user !== undefined ? { user } : {}),
-      signal: detach.signal,
-    })
-    .then((result) => result.exitCode === 0);
+  const exec: RawExecOptions = {
+    cmd: ['/bin/sh', '-c', KILL_SCRIPT, 'berth-kill', `${EXEC_MARKER_ENV}=${marker}`],
+    ...(user !== undefined ? { user } : {}),
+    signal: detach.signal,
+  };
+  const kill = (async () => {
+    const viaRunner = channel && user === undefined ? await channel.exec(exec) : undefined;
+    const result = viaRunner ?? (await runtime.exec(containerId, exec));
+    return result.exitCode === 0;
+  })();
   if (deadlineMs === undefined) return kill;
-  // Past the deadline we stop waiting and the caller reaches for a bigger hammer. Creating the
-  // exec can itself hang when the container is out of tasks, so the race covers all of it.
+  // Past the deadline we stop waiting. Creating the exec, or a runner out of tasks, can hang
+  // too, so the race covers all of it.
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => {

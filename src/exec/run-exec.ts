@@ -73,7 +73,11 @@ export async function runExec(
     killing ??= (async () => {
       try {
         const id = await resolveContainer();
-        if (!(await killExecTree(runtime, id, marker, request.user, KILL_DEADLINE_MS))) {
+        const killOptions = {
+          deadlineMs: KILL_DEADLINE_MS,
+          ...(request.user !== undefined ? { user: request.user } : {}),
+        };
+        if (!(await killExecTree(runtime, id, marker, killOptions))) {
           detach.abort();
         }
         setTimeout(() => detach.abort(), DRAIN_AFTER_KILL_MS).unref();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { killExecTree } from '../exec/kill-tree.js';
 import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js';
+import type { RunnerChannel } from '../exec/runner/runner-channel.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 
 export interface SandboxExecOutcome {
@@ -29,6 +30,7 @@ export async function execInSandbox(
   containerId: string,
   request: ExecRequest,
   memoryLimit: string,
+  channel?: RunnerChannel,
 ): Promise<SandboxExecOutcome> {
   const since = new Date(Date.now() - EVENT_SLACK_MS);
   const marker = randomBytes(12).toString('hex');
@@ -48,14 +50,17 @@ export async function execInSandbox(
   );
   let result: ExecResult;
   try {
-    result = await runExec(runtime, containerId, { ...request, marker, signal: stop.signal });
+    result = await runExec(runtime, containerId, { ...request, marker, signal: stop.signal }, channel);
   } finally {
     watching.abort();
     request.signal?.removeEventListener('abort', forward);
   }
   const ended =
     !died &&
-    (await killExecTree(runtime, containerId, marker, undefined, REAP_DEADLINE_MS).catch(() => false));
+    (await killExecTree(runtime, containerId, marker, {
+      deadlineMs: REAP_DEADLINE_MS,
+      ...(channel ? { channel } : {}),
+    }).catch(() => false));
   if (!ended) {
     // the engine can take many seconds to answer during a fork storm; it is only a report
     const info = await within(INSPECT_DEADLINE_MS, runtime.inspectContainer(containerId));

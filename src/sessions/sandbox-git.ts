@@ -109,12 +109,21 @@ export class SandboxGit {
     return out;
   }
 
-  /** Stages everything and commits when anything changed; returns the new commit or undefined. */
+  /**
+   * Stages everything and commits when anything changed; returns the new commit or undefined.
+   * Plumbing rather than `status` + `commit`: each of those reads the whole index again, and
+   * this runs after every tool call.
+   */
   async commitAll(message: string): Promise<string | undefined> {
     await this.run(['add', '-A']);
-    const status = await this.run(['status', '--porcelain']);
-    if (status.trim() === '') return undefined;
-    await this.run(['commit', '-q', '--no-verify', '-m', message]);
-    return (await this.run(['rev-parse', 'HEAD'])).trim();
+    const [tree, heads] = await Promise.all([
+      this.run(['write-tree']),
+      this.run(['rev-parse', 'HEAD', 'HEAD^{tree}']),
+    ]);
+    const [head = '', headTree = ''] = heads.trim().split('\n');
+    if (tree.trim() === headTree) return undefined;
+    const commit = (await this.run(['commit-tree', tree.trim(), '-p', head, '-m', message])).trim();
+    await this.run(['update-ref', '-m', 'commit', 'HEAD', commit, head]);
+    return commit;
   }
 }

@@ -1,12 +1,16 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseSize } from '../config/sizes.js';
 import { DEFAULT_IMAGE, WORKSPACE_DIR } from '../config/types.js';
 import { BerthError, isBerthError } from '../errors.js';
 import type { ExecRequest, ExecResult } from '../exec/run-exec.js';
+import { RunnerChannel } from '../exec/runner/runner-channel.js';
+import { prepareRunnerDir } from '../exec/runner/runner-dir.js';
+import { RUNNER_CMD, RUNNER_MOUNT } from '../exec/runner/runner-script.js';
 import { KEEPALIVE_CMD } from '../hub/container-spec.js';
 import type { Logger } from '../logger.js';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/container-runtime.js';
@@ -80,7 +84,7 @@ export class Sessions {
 
   private paths(id: string) {
     const root = join(this.deps.home, 'sessions', id);
-    return { root, workspace: join(root, 'workspace'), git: join(root, 'git') };
+    return { root, workspace: join(root, 'workspace'), git: join(root, 'git'), run: join(root, 'run') };
   }
 
   async start(options: StartOptions): Promise<SessionRecord> {
@@ -131,10 +135,13 @@ export class Sessions {
       });
       chownTree(paths.workspace, SESSION_UID, SESSION_UID);
       options.onProgress?.('starting the sandbox container');
+      // the in-container runner skips the engine's exec set-up; gVisor keeps FIFOs to itself
+      const runner = runtime === 'runc';
+      if (runner) prepareRunnerDir(paths.run, { uid: SESSION_UID, gid: SESSION_UID });
       const spec: ContainerSpec = {
         name: `berth-session-${id}`,
         image,
-        cmd: KEEPALIVE_CMD,
+        cmd: runner ? RUNNER_CMD : KEEPALIVE_CMD,
         labels: {
           [LABEL.session]: id,
           [LABEL.role]: 'session',
@@ -144,7 +151,10 @@ export class Sessions {
         user: `${SESSION_UID}:${SESSION_UID}`,
         workingDir: WORKSPACE_DIR,
         hostname: id,
-        mounts: [{ source: paths.workspace, target: WORKSPACE_DIR }],
+        mounts: [
+          { source: paths.workspace, target: WORKSPACE_DIR },
+          ...(runner ? [{ source: paths.run, target: RUNNER_MOUNT }] : []),
+        ],
         network: network === 'none' ? { mode: 'none' } : { mode: 'bridge' },
         security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
         resources: { nanoCpus: Math.round(cpus * 1e9), memoryBytes, ...pidLimits(runtime, pids) },
@@ -192,12 +202,12 @@ export class Sessions {
     const request = { ...options, argv };
     let outcome;
     try {
-      outcome = await execInSandbox(this.deps.runtime, containerId, request, memory);
+      outcome = await execInSandbox(this.deps.runtime, containerId, request, memory, this.channel(session));
     } catch (err) {
       // stopped between calls (an engine restart, a host reboot): bring it back once
       if (!isBerthError(err, 'NOT_RUNNING')) throw err;
       await this.restartSandbox(containerId);
-      outcome = await execInSandbox(this.deps.runtime, containerId, request, memory);
+      outcome = await execInSandbox(this.deps.runtime, containerId, request, memory, this.channel(session));
     }
     const { result } = outcome;
     if (outcome.restart) await this.restartSandbox(containerId);
@@ -323,8 +333,33 @@ export class Sessions {
   private async end(id: string, state: 'discarded' | 'applied' | 'merged'): Promise<void> {
     const session = this.get(id);
     if (session.containerId) await this.deps.runtime.removeContainer(session.containerId);
-    rmSync(this.paths(id).root, { recursive: true, force: true });
+    this.removeSandbox(id);
     if (session.state === 'running' || session.state === 'starting') this.deps.table.ended(id, state);
+  }
+
+  /**
+   * Deleting a large sandbox takes a second or more, and nobody needs to wait for it: the folder
+   * is moved aside at once (the session is over the moment it is gone from its place) and
+   * deleted in the background (a pending delete keeps the CLI process alive until it is done).
+   * What a crash left in the trash is swept by the next removal.
+   */
+  private removeSandbox(id: string): void {
+    const trash = join(this.deps.home, 'sessions', '.trash');
+    mkdirSync(trash, { recursive: true });
+    const aside = join(trash, `${id}-${randomBytes(3).toString('hex')}`);
+    try {
+      renameSync(this.paths(id).root, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    // another process may be deleting the same leftovers: that is harmless, so only debug
+    for (const name of readdirSync(trash)) {
+      const path = join(trash, name);
+      void rm(path, { recursive: true, force: true, maxRetries: 2 }).catch((err: unknown) =>
+        this.deps.logger.debug({ err, path }, 'could not delete an ended sandbox yet'),
+      );
+    }
   }
 
   private async restartSandbox(containerId: string): Promise<void> {
@@ -368,6 +403,11 @@ export class Sessions {
       );
     }
     return session;
+  }
+
+  private channel(session: SessionRecord): RunnerChannel | undefined {
+    const dir = this.paths(session.id).run;
+    return session.runtime === 'runc' && existsSync(dir) ? new RunnerChannel(dir) : undefined;
   }
 
   private git(id: string): SandboxGit {

@@ -9,6 +9,9 @@ import { flowGate } from '../../runtime/flow-gate.js';
 import { requestScript } from './runner-script.js';
 
 const run = promisify(execFile);
+/** How long output may still come after the command exited (the engine waits about as long). */
+const EXIT_GRACE_MS = 2000;
+
 const { O_RDONLY, O_WRONLY, O_NONBLOCK, O_NOFOLLOW, O_CREAT, O_EXCL } = constants;
 
 /**
@@ -84,6 +87,7 @@ export class RunnerChannel {
       const finish = () => {
         if (done) return;
         done = true;
+        clearTimeout(grace);
         releaseKeepers();
         options.signal?.removeEventListener('abort', onAbort);
         resolve({ exitCode });
@@ -92,6 +96,15 @@ export class RunnerChannel {
         for (const s of sockets) s.destroy();
         exitCode = undefined;
         finish();
+      };
+      let grace: NodeJS.Timeout | undefined;
+      // Like the engine, stop waiting for output a moment after the command itself exited: a
+      // background child that kept stdout open must not hold the call.
+      const afterExit = () => {
+        grace ??= setTimeout(() => {
+          for (const s of sockets) s.destroy();
+          finish();
+        }, EXIT_GRACE_MS);
       };
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -103,7 +116,10 @@ export class RunnerChannel {
         // side closed them, exactly as with an engine exec.
         if (/^S\n/.test(statusText)) releaseKeepers();
         const exit = /\nE (\d+)\n/.exec(statusText);
-        if (exit) exitCode = Number(exit[1]);
+        if (exit) {
+          exitCode = Number(exit[1]);
+          afterExit();
+        }
       });
       for (const s of sockets) {
         s.on('error', () => s.destroy());
