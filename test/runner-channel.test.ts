@@ -43,6 +43,20 @@ describe('in-container runner: untrusted folder, safe fallbacks', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it('a background child that keeps stdout open does not hold the call, as with the engine', async () => {
+    await using t = createTestHub({ projects: { box: busybox('./box') } });
+    await t.hub.up();
+    const started = performance.now();
+    const r = await t.hub.exec('box', ['/bin/sh', '-c', 'sleep 300 & echo started; echo err >&2; exit 3'], {
+      timeoutMs: 30_000,
+    });
+    expect(r).toMatchObject({ exitCode: 3, stdout: 'started\n', stderr: 'err\n', timedOut: false });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    // the child lives on in a project container (a session would end it with the call)
+    const ps = await t.hub.exec('box', ['/bin/sh', '-c', 'ps -o args | grep -c "^sleep 300"']);
+    expect(ps.stdout.trim()).toBe('1');
+  });
+
   it('runs concurrent commands without mixing their output', async () => {
     await using t = createTestHub({ projects: { box: busybox('./box') } });
     await t.hub.up();
