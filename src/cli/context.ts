@@ -3,6 +3,7 @@ import type { HubConfig } from '../config/types.js';
 import { Hub } from '../hub/hub.js';
 import { createLogger, type Logger } from '../logger.js';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import type { Sessions } from '../sessions/sessions.js';
 import { berthHome, Store } from '../store/store.js';
 
 export interface GlobalOptions {
@@ -15,6 +16,9 @@ export interface CliContext extends AsyncDisposable {
   hub: Hub;
   store: Store;
   logger: Logger;
+  runtime: DockerRuntime;
+  /** BERTH_HOME */
+  home: string;
 }
 
 /** Reads the config once and wires the hub's dependencies for one CLI command. */
@@ -34,8 +38,21 @@ export function openContext(options: GlobalOptions): CliContext {
     hub,
     store,
     logger,
+    runtime,
+    home,
     async [Symbol.asyncDispose]() {
       store.close();
     },
   };
+}
+
+/** The sandboxed sessions of this BERTH_HOME (loaded only by the commands that use them). */
+export async function openSessionsFor(ctx: CliContext): Promise<Sessions> {
+  const { Sessions } = await import('../sessions/sessions.js');
+  return new Sessions({
+    runtime: ctx.runtime,
+    table: ctx.store.sessions(),
+    logger: ctx.logger,
+    home: ctx.home,
+  });
 }

@@ -39,7 +39,7 @@ export function registerMcpCommand(program: Command): void {
     .option('--ops <url>', 'split mode: no engine socket here; commands go through the side-car at this URL')
     .action(async (opts: McpOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { openContext } = await import('../context.js');
+      const { openContext, openSessionsFor } = await import('../context.js');
       await using ctx = openContext(globals);
       const [
         { createServer },
@@ -64,15 +64,7 @@ export function registerMcpCommand(program: Command): void {
               ),
             );
       // sessions need the engine: not in split mode
-      const sessions =
-        opts.ops === undefined
-          ? new (await import('../../sessions/sessions.js')).Sessions({
-              runtime: new (await import('../../runtime/docker/docker-runtime.js')).DockerRuntime(ctx.logger),
-              table: ctx.store.sessions(),
-              logger: ctx.logger,
-              home: berthHome(),
-            })
-          : undefined;
+      const sessions = opts.ops === undefined ? await openSessionsFor(ctx) : undefined;
       const deps = { hub, logger: ctx.logger, ...(sessions ? { sessions } : {}) };
       if (!opts.http) {
         const server = createServer(deps);

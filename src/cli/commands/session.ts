@@ -12,18 +12,9 @@ function parsePositiveIntOrZero(value: string): number {
 }
 
 async function openSessions(cmd: Command) {
-  const { openContext } = await import('../context.js');
-  const { Sessions } = await import('../../sessions/sessions.js');
-  const { DockerRuntime } = await import('../../runtime/docker/docker-runtime.js');
-  const { berthHome } = await import('../../store/berth-home.js');
+  const { openContext, openSessionsFor } = await import('../context.js');
   const ctx = openContext(cmd.optsWithGlobals<GlobalOptions>());
-  const sessions = new Sessions({
-    runtime: new DockerRuntime(ctx.logger),
-    table: ctx.store.sessions(),
-    logger: ctx.logger,
-    home: berthHome(),
-  });
-  return { ctx, sessions };
+  return { ctx, sessions: await openSessionsFor(ctx) };
 }
 
 interface StartOptions {
