@@ -117,6 +117,47 @@ export function containerRuntimeContract(name: string, make: () => ContainerRunt
       expect(check.exitCode).toBe(0);
     });
 
+    it('waits for a container to stop, at once when it is not running, and stops waiting on abort', async () => {
+      const id = await runtime.createContainer(spec('wait'));
+      created.push(id);
+      await runtime.waitContainer(id); // created, not running
+      await runtime.startContainer(id);
+      const waiting = new AbortController();
+      let settled = false;
+      const abandoned = runtime.waitContainer(id, waiting.signal).then(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(settled).toBe(false);
+      waiting.abort();
+      await abandoned;
+      const stopped = runtime.waitContainer(id);
+      await runtime.stopContainer(id, 1);
+      await stopped;
+      expect((await runtime.inspectContainer(id))?.state).toBe('exited');
+    });
+
+    it('applies RLIMIT_NPROC, and tells out-of-memory kills apart', async () => {
+      const id = await runtime.createContainer(
+        spec('limits', {
+          user: '1000:1000',
+          resources: { nanoCpus: 5e8, memoryBytes: 32 * 1024 * 1024, pidsLimit: 64, nproc: 40 },
+        }),
+      );
+      created.push(id);
+      const since = new Date(Date.now() - 1000);
+      await runtime.startContainer(id);
+      let out = '';
+      await runtime.exec(id, { cmd: ['/bin/sh', '-c', 'ulimit -u'], onStdout: (c) => void (out += c) });
+      expect(out.trim()).toBe('40');
+      expect(await runtime.countOomKills(id, since)).toBe(0);
+      const hog = await runtime.exec(id, {
+        cmd: ['awk', 'BEGIN { s = "xxxxxxxxxxxxxxxx"; while (1) s = s s }'],
+      });
+      expect(hog.exitCode).toBe(137);
+      expect(await runtime.countOomKills(id, since)).toBeGreaterThan(0);
+      // the container itself lives on: only the process was killed
+      expect((await runtime.inspectContainer(id))?.oomKilled).toBeUndefined();
+    });
+
     it('treats operations on missing things as no-ops or undefined', async () => {
       const ghost = 'f'.repeat(64);
       expect(await runtime.inspectContainer(ghost)).toBeUndefined();

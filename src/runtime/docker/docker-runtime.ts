@@ -245,11 +245,12 @@ export class DockerRuntime implements ContainerRuntime {
 
   async countOomKills(id: string, since: Date): Promise<number> {
     const docker = await this.docker();
-    // with `until`, the engine answers from its event buffer and closes the stream (whole
-    // seconds: rounding up may hold the answer until the next second begins)
+    // With `until`, the engine answers from its event buffer and closes the stream at that
+    // time. The event can trail the exit it caused by a moment, so `until` is at least a second
+    // ahead (whole seconds only).
     const stream = (await docker.getEvents({
       since: Math.floor(since.getTime() / 1000),
-      until: Math.ceil(Date.now() / 1000),
+      until: Math.ceil(Date.now() / 1000) + 1,
       filters: { container: [id], event: ['oom'] },
     })) as unknown as Readable;
     let text = '';
