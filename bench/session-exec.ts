@@ -7,8 +7,8 @@ import { log } from './log.js';
 import { SESSION_WARMUP_RUNS } from './options.js';
 import { latencySummary, median, percentile, ratio, type LatencySummary } from './stats.js';
 
-export interface SessionExecFigures {
-  runtime: string;
+/** berth against a shell script, p50 and p95, alternating runs. */
+export interface ScriptComparison {
   runs: number;
   warmupRuns: number;
   order: string;
@@ -16,6 +16,10 @@ export interface SessionExecFigures {
   berth: LatencySummary;
   baseline: LatencySummary;
   ratio: { p50: number; p95: number };
+}
+
+export interface SessionExecFigures extends ScriptComparison {
+  runtime: string;
 }
 
 /** What a user would run per tool call by hand: the command, then a commit of what changed. */

@@ -6,7 +6,7 @@ import { runAlternating, type TimedSeries } from './alternating-runs.js';
 import { mustRun, runCommand } from './command.js';
 import { describe, log } from './log.js';
 import { SESSION_STEP_REPLAYS, SESSION_WARMUP_RUNS } from './options.js';
-import { benchSessionExec, type SessionExecFigures } from './session-exec.js';
+import { benchSessionExec, type ScriptComparison, type SessionExecFigures } from './session-exec.js';
 import { makeBenchProject, type BenchProject } from './session-project.js';
 import {
   BASELINE_RUN_FLAGS,
@@ -21,7 +21,6 @@ import {
   medianSummary,
   percentile,
   ratio,
-  type LatencySummary,
   type MedianSummary,
 } from './stats.js';
 
@@ -40,14 +39,7 @@ const BASELINE_SCRIPT =
 
 export interface SessionFigures {
   project: { files: number; bytes: number; uncommitted: BenchProject['uncommitted'] };
-  start: {
-    runs: number;
-    warmupRuns: number;
-    order: string;
-    baselineScript: string;
-    berth: LatencySummary;
-    baseline: LatencySummary;
-    ratio: { p50: number; p95: number };
+  start: ScriptComparison & {
     aim: { ratioAtMost: number; met: boolean };
     /** Medians over replays of each step, one step at a time (not the timed runs). */
     steps: { replays: number; berth: StepTimes; baseline: StepTimes };

@@ -2,12 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/logger.js';
-import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
-import { Sessions } from '../src/sessions/sessions.js';
-import { Store } from '../src/store/store.js';
 import { makeGitProject } from './helpers/git-project.js';
 import { makeTempDir } from './helpers/test-hub.js';
+import { openTestSessions } from './helpers/test-sessions.js';
 
 describe.each(['runc', 'runsc'] as const)(
   'session apply on %s: three-way, no byte lost on either side',
@@ -17,14 +14,7 @@ describe.each(['runc', 'runsc'] as const)(
       const host = join(dir, 'project');
       mkdirSync(host);
       makeGitProject(host);
-      const store = Store.open(join(dir, 'home'));
-      const runtime = new DockerRuntime(silentLogger());
-      const sessions = new Sessions({
-        runtime,
-        table: store.sessions(),
-        logger: silentLogger(),
-        home: join(dir, 'home'),
-      });
+      const { sessions, store, runtime } = openTestSessions(join(dir, 'home'));
       try {
         const s = await sessions.start({ path: host, runtime: runtimeName, image: 'berth-test/busybox' });
         const r = await sessions.exec(s.id, [

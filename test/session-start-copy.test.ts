@@ -10,11 +10,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/logger.js';
-import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
-import { Sessions } from '../src/sessions/sessions.js';
-import { Store } from '../src/store/store.js';
+import type { Sessions } from '../src/sessions/sessions.js';
+import type { Store } from '../src/store/store.js';
 import { makeTempDir } from './helpers/test-hub.js';
+import { openTestSessions } from './helpers/test-sessions.js';
 
 const FILES = 2500;
 
@@ -33,13 +32,7 @@ describe('session start copies and says how far it got', () => {
 
   beforeAll(() => {
     dir = makeTempDir();
-    store = Store.open(join(dir, 'home'));
-    sessions = new Sessions({
-      runtime: new DockerRuntime(silentLogger()),
-      table: store.sessions(),
-      logger: silentLogger(),
-      home: join(dir, 'home'),
-    });
+    ({ sessions, store } = openTestSessions(join(dir, 'home')));
   });
   afterAll(() => {
     store?.close();

@@ -2,13 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/logger.js';
-import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
-import { Sessions } from '../src/sessions/sessions.js';
-import { Store } from '../src/store/store.js';
+import type { Sessions } from '../src/sessions/sessions.js';
+import type { Store } from '../src/store/store.js';
 import type { SessionRecord } from '../src/store/session-table.js';
 import { makeGitProject } from './helpers/git-project.js';
 import { makeTempDir } from './helpers/test-hub.js';
+import { openTestSessions } from './helpers/test-sessions.js';
 
 describe.each(['runc', 'runsc'] as const)('sandboxed session on %s', (runtime) => {
   let dir: string;
@@ -24,13 +23,7 @@ describe.each(['runc', 'runsc'] as const)('sandboxed session on %s', (runtime) =
     dir = makeTempDir();
     mkdirSync(join(dir, 'project'));
     makeGitProject(join(dir, 'project'));
-    store = Store.open(join(dir, 'home'));
-    sessions = new Sessions({
-      runtime: new DockerRuntime(silentLogger()),
-      table: store.sessions(),
-      logger: silentLogger(),
-      home: join(dir, 'home'),
-    });
+    ({ sessions, store } = openTestSessions(join(dir, 'home')));
     s = await sessions.start({ path: join(dir, 'project'), runtime, image: 'berth-test/busybox', ...limits });
   });
   afterAll(async () => {
@@ -159,14 +152,8 @@ describe.each(['runc', 'runsc'] as const)('sandboxed session on %s', (runtime) =
 describe('session bad input', () => {
   it('refuses firecracker, a missing folder and an unknown session, clearly', async () => {
     const dir = makeTempDir();
-    const store = Store.open(join(dir, 'home'));
+    const { sessions, store } = openTestSessions(join(dir, 'home'));
     try {
-      const sessions = new Sessions({
-        runtime: new DockerRuntime(silentLogger()),
-        table: store.sessions(),
-        logger: silentLogger(),
-        home: join(dir, 'home'),
-      });
       await expect(sessions.start({ path: dir, runtime: 'firecracker' })).rejects.toThrow(
         /firecracker is not supported on this host/,
       );
