@@ -15,14 +15,7 @@ import {
   timeBerthStartSteps,
   type StepTimes,
 } from './session-start-steps.js';
-import {
-  latencySummary,
-  median,
-  medianSummary,
-  percentile,
-  ratio,
-  type MedianSummary,
-} from './stats.js';
+import { latencySummary, median, medianSummary, percentile, ratio, type MedianSummary } from './stats.js';
 
 const IMAGE = 'berth-test/busybox';
 const APPLY_FILES = 100;
