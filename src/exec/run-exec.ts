@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { BerthError } from '../errors.js';
-import type { ContainerRuntime, RawExecOptions } from '../runtime/container-runtime.js';
+import type { ContainerRuntime, RawExecOptions, RawExecResult } from '../runtime/container-runtime.js';
 import { EXEC_MARKER_ENV, killExecTree } from './kill-tree.js';
-import type { RunnerChannel } from './runner/runner-channel.js';
 import { DEFAULT_OUTPUT_CAP, OutputCapture } from './output-capture.js';
+
+/** A faster way into a container than an engine exec; undefined when it cannot take a command. */
+export interface ExecChannel {
+  exec(options: RawExecOptions): Promise<RawExecResult | undefined>;
+}
 
 export interface ExecRequest {
   argv: string[];
@@ -53,7 +57,7 @@ export async function runExec(
   runtime: ContainerRuntime,
   container: string | (() => Promise<string>),
   request: ExecRequest,
-  channel?: RunnerChannel,
+  channel?: ExecChannel,
 ): Promise<ExecResult> {
   // looked up only when needed: the runner path never asks the engine
   let containerId: Promise<string> | undefined;

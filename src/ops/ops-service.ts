@@ -3,6 +3,7 @@ import { WORKSPACE_DIR } from '../config/types.js';
 import { BerthError, describeError, isBerthError } from '../errors.js';
 import { runExec, validateArgv, validateEnv, type ExecResult } from '../exec/run-exec.js';
 import type { Hub } from '../hub/hub.js';
+import { ShellChannel } from '../exec/shell/shell-channel.js';
 import type { Logger } from '../logger.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { OpsRunTable, RunStatus } from '../store/ops-runs.js';
@@ -64,6 +65,8 @@ export class OpsService {
   private readonly queue: TargetQueue;
   private readonly active = new Map<string, AbortController>();
   private readonly self = ownContainerId();
+  /** Attached shells per Compose service container (see exec/shell/). */
+  private readonly shells = new Map<string, ShellChannel>();
 
   constructor(private readonly deps: OpsDeps) {
     this.queue = new TargetQueue(deps.policy.maxConcurrent);
@@ -96,6 +99,12 @@ export class OpsService {
     if (!controller) return false;
     controller.abort(new Error('cancelled'));
     return true;
+  }
+
+  /** Ends the attached shells kept for Compose services. */
+  close(): void {
+    for (const shells of this.shells.values()) shells.close();
+    this.shells.clear();
   }
 
   isActive(id: string): boolean {
@@ -149,8 +158,19 @@ export class OpsService {
           : `no running container for ${targetText(target)}; start it with docker-compose up`,
       );
     }
+    let shells = this.shells.get(container.id);
+    if (!shells) {
+      shells = new ShellChannel(this.deps.runtime, container.id, this.deps.logger);
+      this.shells.set(container.id, shells);
+    }
+    const channel = shells;
     return (argv, options) =>
-      runExec(this.deps.runtime, container.id, { ...options, argv, ...(cwd !== undefined ? { cwd } : {}) });
+      runExec(
+        this.deps.runtime,
+        container.id,
+        { ...options, argv, ...(cwd !== undefined ? { cwd } : {}) },
+        channel,
+      );
   }
 
   private async execute(

@@ -30,6 +30,8 @@ export interface ContainerRuntime {
 
   /** Runs argv in a running container; never throws for a non-zero exit. */
   exec(id: string, options: RawExecOptions): Promise<RawExecResult>;
+  /** Starts a long-lived process with stdin attached (a shell to feed commands to). */
+  attach(id: string, options: AttachOptions): Promise<AttachedProcess>;
   logs(id: string, options: LogOptions): Promise<void>;
 
   putArchive(id: string, path: string, tar: Readable): Promise<void>;
@@ -133,6 +135,24 @@ export interface RawExecOptions {
   drain?: () => Promise<void>;
   /** Aborting detaches the client: the stream is closed; the process may live on. */
   signal?: AbortSignal;
+}
+
+export interface AttachOptions {
+  cmd: string[];
+  env?: Record<string, string>;
+  onStdout: (chunk: Buffer) => void;
+  onStderr: (chunk: Buffer) => void;
+  /** Called once when the stream ends, for whatever reason. */
+  onClose: () => void;
+}
+
+export interface AttachedProcess {
+  write(data: string): void;
+  /** Closes the connection; the process sees EOF on stdin. */
+  close(): void;
+  /** Stops reading its output (the process blocks once the pipe is full), then goes on. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface RawExecResult {

@@ -76,5 +76,6 @@ export function registerOpsCommand(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       await running.close();
+      service.close();
     });
 }

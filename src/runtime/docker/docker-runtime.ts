@@ -1,9 +1,11 @@
 import { readdirSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { BerthError, describeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type {
+  AttachedProcess,
+  AttachOptions,
   ContainerInfo,
   ContainerRuntime,
   ContainerSpec,
@@ -308,6 +310,45 @@ export class DockerRuntime implements ContainerRuntime {
       await sleep(attempt < 10 ? 5 : 20);
     }
     return { exitCode: undefined };
+  }
+
+  async attach(id: string, options: AttachOptions): Promise<AttachedProcess> {
+    const docker = await this.docker();
+    let stream: Duplex;
+    try {
+      const exec = await docker.getContainer(id).exec({
+        Cmd: options.cmd,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      });
+      stream = (await exec.start({ hijack: true, stdin: true, Detach: false, Tty: false })) as Duplex;
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404 || status === 409)
+        throw new BerthError('NOT_RUNNING', `the container is not running (${describeError(err)})`);
+      throw engineError('starting an attached exec', err);
+    }
+    demux(stream, options.onStdout, options.onStderr);
+    let closed = false;
+    const onClose = () => {
+      if (closed) return;
+      closed = true;
+      options.onClose();
+    };
+    stream.once('end', onClose);
+    stream.once('close', onClose);
+    stream.once('error', onClose);
+    return {
+      write: (data) => {
+        if (!closed) stream.write(data);
+      },
+      close: () => stream.destroy(),
+      pause: () => stream.pause(),
+      resume: () => stream.resume(),
+    };
   }
 
   async logs(id: string, options: LogOptions): Promise<void> {
