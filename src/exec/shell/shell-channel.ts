@@ -84,9 +84,7 @@ export class ShellChannel {
   }
 }
 
-type Outcome =
-  | { kind: 'ran'; result: RawExecResult; reusable: boolean }
-  | { kind: 'unsupported' };
+type Outcome = { kind: 'ran'; result: RawExecResult; reusable: boolean } | { kind: 'unsupported' };
 
 class PooledShell {
   readonly marker = randomBytes(12).toString('hex');
