@@ -57,6 +57,30 @@ describe('in-container runner: untrusted folder, safe fallbacks', () => {
     expect(ps.stdout.trim()).toBe('1');
   });
 
+  it('output still waiting for a paused reader after the command exited is never cut', async () => {
+    await using t = createTestHub({ projects: { box: busybox('./box') } });
+    await t.hub.up();
+    let bytes = 0;
+    let pauses = 0;
+    const r = await t.hub.exec(
+      'box',
+      ['/bin/sh', '-c', 'head -c 4000 /dev/zero; sleep 0.3; head -c 40000 /dev/zero'],
+      {
+        onStdout: (c) => {
+          bytes += c.length;
+          return pauses > 0; // the first chunk asks for a pause
+        },
+        drain: async () => {
+          pauses++;
+          await new Promise((resolve) => setTimeout(resolve, 3000)); // longer than the 2 s grace
+        },
+      },
+    );
+    expect(pauses).toBe(1);
+    expect(r.exitCode).toBe(0);
+    expect(bytes).toBe(44_000);
+  });
+
   it('runs concurrent commands without mixing their output', async () => {
     await using t = createTestHub({ projects: { box: busybox('./box') } });
     await t.hub.up();

@@ -83,6 +83,30 @@ describe.each([
     expect(next.stdout).toBe('next\n');
   });
 
+  it('output still waiting for a paused reader after the command exited is never cut', async () => {
+    let bytes = 0;
+    let pauses = 0;
+    const r = await runExec(
+      runtime,
+      id,
+      {
+        argv: ['/bin/sh', '-c', 'head -c 4000 /dev/zero; sleep 0.3; head -c 40000 /dev/zero'],
+        onStdout: (c) => {
+          bytes += c.length;
+          return pauses > 0;
+        },
+        drain: async () => {
+          pauses++;
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+        },
+      },
+      shells,
+    );
+    expect(pauses).toBe(1);
+    expect(r.exitCode).toBe(0);
+    expect(bytes).toBe(44_000);
+  });
+
   it('kills at the timeout, and many commands at once come back unmixed', async () => {
     const slow = await run('sleep 100', 500);
     expect(slow.timedOut).toBe(true);

@@ -6,12 +6,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RawExecOptions, RawExecResult } from '../../runtime/container-runtime.js';
 import { flowGate } from '../../runtime/flow-gate.js';
+import { ExitGrace } from '../exit-grace.js';
 import { requestScript } from './runner-script.js';
 
 const run = promisify(execFile);
-/** How long output may still come after the command exited (the engine waits about as long). */
-const EXIT_GRACE_MS = 2000;
-
 const { O_RDONLY, O_WRONLY, O_NONBLOCK, O_NOFOLLOW, O_CREAT, O_EXCL } = constants;
 
 /**
@@ -87,7 +85,7 @@ export class RunnerChannel {
       const finish = () => {
         if (done) return;
         done = true;
-        clearTimeout(grace);
+        grace.clear();
         releaseKeepers();
         options.signal?.removeEventListener('abort', onAbort);
         resolve({ exitCode });
@@ -97,19 +95,19 @@ export class RunnerChannel {
         exitCode = undefined;
         finish();
       };
-      let grace: NodeJS.Timeout | undefined;
       // Like the engine, stop waiting for output a moment after the command itself exited: a
       // background child that kept stdout open must not hold the call.
-      const afterExit = () => {
-        grace ??= setTimeout(() => {
-          for (const s of sockets) s.destroy();
-          finish();
-        }, EXIT_GRACE_MS);
-      };
+      const grace = new ExitGrace(() => {
+        for (const s of sockets) s.destroy();
+        finish();
+      });
+      const drain = grace.wrapDrain(options.drain);
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      out.on('data', flowGate(out, options.drain)(options.onStdout));
-      err.on('data', flowGate(err, options.drain)(options.onStderr));
+      out.on('data', flowGate(out, drain)(options.onStdout));
+      err.on('data', flowGate(err, drain)(options.onStderr));
+      out.on('data', () => grace.activity());
+      err.on('data', () => grace.activity());
       status.on('data', (c: Buffer) => {
         statusText += c.toString();
         // The runner has opened all three write ends: from now on, EOF means the command's
@@ -118,7 +116,7 @@ export class RunnerChannel {
         const exit = /\nE (\d+)\n/.exec(statusText);
         if (exit) {
           exitCode = Number(exit[1]);
-          afterExit();
+          grace.exited();
         }
       });
       for (const s of sockets) {

@@ -6,12 +6,11 @@ import type {
   RawExecOptions,
   RawExecResult,
 } from '../../runtime/container-runtime.js';
+import { ExitGrace } from '../exit-grace.js';
 import { EXEC_MARKER_ENV, killExecTree } from '../kill-tree.js';
 import { SentinelScanner } from './sentinel-scanner.js';
 import { shellCommand, shellHello } from './shell-script.js';
 
-/** How long output may still come after the command exited (the engine waits about as long). */
-const EXIT_GRACE_MS = 2000;
 /** A new shell that has not answered by then is not going to. */
 const HELLO_TIMEOUT_MS = 5000;
 /** Idle shells kept per container; more are made when more commands run at once. */
@@ -21,7 +20,8 @@ interface Running {
   options: RawExecOptions;
   exitCode?: number;
   ended: { out: boolean; err: boolean };
-  grace?: NodeJS.Timeout;
+  grace: ExitGrace;
+  drain: (() => Promise<void>) | undefined;
   finish: (result: RawExecResult | undefined, reusable: boolean) => void;
 }
 
@@ -96,6 +96,7 @@ class PooledShell {
   private hello?: () => void;
   private running?: Running;
   private unsupportedSeen = false;
+  private paused = false;
 
   static async start(runtime: ContainerRuntime, containerId: string): Promise<PooledShell> {
     const shell = new PooledShell();
@@ -127,15 +128,20 @@ class PooledShell {
     return new Promise((resolve) => {
       if (!this.alive) return resolve({ kind: 'ran', result: { exitCode: undefined }, reusable: false });
       const onAbort = () => running.finish({ exitCode: undefined }, false);
+      // the copies get a grace period once the command exited; a shell still waiting after
+      // it is given up
+      const grace = new ExitGrace(() => running.finish({ exitCode: running.exitCode }, false));
       const running: Running = {
         options,
         ended: { out: false, err: false },
+        grace,
+        drain: grace.wrapDrain(options.drain),
         finish: (result, reusable) => {
           if (this.running !== running) return;
           // bytes held back as a possible marker start were output after all
           if (!reusable) this.flushHeld(running);
           this.running = undefined;
-          clearTimeout(running.grace);
+          running.grace.clear();
           options.signal?.removeEventListener('abort', onAbort);
           if (this.unsupportedSeen) resolve({ kind: 'unsupported' });
           else resolve({ kind: 'ran', result: result ?? { exitCode: undefined }, reusable });
@@ -169,12 +175,17 @@ class PooledShell {
     const { data, markers } = (stream === 'out' ? this.out : this.err).push(chunk);
     const running = this.running;
     if (data.length > 0 && running) {
+      running.grace.activity();
       // a consumer that is full pauses the shell, and with it the command on a full pipe
       const more = (stream === 'out' ? running.options.onStdout : running.options.onStderr)?.(data);
-      const drain = running.options.drain;
-      if (more === false && drain) {
+      const drain = running.drain;
+      if (more === false && drain && !this.paused) {
+        this.paused = true;
         this.proc.pause();
-        void drain().then(() => this.proc.resume());
+        void drain().then(() => {
+          this.paused = false;
+          this.proc.resume();
+        });
       }
     }
     for (const marker of markers) this.onMarker(stream, marker);
@@ -193,8 +204,7 @@ class PooledShell {
     const [kind, code] = marker.split(' ');
     if (kind === 'X' && code !== undefined) {
       running.exitCode = Number(code);
-      // the copies get a grace period; a shell still waiting after it is given up
-      running.grace = setTimeout(() => running.finish({ exitCode: running.exitCode }, false), EXIT_GRACE_MS);
+      running.grace.exited();
       return;
     }
     if (kind === 'E') {
