@@ -35,7 +35,9 @@ describe('berth session through the CLI', () => {
         steps: { step: number; message: string }[];
       };
       expect(log.steps.map((s) => s.step)).toEqual([0, 1]);
-      expect((await berth('session', 'diff', id, '--stat')).stdout).toMatch(/src\/app\.txt \| 1 \+/);
+      const stat = (await berth('session', 'diff', id, '--stat')).stdout;
+      expect(stat).toMatch(/src\/app\.txt \| 1 \+/);
+      expect(stat).not.toContain('diff --git'); // the summary only
       const list = JSON.parse((await berth('session', 'list', '--json')).stdout) as {
         sessions: { id: string; state: string }[];
       };

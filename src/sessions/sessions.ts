@@ -270,7 +270,8 @@ export class Sessions {
   /** Everything the session changed since its baseline (committed steps). */
   async diff(id: string, stat = false): Promise<string> {
     const session = this.get(id);
-    return this.git(id).run(['diff', '--binary', ...(stat ? ['--stat'] : []), `${session.baseline}..HEAD`]);
+    // (--binary implies the patch, so the summary goes without it)
+    return this.git(id).run(['diff', stat ? '--stat' : '--binary', `${session.baseline}..HEAD`]);
   }
 
   /**
