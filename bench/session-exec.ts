@@ -18,6 +18,27 @@ export interface ScriptComparison {
   ratio: { p50: number; p95: number };
 }
 
+/** berth's samples against the script's, from alternating runs. */
+export function compareToScript(
+  berth: number[],
+  baseline: number[],
+  runs: number,
+  baselineScript: string,
+): ScriptComparison {
+  return {
+    runs,
+    warmupRuns: SESSION_WARMUP_RUNS,
+    order: 'berth and the script each run, alternating which goes first',
+    baselineScript,
+    berth: latencySummary(berth),
+    baseline: latencySummary(baseline),
+    ratio: {
+      p50: ratio(median(berth), median(baseline)),
+      p95: ratio(percentile(berth, 95), percentile(baseline, 95)),
+    },
+  };
+}
+
 export interface SessionExecFigures extends ScriptComparison {
   runtime: string;
 }
@@ -82,19 +103,7 @@ export async function benchSessionExec(
       { name: `session exec (${runtime})`, warmupRuns: SESSION_WARMUP_RUNS, runs, signal },
       [berth, baseline],
     );
-    return {
-      runtime,
-      runs,
-      warmupRuns: SESSION_WARMUP_RUNS,
-      order: 'berth and the script each run, alternating which goes first',
-      baselineScript: BASELINE_SCRIPT,
-      berth: latencySummary(berth.samples),
-      baseline: latencySummary(baseline.samples),
-      ratio: {
-        p50: ratio(median(berth.samples), median(baseline.samples)),
-        p95: ratio(percentile(berth.samples, 95), percentile(baseline.samples, 95)),
-      },
-    };
+    return { runtime, ...compareToScript(berth.samples, baseline.samples, runs, BASELINE_SCRIPT) };
   } finally {
     await sessions.discard(session.id);
   }

@@ -6,7 +6,12 @@ import { runAlternating, type TimedSeries } from './alternating-runs.js';
 import { mustRun, runCommand } from './command.js';
 import { describe, log } from './log.js';
 import { SESSION_STEP_REPLAYS, SESSION_WARMUP_RUNS } from './options.js';
-import { benchSessionExec, type ScriptComparison, type SessionExecFigures } from './session-exec.js';
+import {
+  benchSessionExec,
+  compareToScript,
+  type ScriptComparison,
+  type SessionExecFigures,
+} from './session-exec.js';
 import { makeBenchProject, type BenchProject } from './session-project.js';
 import {
   BASELINE_RUN_FLAGS,
@@ -15,7 +20,7 @@ import {
   timeBerthStartSteps,
   type StepTimes,
 } from './session-start-steps.js';
-import { latencySummary, median, medianSummary, percentile, ratio, type MedianSummary } from './stats.js';
+import { median, medianSummary, ratio, type MedianSummary } from './stats.js';
 
 const IMAGE = 'berth-test/busybox';
 const APPLY_FILES = 100;
@@ -180,16 +185,7 @@ export async function benchSession(root: string, runs: number, signal: AbortSign
     return {
       project: { files: project.files, bytes: project.bytes, uncommitted: project.uncommitted },
       start: {
-        runs,
-        warmupRuns: SESSION_WARMUP_RUNS,
-        order: 'berth and the script each run, alternating which goes first',
-        baselineScript: BASELINE_SCRIPT,
-        berth: latencySummary(berthStart.samples),
-        baseline: latencySummary(baselineStart.samples),
-        ratio: {
-          p50: ratio(median(berthStart.samples), median(baselineStart.samples)),
-          p95: ratio(percentile(berthStart.samples, 95), percentile(baselineStart.samples, 95)),
-        },
+        ...compareToScript(berthStart.samples, baselineStart.samples, runs, BASELINE_SCRIPT),
         aim: {
           ratioAtMost: START_RATIO_AIM,
           met: median(berthStart.samples) / median(baselineStart.samples) <= START_RATIO_AIM,

@@ -30,6 +30,18 @@ describe('session start copies and says how far it got', () => {
   let store: Store;
   let sessions: Sessions;
 
+  /** Starts a session on `path`, keeping every progress line. */
+  const startWithProgress = async (path: string) => {
+    const lines: string[] = [];
+    const s = await sessions.start({
+      path,
+      runtime: 'runc',
+      image: 'berth-test/busybox',
+      onProgress: (line) => lines.push(line),
+    });
+    return { s, lines };
+  };
+
   beforeAll(() => {
     dir = makeTempDir();
     ({ sessions, store } = openTestSessions(join(dir, 'home')));
@@ -43,13 +55,7 @@ describe('session start copies and says how far it got', () => {
     const src = join(dir, 'plain');
     fillFolder(src);
     execFileSync('mkfifo', [join(src, 'pipe')]);
-    const lines: string[] = [];
-    const s = await sessions.start({
-      path: src,
-      runtime: 'runc',
-      image: 'berth-test/busybox',
-      onProgress: (line) => lines.push(line),
-    });
+    const { s, lines } = await startWithProgress(src);
     try {
       expect(lines).toContain(`copied ${FILES} files`);
       expect(lines.some((l) => /left out 1 sockets, FIFOs or devices: pipe/.test(l))).toBe(true);
@@ -74,13 +80,7 @@ describe('session start copies and says how far it got', () => {
     git('init', '-q');
     git('add', '-A');
     git('commit', '-q', '-m', 'files');
-    const lines: string[] = [];
-    const s = await sessions.start({
-      path: src,
-      runtime: 'runc',
-      image: 'berth-test/busybox',
-      onProgress: (line) => lines.push(line),
-    });
+    const { s, lines } = await startWithProgress(src);
     try {
       // git's own meter appears only when a checkout takes over two seconds
       const last = lines.filter((l) => l.startsWith('checked out')).at(-1);

@@ -1,5 +1,6 @@
 import type { ContainerRuntime, RawExecOptions } from '../runtime/container-runtime.js';
 import type { RunnerChannel } from './runner/runner-channel.js';
+import { within } from './within.js';
 
 /** Every exec carries this variable; its descendants inherit it, which is how we find them. */
 export const EXEC_MARKER_ENV = 'BERTH_EXEC_ID';
@@ -60,18 +61,8 @@ export async function killExecTree(
   })();
   if (deadlineMs === undefined) return kill;
   // Past the deadline we stop waiting. Creating the exec, or a runner out of tasks, can hang
-  // too, so the race covers all of it.
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => {
-      detach.abort();
-      resolve(false);
-    }, deadlineMs);
-  });
-  try {
-    return await Promise.race([kill, late]);
-  } finally {
-    clearTimeout(timer);
-    kill.catch(() => undefined);
-  }
+  // too, so the deadline covers all of it.
+  const ended = await within(deadlineMs, kill);
+  if (ended === undefined) detach.abort();
+  return ended ?? false;
 }

@@ -1,6 +1,7 @@
 import type { HubConfig, ProjectConfig } from '../config/types.js';
 import { BerthError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { probeShell } from '../exec/shell-probe.js';
 import type { ContainerInfo, ContainerRuntime } from '../runtime/container-runtime.js';
 import { hubLabels, LABEL } from '../runtime/labels.js';
 import type { Store } from '../store/store.js';
@@ -150,27 +151,10 @@ async function ensureNetwork(deps: UpDeps, project: ProjectConfig, created: Crea
   created.networks.push(network.id);
 }
 
-/**
- * "Started" is not enough: with an init as PID 1 a container counts as running for a moment
- * even when its image has no /bin/sh. Ready means it can run a shell command.
- */
+/** Ready means it can run a shell command (see probeShell). */
 async function expectRunning(runtime: ContainerRuntime, id: string): Promise<void> {
-  let exitCode: number | undefined;
-  let output = '';
-  try {
-    ({ exitCode } = await runtime.exec(id, {
-      cmd: ['/bin/sh', '-c', 'exit 0'],
-      onStdout: (c) => {
-        output += c.toString();
-      },
-      onStderr: (c) => {
-        output += c.toString();
-      },
-    }));
-  } catch (err) {
-    output = describeError(err);
-  }
-  if (exitCode !== 0) {
+  const { ready, output } = await probeShell(runtime, id);
+  if (!ready) {
     const info = await runtime.inspectContainer(id);
     const detail = output.trim().replace(/\s+/g, ' ').slice(0, 300);
     throw new BerthError(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { killExecTree } from '../exec/kill-tree.js';
 import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js';
 import type { RunnerChannel } from '../exec/runner/runner-channel.js';
+import { within } from '../exec/within.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 
 export interface SandboxExecOutcome {
@@ -55,12 +56,13 @@ export async function execInSandbox(
     watching.abort();
     request.signal?.removeEventListener('abort', forward);
   }
+  // with a deadline this never throws: a failure is `false`
   const ended =
     !died &&
     (await killExecTree(runtime, containerId, marker, {
       deadlineMs: REAP_DEADLINE_MS,
       ...(channel ? { channel } : {}),
-    }).catch(() => false));
+    }));
   if (!ended) {
     // the engine can take many seconds to answer during a fork storm; it is only a report
     const info = await within(INSPECT_DEADLINE_MS, runtime.inspectContainer(containerId));
@@ -87,17 +89,4 @@ const RESTARTED =
 
 function withNotice(result: ExecResult, notice: string): ExecResult {
   return { ...result, notice };
-}
-
-/** The value, or undefined when it fails or takes longer than `ms`. */
-async function within<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([work.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -8,6 +8,7 @@ import { parseSize } from '../config/sizes.js';
 import { DEFAULT_IMAGE, WORKSPACE_DIR } from '../config/types.js';
 import { BerthError, isBerthError } from '../errors.js';
 import type { ExecRequest, ExecResult } from '../exec/run-exec.js';
+import { probeShell } from '../exec/shell-probe.js';
 import { RunnerChannel } from '../exec/runner/runner-channel.js';
 import { prepareRunnerDir } from '../exec/runner/runner-dir.js';
 import { RUNNER_CMD, RUNNER_MOUNT } from '../exec/runner/runner-script.js';
@@ -374,17 +375,9 @@ export class Sessions {
   private async waitReady(containerId: string): Promise<void> {
     let last = '';
     for (let attempt = 0; attempt < 25; attempt++) {
-      try {
-        const { exitCode } = await this.deps.runtime.exec(containerId, {
-          cmd: ['/bin/sh', '-c', 'exit 0'],
-          onStdout: (c) => {
-            last = c.toString();
-          },
-        });
-        if (exitCode === 0) return;
-      } catch (err) {
-        last = err instanceof Error ? err.message : String(err);
-      }
+      const probe = await probeShell(this.deps.runtime, containerId);
+      if (probe.ready) return;
+      last = probe.output;
       const info = await this.deps.runtime.inspectContainer(containerId);
       if (info && info.state !== 'running' && info.state !== 'created') break;
       await new Promise((r) => setTimeout(r, 200));

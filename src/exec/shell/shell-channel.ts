@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../logger.js';
+import { flowGate } from '../../runtime/flow-gate.js';
 import type {
   AttachedProcess,
   ContainerRuntime,
@@ -21,7 +22,9 @@ interface Running {
   exitCode?: number;
   ended: { out: boolean; err: boolean };
   grace: ExitGrace;
-  drain: (() => Promise<void>) | undefined;
+  /** The consumers behind a gate: a full consumer pauses the shell, and the command with it. */
+  toStdout: (chunk: Buffer) => void;
+  toStderr: (chunk: Buffer) => void;
   finish: (result: RawExecResult | undefined, reusable: boolean) => void;
 }
 
@@ -78,9 +81,7 @@ export class ShellChannel {
   private discard(shell: PooledShell): void {
     shell.close();
     // it may be blocked on a child that keeps a FIFO open: end it and its copies
-    void killExecTree(this.runtime, this.containerId, shell.marker, { deadlineMs: 10_000 }).catch(
-      () => undefined,
-    );
+    void killExecTree(this.runtime, this.containerId, shell.marker, { deadlineMs: 10_000 });
   }
 }
 
@@ -96,7 +97,6 @@ class PooledShell {
   private hello?: () => void;
   private running?: Running;
   private unsupportedSeen = false;
-  private paused = false;
 
   static async start(runtime: ContainerRuntime, containerId: string): Promise<PooledShell> {
     const shell = new PooledShell();
@@ -131,11 +131,13 @@ class PooledShell {
       // the copies get a grace period once the command exited; a shell still waiting after
       // it is given up
       const grace = new ExitGrace(() => running.finish({ exitCode: running.exitCode }, false));
+      const drain = grace.wrapDrain(options.drain);
       const running: Running = {
         options,
         ended: { out: false, err: false },
         grace,
-        drain: grace.wrapDrain(options.drain),
+        toStdout: flowGate(this.proc, drain)(options.onStdout),
+        toStderr: flowGate(this.proc, drain)(options.onStderr),
         finish: (result, reusable) => {
           if (this.running !== running) return;
           // bytes held back as a possible marker start were output after all
@@ -176,17 +178,7 @@ class PooledShell {
     const running = this.running;
     if (data.length > 0 && running) {
       running.grace.activity();
-      // a consumer that is full pauses the shell, and with it the command on a full pipe
-      const more = (stream === 'out' ? running.options.onStdout : running.options.onStderr)?.(data);
-      const drain = running.drain;
-      if (more === false && drain && !this.paused) {
-        this.paused = true;
-        this.proc.pause();
-        void drain().then(() => {
-          this.paused = false;
-          this.proc.resume();
-        });
-      }
+      (stream === 'out' ? running.toStdout : running.toStderr)(data);
     }
     for (const marker of markers) this.onMarker(stream, marker);
   }

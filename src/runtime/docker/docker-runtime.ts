@@ -272,19 +272,7 @@ export class DockerRuntime implements ContainerRuntime {
     };
     if (options.workingDir !== undefined) createOptions.WorkingDir = options.workingDir;
     if (options.user !== undefined) createOptions.User = options.user;
-    let exec: Docker.Exec;
-    let stream: Readable;
-    try {
-      exec = await docker.getContainer(id).exec(createOptions);
-      stream = (await exec.start({ hijack: true, stdin: false, Detach: false, Tty: false })) as Readable;
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === 404 || status === 409)
-        throw new BerthError('NOT_RUNNING', `the container is not running (${describeError(err)})`, {
-          container: id.slice(0, 12),
-        });
-      throw engineError('starting exec', err);
-    }
+    const { exec, stream } = await startExec(docker, id, createOptions, 'starting exec');
     const gate = flowGate(stream, options.drain);
     demux(stream, gate(options.onStdout), gate(options.onStderr));
     const detached = await new Promise<boolean>((resolveStream) => {
@@ -314,23 +302,15 @@ export class DockerRuntime implements ContainerRuntime {
 
   async attach(id: string, options: AttachOptions): Promise<AttachedProcess> {
     const docker = await this.docker();
-    let stream: Duplex;
-    try {
-      const exec = await docker.getContainer(id).exec({
-        Cmd: options.cmd,
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-        Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
-      });
-      stream = (await exec.start({ hijack: true, stdin: true, Detach: false, Tty: false })) as Duplex;
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === 404 || status === 409)
-        throw new BerthError('NOT_RUNNING', `the container is not running (${describeError(err)})`);
-      throw engineError('starting an attached exec', err);
-    }
+    const createOptions: Docker.ExecCreateOptions = {
+      Cmd: options.cmd,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    };
+    const { stream } = await startExec(docker, id, createOptions, 'starting an attached exec');
     demux(stream, options.onStdout, options.onStderr);
     let closed = false;
     const onClose = () => {
@@ -388,6 +368,28 @@ export class DockerRuntime implements ContainerRuntime {
   async getArchive(id: string, path: string): Promise<Readable> {
     const docker = await this.docker();
     return (await docker.getContainer(id).getArchive({ path })) as Readable;
+  }
+}
+
+/** Creates and starts an exec with its streams hijacked (stdin too when the options attach it). */
+async function startExec(
+  docker: Docker,
+  id: string,
+  createOptions: Docker.ExecCreateOptions,
+  action: string,
+): Promise<{ exec: Docker.Exec; stream: Duplex }> {
+  try {
+    const exec = await docker.getContainer(id).exec(createOptions);
+    const stdin = createOptions.AttachStdin === true;
+    const stream = (await exec.start({ hijack: true, stdin, Detach: false, Tty: false })) as Duplex;
+    return { exec, stream };
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 404 || status === 409)
+      throw new BerthError('NOT_RUNNING', `the container is not running (${describeError(err)})`, {
+        container: id.slice(0, 12),
+      });
+    throw engineError(action, err);
   }
 }
 
