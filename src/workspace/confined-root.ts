@@ -1,27 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { BerthError } from '../errors.js';
+import {
+  at,
+  closeFolders,
+  errnoOf,
+  fdPath,
+  isGitName,
+  lstatAt,
+  openFolderAt,
+  walkComponents,
+  type Walk,
+} from './link-resolution.js';
 import { displayPath, pathComponents, refused } from './relative-path.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
-/**
- * `/proc/self/fd/<dir>/<name>` names `name` inside the directory the fd holds, wherever that
- * directory is now: Linux's openat() through a path. Every operation below goes through a
- * directory fd that was reached one component at a time with O_NOFOLLOW, so nothing swapped
- * into the tree after a check can redirect it.
- */
-export function at(dirFd: number, name: string): string {
-  return `/proc/self/fd/${dirFd}/${name}`;
-}
-
-export function fdPath(fd: number): string {
-  return `/proc/self/fd/${fd}`;
-}
-
-const MAX_SYMLINK_HOPS = 40;
-/** Links made inside the project container point at /workspace/...: that is the project root. */
-const CONTAINER_ROOT = '/workspace';
+export { at, errnoOf, fdPath, lstatAt } from './link-resolution.js';
 
 export interface Owner {
   uid: number;
@@ -34,13 +29,12 @@ export interface DirHandle {
   components: string[];
 }
 
-type Hops = { n: number };
-
 /**
- * A project folder that every read and write is confined to. Symbolic links are followed only
- * when their target stays inside the root (relative links, or absolute ones under /workspace as
- * seen in the container); links to anywhere else, loops, and hard-linked write targets are
- * refused. Error messages name project-relative paths only, never host paths.
+ * A project folder that every read and write is confined to. Paths are resolved the way the
+ * kernel resolves them (`walkComponents` in link-resolution.ts): symbolic links are followed
+ * only while they stay inside the root (relative links, or absolute ones under /workspace as
+ * seen in the container); links to anywhere else, loops, anything through `.git`, and
+ * hard-linked write targets are refused. Error messages name project-relative paths only.
  */
 export class ConfinedRoot {
   private rootOwner?: Owner;
@@ -61,7 +55,8 @@ export class ConfinedRoot {
     return this.rootOwner;
   }
 
-  private openRoot(): number {
+  /** An fd of the root folder itself; the caller closes it. */
+  openRoot(): number {
     try {
       return fs.openSync(this.root, O_RDONLY | O_DIRECTORY);
     } catch {
@@ -73,38 +68,17 @@ export class ConfinedRoot {
   }
 
   /** Opens the folder at `components`, following in-root links; `create` makes missing folders. */
-  openDir(components: string[], create = false, hops: Hops = { n: 0 }): DirHandle {
-    let fd = this.openRoot();
-    const done: string[] = [];
+  openDir(components: string[], create = false): DirHandle {
+    const walk = walkComponents(this.openRoot(), components, {
+      followFinal: true,
+      shown: displayPath(components),
+    });
     try {
-      for (let i = 0; i < components.length; i++) {
-        const name = components[i]!;
-        let next: number;
-        try {
-          next = fs.openSync(at(fd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        } catch (err) {
-          const code = errnoOf(err);
-          const here = [...done, name];
-          if (code === 'ENOENT' && create) {
-            this.makeDir(fd, name);
-            i--;
-            continue;
-          }
-          if (code === 'ELOOP' || (code === 'ENOTDIR' && isSymlinkAt(fd, name))) {
-            const target = this.followLink(fd, name, done, here, hops);
-            fs.closeSync(fd);
-            fd = -1;
-            return this.openDir([...target, ...components.slice(i + 1)], create, hops);
-          }
-          throw describeOpenError(code, here, 'folder');
-        }
-        fs.closeSync(fd);
-        fd = next;
-        done.push(name);
-      }
-      return { fd, components: done };
+      if (walk.leaf !== undefined) this.descend(walk, walk.leaf);
+      this.descendMissing(walk, walk.missing, create);
+      return takeLast(walk);
     } catch (err) {
-      if (fd >= 0) fs.closeSync(fd);
+      closeFolders(walk.folders);
       throw err;
     }
   }
@@ -119,18 +93,51 @@ export class ConfinedRoot {
     followFinal: boolean,
     createParents = false,
   ): { dir: DirHandle; name: string } {
-    const hops: Hops = { n: 0 };
-    let current = components;
-    for (;;) {
-      if (current.length === 0) throw new BerthError('IS_A_FOLDER', 'that path is the project folder itself');
-      const dir = this.openDir(current.slice(0, -1), createParents, hops);
-      const name = current[current.length - 1]!;
-      if (!followFinal || !isSymlinkAt(dir.fd, name)) return { dir, name };
-      try {
-        current = this.followLink(dir.fd, name, dir.components, current, hops);
-      } finally {
-        fs.closeSync(dir.fd);
+    if (components.length === 0)
+      throw new BerthError('IS_A_FOLDER', 'that path is the project folder itself');
+    const walk = walkComponents(this.openRoot(), components, { followFinal, shown: displayPath(components) });
+    try {
+      let name: string;
+      if (walk.missing.length > 0) {
+        this.descendMissing(walk, walk.missing.slice(0, -1), createParents);
+        name = walk.missing[walk.missing.length - 1]!;
+      } else if (walk.leaf !== undefined) {
+        name = walk.leaf;
+      } else {
+        // ended on a folder (a link to `.`, `..`, /workspace): its parent holds it
+        if (walk.folders.length === 1)
+          throw new BerthError('IS_A_FOLDER', 'that path is the project folder itself');
+        const top = walk.folders.pop()!;
+        fs.closeSync(top.fd);
+        name = top.name;
       }
+      return { dir: takeLast(walk), name };
+    } catch (err) {
+      closeFolders(walk.folders);
+      throw err;
+    }
+  }
+
+  /** Opens the existing folder `name` below the walk's last folder. */
+  private descend(walk: Walk, name: string): void {
+    const parent = walk.folders[walk.folders.length - 1]!;
+    const components = [...walk.folders.slice(1).map((f) => f.name), name];
+    const st = lstatAt(parent.fd, name);
+    if (st && !st.isDirectory() && !st.isSymbolicLink())
+      throw new BerthError('NOT_A_FILE', `"${displayPath(components)}" is a file, not a folder`);
+    walk.folders.push({ name, fd: openFolderAt(parent.fd, name, components) });
+  }
+
+  /** Goes down through names that did not exist when the walk looked: made when `create`. */
+  private descendMissing(walk: Walk, names: string[], create: boolean): void {
+    for (const name of names) {
+      const parent = walk.folders[walk.folders.length - 1]!;
+      if (!create) {
+        const components = [...walk.folders.slice(1).map((f) => f.name), name];
+        throw new BerthError('NOT_FOUND', `"${displayPath(components)}" does not exist`);
+      }
+      this.makeDir(parent.fd, name);
+      this.descend(walk, name);
     }
   }
 
@@ -243,6 +250,8 @@ export class ConfinedRoot {
     try {
       const st = lstatAt(dir.fd, name);
       if (!st) throw new BerthError('NOT_FOUND', `"${path}" does not exist`);
+      if (st.isDirectory() && holdsGit(dir.fd, name))
+        throw refused(path, 'holds a git repository (.git); berth will not delete it');
       removeTree(dir.fd, name);
       return {
         kind: st.isDirectory() ? 'folder' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other',
@@ -284,41 +293,6 @@ export class ConfinedRoot {
     }
   }
 
-  /** Where a link at (dirFd, name) points, as root components; refuses targets outside. */
-  private followLink(dirFd: number, name: string, base: string[], linkPath: string[], hops: Hops): string[] {
-    if (++hops.n > MAX_SYMLINK_HOPS) {
-      throw refused(displayPath(linkPath), 'goes through too many symbolic links (a loop?)');
-    }
-    let target: string;
-    try {
-      target = fs.readlinkSync(at(dirFd, name));
-    } catch {
-      // replaced or removed since it was seen as a link
-      throw refused(displayPath(linkPath), 'changed while being opened; try again');
-    }
-    let start: string[];
-    let rest: string;
-    if (target.startsWith('/')) {
-      if (target !== CONTAINER_ROOT && !target.startsWith(`${CONTAINER_ROOT}/`)) {
-        throw refused(displayPath(linkPath), 'is a symbolic link to a place outside the project');
-      }
-      start = [];
-      rest = target.slice(CONTAINER_ROOT.length);
-    } else {
-      start = [...base];
-      rest = target;
-    }
-    for (const part of rest.split('/')) {
-      if (part === '' || part === '.') continue;
-      if (part === '..') {
-        if (start.length === 0)
-          throw refused(displayPath(linkPath), 'is a symbolic link to a place outside the project');
-        start.pop();
-      } else start.push(part);
-    }
-    return start;
-  }
-
   private makeDir(parentFd: number, name: string): void {
     try {
       fs.mkdirSync(at(parentFd, name), 0o755);
@@ -342,6 +316,14 @@ export class ConfinedRoot {
   }
 }
 
+/** The walk's last folder as a handle; the folders above it are closed. */
+function takeLast(walk: Walk): DirHandle {
+  const components = walk.folders.slice(1).map((f) => f.name);
+  const top = walk.folders.pop()!;
+  closeFolders(walk.folders);
+  return { fd: top.fd, components };
+}
+
 function removeTree(dirFd: number, name: string): void {
   let child: number;
   try {
@@ -353,11 +335,32 @@ function removeTree(dirFd: number, name: string): void {
     throw err;
   }
   try {
-    for (const entry of fs.readdirSync(fdPath(child))) removeTree(child, entry);
+    const entries = fs.readdirSync(fdPath(child));
+    // checked before anything is removed (holdsGit); this is for one planted since
+    if (entries.some(isGitName))
+      throw new BerthError('PATH_REFUSED', 'a .git folder appeared while deleting');
+    for (const entry of entries) removeTree(child, entry);
   } finally {
     fs.closeSync(child);
   }
   fs.rmdirSync(at(dirFd, name));
+}
+
+/** Whether the folder (dirFd, name) has a `.git` anywhere inside, links not followed. */
+function holdsGit(dirFd: number, name: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(at(dirFd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  } catch {
+    return false;
+  }
+  try {
+    return fs
+      .readdirSync(fdPath(fd), { withFileTypes: true })
+      .some((e) => isGitName(e.name) || (e.isDirectory() && holdsGit(fd, e.name)));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function readAll(fd: number, size: number, maxBytes: number, shown: string): Buffer {
@@ -397,24 +400,6 @@ export function readRegularFileAt(dirFd: number, name: string, max: number): Buf
   } finally {
     fs.closeSync(fd);
   }
-}
-
-export function lstatAt(dirFd: number, name: string): fs.Stats | undefined {
-  try {
-    return fs.lstatSync(at(dirFd, name));
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-function isSymlinkAt(dirFd: number, name: string): boolean {
-  return lstatAt(dirFd, name)?.isSymbolicLink() ?? false;
-}
-
-export function errnoOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 function describeOpenError(

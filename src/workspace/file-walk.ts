@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { at, errnoOf, fdPath, readRegularFileAt, type ConfinedRoot } from './confined-root.js';
+import { isGitName } from './link-resolution.js';
 import { GitignoreRules } from './gitignore-rules.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
@@ -26,7 +27,7 @@ export interface WalkOptions {
 
 /**
  * Walks a folder tree depth-first in name order through directory fds, never following links
- * (they are reported as `symlink`). Skips `.git`; honours .gitignore files when asked, including
+ * (they are reported as `symlink`). Skips `.git` (any case); honours .gitignore files when asked, including
  * those of the folders above the start.
  */
 export function walkTree(root: ConfinedRoot, start: string[], options: WalkOptions): void {
@@ -56,7 +57,7 @@ function visitFolder(fd: number, base: string, inherited: GitignoreRules, option
     .readdirSync(fdPath(fd), { withFileTypes: true })
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const entry of entries) {
-    if (entry.name === '.git') continue;
+    if (isGitName(entry.name)) continue;
     const path = base === '' ? entry.name : `${base}/${entry.name}`;
     const type: EntryType = entry.isDirectory()
       ? 'folder'
