@@ -26,6 +26,9 @@ describe('MCP file tools against links planted from inside the project container
         'ln -s ../box2 sibling',
         'ln -s loop-b loop-a && ln -s loop-a loop-b',
         'mkdir -p src && echo inside > src/a.txt && ln -s src/a.txt inner',
+        // d -> . makes d/d the root, so d/d/.. is above it: outside, whatever the text says
+        'ln -s . d && ln -s d/d/../outside/secret.txt dleak',
+        "mkdir -p .git/hooks && printf '[core]\\n' > .git/config && ln -s .git docs && ln -s ./.git/ docs2",
       ].join(' && '),
     });
     expect(plant.structuredContent).toMatchObject({ exit_code: 0 });
@@ -73,6 +76,51 @@ describe('MCP file tools against links planted from inside the project container
     expect(readdirSync(outside)).toEqual(['secret.txt']);
     expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('HOST SECRET\n');
     expect(existsSync('/etc/new.txt')).toBe(false);
+  });
+
+  it('judges links the way the kernel resolves them, not as text', async () => {
+    expect(readFileSync(join(t.dir, 'box', 'dleak'), 'utf8')).toBe('HOST SECRET\n');
+    expect(await refusedWithoutHostPaths('read_file', { path: 'dleak' })).toBe(
+      'Path "dleak" is a symbolic link to a place outside the project.',
+    );
+    await refusedWithoutHostPaths('edit_file', {
+      path: 'dleak',
+      edits: [{ old_text: 'HOST', new_text: 'X' }],
+    });
+    expect(textOf(await mcp.call('read_file', { project: 'box', path: 'd/d/src/a.txt' }))).toBe('inside\n');
+    expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('HOST SECRET\n');
+  });
+
+  it('keeps .git out of reach: reads, writes, listing, deletes and moves, also through links', async () => {
+    const git = join(t.dir, 'box', '.git');
+    expect(await refusedWithoutHostPaths('read_file', { path: '.git/config' })).toMatch(/reaches into \.git/);
+    await refusedWithoutHostPaths('read_file', { path: '.GIT/config' });
+    await refusedWithoutHostPaths('read_file', { path: 'docs/config' });
+    await refusedWithoutHostPaths('write_file', { path: '.git/hooks/pre-commit', content: '#!/bin/sh\n' });
+    await refusedWithoutHostPaths('write_file', {
+      path: '.git/config',
+      content: '[core]\n\tfsmonitor = x\n',
+    });
+    await refusedWithoutHostPaths('write_file', { path: 'docs/hooks/pre-commit', content: '#!/bin/sh\n' });
+    await refusedWithoutHostPaths('write_file', { path: 'docs2/config', content: 'x' });
+    await refusedWithoutHostPaths('edit_file', {
+      path: '.git/config',
+      edits: [{ old_text: '[core]', new_text: '[core]\n\tfsmonitor = x' }],
+    });
+    await refusedWithoutHostPaths('list_files', { path: '.git' });
+    await refusedWithoutHostPaths('list_files', { path: 'docs' });
+    await refusedWithoutHostPaths('delete_path', { path: '.git/config' });
+    await refusedWithoutHostPaths('delete_path', { path: '.git' });
+    await refusedWithoutHostPaths('move_path', { from: 'src/a.txt', to: '.git/hooks/post-checkout' });
+    await refusedWithoutHostPaths('move_path', { from: 'src/a.txt', to: 'docs2/hooks/post-checkout' });
+    await refusedWithoutHostPaths('move_path', { from: '.git/config', to: 'config' });
+    const listed = await mcp.call('list_files', { project: 'box', gitignore: false });
+    const paths = (listed.structuredContent as { entries: { path: string }[] }).entries.map((e) => e.path);
+    expect(paths.filter((p) => /(^|\/)\.git(\/|$)/i.test(p))).toEqual([]);
+    expect(readdirSync(git).sort()).toEqual(['config', 'hooks']);
+    expect(readdirSync(join(git, 'hooks'))).toEqual([]);
+    expect(readFileSync(join(git, 'config'), 'utf8')).toBe('[core]\n');
+    expect(readFileSync(join(t.dir, 'box', 'src', 'a.txt'), 'utf8')).toBe('inside\n');
   });
 
   it('follows links that stay inside, and a write replaces a planted link', async () => {
