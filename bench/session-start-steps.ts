@@ -3,14 +3,8 @@ import { join } from 'node:path';
 import { WORKSPACE_DIR } from '../src/config/types.js';
 import { KEEPALIVE_CMD } from '../src/hub/container-spec.js';
 import type { ContainerRuntime } from '../src/runtime/container-runtime.js';
-import {
-  checkoutHead,
-  chownTree,
-  cloneFromHost,
-  commitBaseline,
-  overlayUncommitted,
-} from '../src/sessions/sandbox-copy.js';
-import { SandboxGit } from '../src/sessions/sandbox-git.js';
+import { populateSandbox } from '../src/sessions/sandbox-copy.js';
+import { chownTreeAt } from '../src/workspace/tree-chown.js';
 import { SESSION_UID } from '../src/sessions/sessions.js';
 import { mustRun } from './command.js';
 import { round } from './stats.js';
@@ -30,7 +24,6 @@ export async function timeBerthStartSteps(
 ): Promise<StepTimes> {
   const gitDir = join(dir, 'git');
   const workTree = join(dir, 'workspace');
-  const git = new SandboxGit(gitDir, workTree);
   const times: StepTimes = {};
   const step = async (name: string, fn: () => Promise<unknown>) => {
     const started = performance.now();
@@ -41,14 +34,11 @@ export async function timeBerthStartSteps(
   try {
     await step('image check (inspect)', () => runtime.inspectImage(image));
     // the same functions Sessions.start calls, one at a time
-    mkdirSync(workTree, { recursive: true });
-    await step('clone --bare --local', () => cloneFromHost(project, gitDir, git));
-    await step('checkout HEAD (parallel)', () => checkoutHead(git));
-    await step('overlay uncommitted (status + copy)', () =>
-      overlayUncommitted(project, workTree, { includeIgnored: false }),
+    mkdirSync(dir, { recursive: true });
+    await step('copy .git data + work tree through fds, add -A, baseline commit', () =>
+      populateSandbox(project, gitDir, workTree, { includeIgnored: false }),
     );
-    await step('baseline commit (add -A + commit)', () => commitBaseline(git));
-    await step('chown tree', async () => chownTree(workTree, SESSION_UID, SESSION_UID));
+    await step('chown tree (fds)', async () => chownTreeAt(workTree, SESSION_UID, SESSION_UID));
     await step('container create', async () => {
       containerId = await runtime.createContainer({
         name: `berth-bench-steps-${Date.now()}`,

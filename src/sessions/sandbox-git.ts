@@ -11,54 +11,81 @@ export interface GitRunOptions {
 }
 
 /**
+ * The settings every git process berth starts runs with: no system or global config, no hooks,
+ * no fsmonitor, pager, editor, ssh command or credential helper, no replace objects, no protocol
+ * but local files (diffs are run with --no-ext-diff --no-textconv). The repository itself is always one berth made
+ * (a session's, outside anything a container can write), so there is no project config to read.
+ */
+export const HARDENED_GIT_CONFIG: readonly string[] = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  'core.autocrlf=false',
+  'core.pager=cat',
+  'core.editor=false',
+  'core.sshCommand=false',
+  'core.attributesFile=/dev/null',
+  'credential.helper=',
+  'commit.gpgsign=false',
+  'tag.gpgsign=false',
+  'protocol.allow=never',
+  'protocol.file.allow=always',
+  'user.name=berth',
+  'user.email=berth@localhost',
+];
+
+export function hardenedGitEnv(home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ATTR_NOSYSTEM: '1',
+    GIT_NO_REPLACE_OBJECTS: '1',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_PROTOCOL_FROM_USER: '0',
+    GIT_ALLOW_PROTOCOL: 'file',
+    GIT_PAGER: 'cat',
+    GIT_EDITOR: 'false',
+    HOME: home,
+    LC_ALL: 'C',
+  };
+}
+
+/**
  * git over a session sandbox. The repository lives outside the folder the container sees, so
  * code in the sandbox cannot plant hooks, fsmonitor commands or config that the hub's git would
- * then run on the host; hooks are off and no user or system config is read.
+ * then run on the host; on top of that every process runs with HARDENED_GIT_CONFIG.
  */
 export class SandboxGit {
   constructor(
-    private readonly gitDir: string,
-    private readonly workTree: string,
+    readonly gitDir: string,
+    readonly workTree: string,
   ) {}
+
+  /** Arguments that come before every git subcommand berth runs here. */
+  baseArgs(): string[] {
+    return [
+      `--git-dir=${this.gitDir}`,
+      `--work-tree=${this.workTree}`,
+      ...HARDENED_GIT_CONFIG.flatMap((kv) => ['-c', kv]),
+    ];
+  }
+
+  env(): NodeJS.ProcessEnv {
+    return hardenedGitEnv(this.gitDir);
+  }
 
   async run(args: string[], options: GitRunOptions = {}): Promise<string> {
     return (await this.runBuffer(args, options)).toString('utf8');
   }
 
-  /** The raw bytes of stdout, for file contents. */
+  /** The raw bytes of stdout, for file contents and byte paths. */
   async runBuffer(args: string[], options: GitRunOptions = {}): Promise<Buffer> {
     try {
-      const pending = run(
-        'git',
-        [
-          `--git-dir=${this.gitDir}`,
-          `--work-tree=${this.workTree}`,
-          '-c',
-          'core.hooksPath=/dev/null',
-          '-c',
-          'core.fsmonitor=false',
-          '-c',
-          'core.autocrlf=false',
-          '-c',
-          'commit.gpgsign=false',
-          '-c',
-          'user.name=berth',
-          '-c',
-          'user.email=berth@localhost',
-          ...args,
-        ],
-        {
-          env: {
-            PATH: process.env.PATH ?? '/usr/bin:/bin',
-            GIT_CONFIG_NOSYSTEM: '1',
-            GIT_CONFIG_GLOBAL: '/dev/null',
-            HOME: this.gitDir,
-            LC_ALL: 'C',
-          },
-          maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
-          encoding: 'buffer',
-        },
-      );
+      const pending = run('git', [...this.baseArgs(), ...args], {
+        env: this.env(),
+        maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
+        encoding: 'buffer',
+      });
       const { onStderr } = options;
       if (onStderr) pending.child.stderr?.on('data', (chunk: Buffer) => onStderr(chunk.toString()));
       const { stdout } = await pending;
@@ -69,8 +96,18 @@ export class SandboxGit {
         .split('\n')[0];
       throw new BerthError(
         'ENGINE_ERROR',
-        `git ${args[0]} failed in the session sandbox: ${stderr || String(err)}`,
+        `git ${args[0]} failed in the session sandbox: ${(stderr || String(err)).replaceAll(this.gitDir, '<session git>').replaceAll(this.workTree, '<session workspace>')}`,
       );
+    }
+  }
+
+  /** True when `rev` names a commit in this repository. */
+  async hasCommit(rev: string): Promise<boolean> {
+    try {
+      await this.run(['rev-parse', '--verify', '-q', `${rev}^{commit}`]);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -78,13 +115,8 @@ export class SandboxGit {
   async blobs(ids: string[]): Promise<Map<string, Buffer>> {
     const out = new Map<string, Buffer>();
     if (ids.length === 0) return out;
-    const child = spawn('git', [`--git-dir=${this.gitDir}`, 'cat-file', '--batch'], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        GIT_CONFIG_NOSYSTEM: '1',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-        HOME: this.gitDir,
-      },
+    const child = spawn('git', [...this.baseArgs(), 'cat-file', '--batch'], {
+      env: this.env(),
       stdio: ['pipe', 'pipe', 'ignore'],
     });
     const chunks: Buffer[] = [];

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,12 +15,12 @@ import type { Logger } from '../logger.js';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/container-runtime.js';
 import { LABEL } from '../runtime/labels.js';
 import type { SessionRecord, SessionTable } from '../store/session-table.js';
-import { chownTree, populateSandbox } from './sandbox-copy.js';
+import { chownTreeAt } from '../workspace/tree-chown.js';
+import { populateSandbox } from './sandbox-copy.js';
+import { writeBranchToHost } from './host-branch.js';
 import { applySession, type ApplyReport } from './session-apply.js';
 import { execInSandbox } from './sandbox-exec.js';
 import { SandboxGit } from './sandbox-git.js';
-
-const execFileAsync = promisify(execFile);
 
 /** The unprivileged user every session runs as. */
 export const SESSION_UID = 1000;
@@ -134,7 +132,7 @@ export class Sessions {
         includeIgnored: options.includeIgnored ?? false,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
-      chownTree(paths.workspace, SESSION_UID, SESSION_UID);
+      chownTreeAt(paths.workspace, SESSION_UID, SESSION_UID);
       options.onProgress?.('starting the sandbox container');
       // the in-container runner skips the engine's exec set-up; gVisor keeps FIFOs to itself
       const runner = runtime === 'runc';
@@ -262,7 +260,7 @@ export class Sessions {
     const git = this.git(id);
     await git.commitAll('pending changes before rollback');
     await git.run(['read-tree', '-u', '--reset', target.commit]);
-    chownTree(this.paths(id).workspace, SESSION_UID, SESSION_UID);
+    chownTreeAt(this.paths(id).workspace, SESSION_UID, SESSION_UID);
     await git.run(['commit', '-q', '--allow-empty', '--no-verify', '-m', `rollback to step ${step}`]);
     const after = await this.log(id);
     return after[after.length - 1]!;
@@ -272,7 +270,13 @@ export class Sessions {
   async diff(id: string, stat = false): Promise<string> {
     const session = this.get(id);
     // (--binary implies the patch, so the summary goes without it)
-    return this.git(id).run(['diff', stat ? '--stat' : '--binary', `${session.baseline}..HEAD`]);
+    return this.git(id).run([
+      'diff',
+      '--no-ext-diff',
+      '--no-textconv',
+      stat ? '--stat' : '--binary',
+      `${session.baseline}..HEAD`,
+    ]);
   }
 
   /**
@@ -298,30 +302,9 @@ export class Sessions {
     const git = this.git(id);
     await git.commitAll('pending changes before merge');
     const branch = `berth/${id}`;
-    const hostGit = ['-C', session.hostPath, '-c', 'core.hooksPath=/dev/null'];
-    try {
-      await execFileAsync('git', [...hostGit, 'rev-parse', '--git-dir']);
-    } catch {
-      throw new BerthError(
-        'INVALID_ARGUMENT',
-        `${session.hostPath} is not a git repository; use \`berth session apply\``,
-      );
-    }
-    try {
-      await execFileAsync('git', [
-        ...hostGit,
-        'fetch',
-        '-q',
-        '--no-tags',
-        this.paths(id).git,
-        `HEAD:refs/heads/${branch}`,
-      ]);
-    } catch (err) {
-      const why = String((err as { stderr?: unknown }).stderr ?? err)
-        .trim()
-        .split('\n')[0];
-      throw new BerthError('INVALID_ARGUMENT', `could not create branch ${branch}: ${why}`);
-    }
+    // no git process runs in the host repository: the objects go in as a pack, the branch as a
+    // new loose ref, both written through fds (see host-branch.ts)
+    await writeBranchToHost(git, session.hostPath, branch, session.baseline!);
     const commits = Number((await git.run(['rev-list', '--count', `${session.baseline}..HEAD`])).trim());
     await this.end(id, 'merged');
     return { branch, commits };
