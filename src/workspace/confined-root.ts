@@ -16,7 +16,8 @@ import { displayPath, pathComponents, refused } from './relative-path.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
-export { at, errnoOf, fdPath, lstatAt } from './link-resolution.js';
+// where they always were, for the modules that import them from here
+export { at, errnoOf, fdPath, lstatAt };
 
 export interface Owner {
   uid: number;

@@ -116,10 +116,15 @@ function walkPending(rootFd: number, start: Pending[], options: WalkOptions): Wa
       }
       if (isGitName(name)) throw intoGit(options.shown, via);
       const dirFd = folders[folders.length - 1]!.fd;
-      const st = statOrRefuse(dirFd, name, here(name));
-      if (!st) return { folders, missing: textTail(name, pending, options.shown) };
       const last = pending.length === 0;
-      if (st.isSymbolicLink() && (!last || options.followFinal)) {
+      // on the way down, open first: a folder (the common case) costs one call, not two
+      const seen = last ? lookAt(dirFd, name, here(name)) : enterOrLook(dirFd, name, here(name));
+      if (typeof seen === 'number') {
+        folders.push({ name, fd: seen });
+        continue;
+      }
+      if (seen === 'missing') return { folders, missing: textTail(name, pending, options.shown) };
+      if (seen === 'link' && (!last || options.followFinal)) {
         const link = here(name);
         if (++hops > MAX_SYMLINK_HOPS)
           throw refused(displayPath(link), 'goes through too many symbolic links (a loop?)');
@@ -133,9 +138,7 @@ function walkPending(rootFd: number, start: Pending[], options: WalkOptions): Wa
         continue;
       }
       if (last) return { folders, leaf: name, missing: [] };
-      if (!st.isDirectory())
-        throw new BerthError('NOT_A_FILE', `"${displayPath(here(name))}" is a file, not a folder`);
-      folders.push({ name, fd: openFolderAt(dirFd, name, here(name)) });
+      throw new BerthError('NOT_A_FILE', `"${displayPath(here(name))}" is a file, not a folder`);
     }
     return { folders, missing: [] };
   } catch (err) {
@@ -242,11 +245,32 @@ function textTail(missing: string, pending: Pending[], shown: string): string[] 
   return out;
 }
 
-function statOrRefuse(dirFd: number, name: string, components: string[]): fs.Stats | undefined {
+type Seen = 'missing' | 'link' | 'folder' | 'other';
+
+/** What `name` in `dirFd` is, by lstat: nothing is opened. */
+function lookAt(dirFd: number, name: string, components: string[]): Seen {
+  let st: fs.Stats | undefined;
   try {
-    return lstatAt(dirFd, name);
+    st = lstatAt(dirFd, name);
   } catch (err) {
     throw notAccessible(errnoOf(err), components);
+  }
+  if (!st) return 'missing';
+  return st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'folder' : 'other';
+}
+
+/** Opens `name` as a folder without following a link (an fd), or says what it is instead. */
+function enterOrLook(dirFd: number, name: string, components: string[]): number | Seen {
+  try {
+    return fs.openSync(at(dirFd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === 'ENOENT') return 'missing';
+    if (code !== 'ELOOP' && code !== 'ENOTDIR') throw notAccessible(code, components);
+    const seen = lookAt(dirFd, name, components);
+    // a folder now, though the open said otherwise: it changed in between
+    if (seen === 'folder' || seen === 'missing') throw changed(components);
+    return seen;
   }
 }
 
