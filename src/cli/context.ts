@@ -49,10 +49,13 @@ export function openContext(options: GlobalOptions): CliContext {
 /** The sandboxed sessions of this BERTH_HOME (loaded only by the commands that use them). */
 export async function openSessionsFor(ctx: CliContext): Promise<Sessions> {
   const { Sessions } = await import('../sessions/sessions.js');
-  return new Sessions({
+  const sessions = new Sessions({
     runtime: ctx.runtime,
     table: ctx.store.sessions(),
     logger: ctx.logger,
     home: ctx.home,
   });
+  // what a killed berth process left half-done is finished or undone first
+  await sessions.recover();
+  return sessions;
 }

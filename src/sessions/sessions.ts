@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseSize } from '../config/sizes.js';
@@ -15,12 +24,33 @@ import type { Logger } from '../logger.js';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/container-runtime.js';
 import { LABEL } from '../runtime/labels.js';
 import type { SessionRecord, SessionTable } from '../store/session-table.js';
+import { listNames, openRoot } from '../workspace/fd-dir.js';
 import { chownTreeAt } from '../workspace/tree-chown.js';
 import { populateSandbox } from './sandbox-copy.js';
 import { writeBranchToHost } from './host-branch.js';
 import { applySession, type ApplyReport } from './session-apply.js';
 import { execInSandbox } from './sandbox-exec.js';
 import { SandboxGit } from './sandbox-git.js';
+
+/** In a sandbox root while its start runs: the pid of the process starting it. */
+const STARTING_FILE = 'starting.pid';
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The unprivileged user every session runs as. */
 export const SESSION_UID = 1000;
@@ -79,6 +109,9 @@ export interface SessionsDeps {
  * changes anything becomes a git commit in a repository the container cannot see.
  */
 export class Sessions {
+  /** Per session, the last tool call queued (see oneAtATime); within this process only. */
+  private readonly queues = new Map<string, Promise<void>>();
+
   constructor(private readonly deps: SessionsDeps) {}
 
   private paths(id: string) {
@@ -128,6 +161,9 @@ export class Sessions {
     });
     let containerId: string | undefined;
     try {
+      // who is starting it: a start whose process is gone is cleaned up by recover()
+      mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+      writeFileSync(join(paths.root, STARTING_FILE), `${process.pid}\n`);
       const populated = await populateSandbox(hostPath, paths.git, paths.workspace, {
         includeIgnored: options.includeIgnored ?? false,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -165,6 +201,7 @@ export class Sessions {
       await this.deps.runtime.startContainer(containerId);
       await this.waitReady(containerId);
       this.deps.table.started(id, containerId, populated.baseline);
+      rmSync(join(paths.root, STARTING_FILE), { force: true });
       return this.get(id);
     } catch (err) {
       if (containerId) await this.deps.runtime.removeContainer(containerId).catch(() => undefined);
@@ -172,6 +209,27 @@ export class Sessions {
       this.deps.table.ended(id, 'failed');
       throw err;
     }
+  }
+
+  /**
+   * Cleans up after berth processes that were killed mid-way: a session left `starting` by a
+   * process that is gone has its container and sandbox removed and is marked failed. Returns the
+   * ids it cleaned. The CLI and the MCP server call this once when they open the sessions.
+   */
+  async recover(): Promise<string[]> {
+    const cleaned: string[] = [];
+    for (const session of this.deps.table.list()) {
+      if (session.state !== 'starting') continue;
+      const owner = Number.parseInt(readIfExists(join(this.paths(session.id).root, STARTING_FILE)) ?? '', 10);
+      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) continue;
+      for (const c of await this.deps.runtime.listContainers({ [LABEL.session]: session.id })) {
+        await this.deps.runtime.removeContainer(c.id).catch(() => undefined);
+      }
+      this.removeSandbox(session.id);
+      this.deps.table.ended(session.id, 'failed');
+      cleaned.push(session.id);
+    }
+    return cleaned;
   }
 
   get(id: string): SessionRecord {
@@ -193,7 +251,16 @@ export class Sessions {
   async exec(
     id: string,
     argv: string[],
-    options: Omit<ExecRequest, 'argv' | 'marker'> & { label?: string } = {},
+    options: Omit<ExecRequest, 'argv' | 'marker' | 'kill'> & { label?: string } = {},
+  ): Promise<ExecResult & { commit?: string }> {
+    // the end of a call stops every process in the sandbox, a sibling call's too: one at a time
+    return this.oneAtATime(id, () => this.execNow(id, argv, options));
+  }
+
+  private async execNow(
+    id: string,
+    argv: string[],
+    options: Omit<ExecRequest, 'argv' | 'marker' | 'kill'> & { label?: string },
   ): Promise<ExecResult & { commit?: string }> {
     const session = this.running(id);
     const containerId = session.containerId!;
@@ -215,6 +282,20 @@ export class Sessions {
       `${label} (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''})`,
     );
     return commit ? { ...result, commit } : result;
+  }
+
+  /** Runs `work` after every call of the session queued before it has settled. */
+  private oneAtATime<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(id) ?? Promise.resolve()).then(work);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(id, tail);
+    void tail.then(() => {
+      if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return run;
   }
 
   /** The sandbox folder of a running session (for the file tools). */
@@ -339,7 +420,14 @@ export class Sessions {
       throw err;
     }
     // another process may be deleting the same leftovers: that is harmless, so only debug
-    for (const name of readdirSync(trash)) {
+    const trashFd = openRoot(trash);
+    let names: string[];
+    try {
+      names = listNames(trashFd).map((n) => n.toString());
+    } finally {
+      closeSync(trashFd);
+    }
+    for (const name of names) {
       const path = join(trash, name);
       void rm(path, { recursive: true, force: true, maxRetries: 2 }).catch((err: unknown) =>
         this.deps.logger.debug({ err, path }, 'could not delete an ended sandbox yet'),
