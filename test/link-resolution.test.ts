@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfinedRoot } from '../src/workspace/confined-root.js';
@@ -90,6 +90,18 @@ describe('linkTargetInside', () => {
     expect(outsideWhy('L', 'missing/../../x')).toMatch(/out of a folder that does not exist/);
   });
 
+  it('a link in folders still to be made starts there: their .. is known, what is below them is text', () => {
+    expect(inside('new/dir/L', '../../src/a.txt')).toEqual(['src', 'a.txt']);
+    expect(inside('new/L', '../deep/../x.txt')).toEqual(['a', 'x.txt']);
+    expect(inside('new/L', 'sibling.txt')).toEqual(['new', 'sibling.txt']);
+    expect(inside('deep/new/L', '../x')).toEqual(['a', 'b', 'x']);
+    expect(outsideWhy('new/L', '../../x')).toMatch(/outside the project/);
+    expect(outsideWhy('new/L', '../d/d/../../outside')).toMatch(/outside the project/);
+    expect(outsideWhy('new/L', 'sub/../x')).toMatch(/out of a folder that does not exist/);
+    expect(outsideWhy('new/L', '.git/x')).toMatch(/reaches into \.git/);
+    expect(outsideWhy('new/L', '../docs/x')).toMatch(/reaches into \.git/);
+  });
+
   it('refuses loops', () => {
     symlinkSync('l2', join(root, 'l1'));
     symlinkSync('l1', join(root, 'l2'));
@@ -110,5 +122,39 @@ describe('linkTargetInside', () => {
   it('refuses a target through a file, and empty targets', () => {
     expect(outsideWhy('L', 'src/a.txt/x')).toBe('"src/a.txt" is a file, not a folder');
     expect(outsideWhy('L', '')).toMatch(/invalid target/);
+  });
+});
+
+describe('the walk', () => {
+  it('leaves no descriptor open, whether it resolves or refuses', () => {
+    symlinkSync('l2', join(root, 'l1'));
+    symlinkSync('l1', join(root, 'l2'));
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let n = 0; n < 20; n++) {
+      for (const [link, target] of [
+        ['L', 'src/a.txt'],
+        ['a/b/L', '../../src/a.txt'],
+        ['new/dir/L', '../../src/a.txt'],
+        ['new/L', 'sub/../x'],
+        ['L', 'd/d/../../outside'],
+        ['L', 'l1'],
+        ['L', 'docs/hooks'],
+        ['L', 'src/a.txt/x'],
+        ['L', '/workspace/deep/..'],
+      ] as const) {
+        linkTargetInside(confined, link.split('/'), target);
+      }
+      for (const path of ['src/a.txt', 'deep/../x', 'l1', 'docs/config', 'd/d/src/a.txt', 'new/x']) {
+        try {
+          confined.readFile(path, 1024);
+        } catch {
+          // refusals and misses both count here
+        }
+      }
+      closeSync(confined.openDir(['deep']).fd);
+      closeSync(confined.locate(['deep', 'x'], false, true).dir.fd);
+    }
+    expect(open()).toBe(before);
   });
 });

@@ -94,14 +94,14 @@ export interface WalkOptions {
  */
 export function walkComponents(rootFd: number, components: string[], options: WalkOptions): Walk {
   return walkPending(
-    rootFd,
+    [{ name: '', fd: rootFd }],
     components.map((name) => ({ name })),
     options,
   );
 }
 
-function walkPending(rootFd: number, start: Pending[], options: WalkOptions): Walk {
-  const folders: WalkFolder[] = [{ name: '', fd: rootFd }];
+/** The walk from open `folders` (root first; taken over) through the `start` components. */
+function walkPending(folders: WalkFolder[], start: Pending[], options: WalkOptions): Walk {
   const pending = [...start].reverse(); // a stack: the next component is at the end
   const here = (name: string) => [...folders.slice(1).map((f) => f.name), name];
   let hops = 0;
@@ -194,30 +194,59 @@ export function linkTargetInside(
     return { inside: false, why: `path "${shown}" is a symbolic link with an invalid target` };
   try {
     if (linkComponents.some(isGitName)) throw intoGit(shown, undefined);
-    let start: Pending[];
+    const options = { followFinal: true, shown };
+    const asTarget = (name: string): Pending => ({ name, via: linkComponents });
     if (target.startsWith('/')) {
-      start = (containerRelative(target) ?? throwOutside(linkComponents)).map((name) => ({
-        name,
-        via: linkComponents,
-      }));
-    } else {
-      start = [
-        ...linkComponents.slice(0, -1).map((name) => ({ name })),
-        ...target.split('/').map((name) => ({ name, via: linkComponents })),
-      ];
+      const rest = containerRelative(target) ?? throwOutside(linkComponents);
+      return { inside: true, resolved: physical(walkComponentsOf(root, rest.map(asTarget), options)) };
     }
-    const walk = walkPending(root.openRoot(), start, { followFinal: true, shown });
-    const resolved = [
-      ...walk.folders.slice(1).map((f) => f.name),
-      ...(walk.leaf === undefined ? [] : [walk.leaf]),
-      ...walk.missing,
-    ];
-    closeFolders(walk.folders);
-    return { inside: true, resolved };
+    // the link's folder: where its parent path leads now (the trailing "." makes it a folder),
+    // plus the folders that writing the link will make
+    const parent = walkComponentsOf(
+      root,
+      [...linkComponents.slice(0, -1), '.'].map((name) => ({ name })),
+      options,
+    );
+    const toMake = parent.missing;
+    const parts = target.split('/').map(asTarget);
+    try {
+      while (toMake.length > 0 && parts.length > 0) {
+        const { name } = parts.shift()!;
+        if (name === '' || name === '.') continue;
+        if (name === '..') {
+          toMake.pop();
+          continue;
+        }
+        if (isGitName(name)) throw intoGit(shown, linkComponents);
+        // a name inside a folder still to be made: the rest is text
+        toMake.push(...textTail(name, parts.reverse(), shown));
+        break;
+      }
+    } catch (err) {
+      closeFolders(parent.folders);
+      throw err;
+    }
+    if (toMake.length > 0) return { inside: true, resolved: physical(parent) };
+    return { inside: true, resolved: physical(walkPending(parent.folders, parts, options)) };
   } catch (err) {
     if (err instanceof BerthError) return { inside: false, why: err.message };
     throw err;
   }
+}
+
+function walkComponentsOf(root: ConfinedRoot, start: Pending[], options: WalkOptions): Walk {
+  return walkPending([{ name: '', fd: root.openRoot() }], start, options);
+}
+
+/** The components a walk reached, and closes its folders. */
+function physical(walk: Walk): string[] {
+  const out = [
+    ...walk.folders.slice(1).map((f) => f.name),
+    ...(walk.leaf === undefined ? [] : [walk.leaf]),
+    ...walk.missing,
+  ];
+  closeFolders(walk.folders);
+  return out;
 }
 
 /** `/workspace/a/b` → ['a', 'b']; undefined for any absolute target not under /workspace. */
