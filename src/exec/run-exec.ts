@@ -26,6 +26,11 @@ export interface ExecRequest {
   signal?: AbortSignal;
   /** The id every process of this run carries (see kill-tree.ts); generated when not given. */
   marker?: string;
+  /**
+   * How to end the run on timeout or abort; resolves true when it did. Default: kill the
+   * processes that carry the marker (kill-tree.ts).
+   */
+  kill?: () => Promise<boolean>;
 }
 
 export interface ExecResult {
@@ -37,6 +42,12 @@ export interface ExecResult {
   durationMs: number;
   /** What happened beyond the command's own output, e.g. it was killed for memory. */
   notice?: string;
+  /**
+   * Set when the run was to be killed (timeout or abort) and the kill could not be carried out:
+   * it failed, missed its deadline or could not reach the engine. The command's processes may
+   * still be running.
+   */
+  killFailed?: true;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
@@ -71,22 +82,28 @@ export async function runExec(
   const detach = new AbortController();
   const started = performance.now();
   let timedOut = false;
+  let killFailed = false;
   let killing: Promise<void> | undefined;
 
+  const killTree = async () => {
+    const killOptions = {
+      deadlineMs: KILL_DEADLINE_MS,
+      ...(request.user !== undefined ? { user: request.user } : {}),
+    };
+    return killExecTree(runtime, await resolveContainer(), marker, killOptions);
+  };
   const kill = (): Promise<void> => {
     killing ??= (async () => {
       try {
-        const id = await resolveContainer();
-        const killOptions = {
-          deadlineMs: KILL_DEADLINE_MS,
-          ...(request.user !== undefined ? { user: request.user } : {}),
-        };
-        if (!(await killExecTree(runtime, id, marker, killOptions))) {
+        if (!(await (request.kill ?? killTree)())) {
+          killFailed = true;
           detach.abort();
         }
         setTimeout(() => detach.abort(), DRAIN_AFTER_KILL_MS).unref();
       } catch {
-        // the container is gone or takes no exec (pids exhausted): nothing more will come
+        // no engine, the container is gone or takes no exec (pids exhausted): nothing more
+        // will come, and whatever still runs was not killed by us
+        killFailed = true;
         detach.abort();
       }
     })();
@@ -120,6 +137,8 @@ export async function runExec(
     // The runner in the container is the fast path; it cannot switch users, the engine can.
     const viaRunner = request.user === undefined && channel ? await channel.exec(options) : undefined;
     const raw = viaRunner ?? (await runtime.exec(await resolveContainer(), options));
+    // the kill may still be under way when the stream closed: its outcome belongs in the result
+    if (killing) await killing;
     return {
       exitCode: raw.exitCode ?? KILLED_EXIT_CODE,
       stdout: stdout.text(),
@@ -127,6 +146,7 @@ export async function runExec(
       timedOut,
       truncated: stdout.truncated || stderr.truncated,
       durationMs: Math.round(performance.now() - started),
+      ...(killFailed ? { killFailed: true as const } : {}),
     };
   } finally {
     clearTimeout(timer);

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { killExecTree } from '../exec/kill-tree.js';
 import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js';
 import type { RunnerChannel } from '../exec/runner/runner-channel.js';
 import { within } from '../exec/within.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { reapSandbox } from './sandbox-reap.js';
 
 export interface SandboxExecOutcome {
   result: ExecResult;
@@ -20,9 +19,11 @@ const INSPECT_DEADLINE_MS = 3000;
 const EVENT_SLACK_MS = 1500;
 
 /**
- * Runs one tool call in a session's container and makes sure it ends with the call: whatever it
- * left running in the background is stopped before the step is committed, so a step holds all of
- * its command's work and a fork bomb cannot outlive the call. It also watches the container, so a
+ * Runs one tool call in a session's container and makes sure it ends with the call: every process
+ * in the sandbox but its init and main process is stopped before the step is committed (see
+ * sandbox-reap.ts), so between two calls nothing of the agent's runs, a step holds all of its
+ * command's work and a fork bomb cannot outlive the call. This ends concurrent commands of the
+ * same sandbox too: callers run one call at a time per session. It also watches the container, so a
  * sandbox that dies (gVisor stops the whole sandbox when it runs out of memory) ends the call at
  * once, and it says why a command was killed when the kernel did it for memory.
  */
@@ -34,7 +35,8 @@ export async function execInSandbox(
   channel?: RunnerChannel,
 ): Promise<SandboxExecOutcome> {
   const since = new Date(Date.now() - EVENT_SLACK_MS);
-  const marker = randomBytes(12).toString('hex');
+  const reap = () =>
+    reapSandbox(runtime, containerId, { deadlineMs: REAP_DEADLINE_MS, ...(channel ? { channel } : {}) });
   const stop = new AbortController();
   const forward = () => stop.abort();
   request.signal?.addEventListener('abort', forward, { once: true });
@@ -51,18 +53,16 @@ export async function execInSandbox(
   );
   let result: ExecResult;
   try {
-    result = await runExec(runtime, containerId, { ...request, marker, signal: stop.signal }, channel);
+    // a timeout or an abort ends everything too, not only what kept the call's marker
+    result = await runExec(runtime, containerId, { ...request, kill: reap, signal: stop.signal }, channel);
   } finally {
     watching.abort();
     request.signal?.removeEventListener('abort', forward);
   }
-  // with a deadline this never throws: a failure is `false`
-  const ended =
-    !died &&
-    (await killExecTree(runtime, containerId, marker, {
-      deadlineMs: REAP_DEADLINE_MS,
-      ...(channel ? { channel } : {}),
-    }));
+  // (a kill that failed here is followed by the reap below, or by the restart)
+  delete result.killFailed;
+  // this never throws: a failure is `false`
+  const ended = !died && (await reap());
   if (!ended) {
     // the engine can take many seconds to answer during a fork storm; it is only a report
     const info = await within(INSPECT_DEADLINE_MS, runtime.inspectContainer(containerId));

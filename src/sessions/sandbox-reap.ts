@@ -1,0 +1,108 @@
+import type { ContainerRuntime, RawExecOptions } from '../runtime/container-runtime.js';
+import type { RunnerChannel } from '../exec/runner/runner-channel.js';
+import { within } from '../exec/within.js';
+
+/**
+ * POSIX sh that SIGKILLs every process in the sandbox's pid namespace except pid 1 (docker-init),
+ * the container's main process, and this script with its ancestors (the runner and its request
+ * shell, when the script came through the runner). It repeats until a pass finds nothing, so
+ * children forked mid-kill are caught too. Nothing a process can change about itself decides
+ * whether it is spared: not its environment, name, session or parent.
+ *
+ * The main process is the earliest started (field 22 of /proc/<pid>/stat, fixed by the kernel at
+ * fork) among the children of pid 1: it started with the container, before anything else could.
+ * Fields are read after the last ")" (the name in parentheses may hold anything, ")" included);
+ * a line that does not parse (a name holding a newline) is never spared and never the main one.
+ *
+ * Fields are split with globbing off (only the /proc listing globs), so a name cannot expand to
+ * file names. Only builtins run inside the loop (read, set, case, kill, test), so it forks nothing
+ * of its own while it kills. The main process's own children (the keep-alive's sleep, the
+ * runner's request shells) are killed too but do not count as found: the keep-alive starts a
+ * new sleep at once, which must not keep the loop going. busybox ash, dash and bash run it;
+ * gVisor's /proc shows the same fields.
+ */
+const REAP_SCRIPT = `
+cd / || exit 2
+self=$$
+keep=" 1 $self "
+p=$self
+set -f
+while :; do
+  s=; { IFS= read -r s < /proc/$p/stat; } 2>/dev/null
+  set -- \${s##*") "}
+  [ $# -ge 20 ] || break
+  case "$2" in ''|0|1|*[!0-9]*) break ;; esac
+  keep="$keep$2 "; p=$2
+done
+main=; best=
+set +f; for d in /proc/[0-9]*; do set -f
+  p=\${d#/proc/}
+  [ "$p" = 1 ] && continue
+  s=; { IFS= read -r s < "$d/stat"; } 2>/dev/null
+  set -- \${s##*") "}
+  [ $# -ge 20 ] && [ "$2" = 1 ] || continue
+  t=\${20}
+  case "$t" in ''|*[!0-9]*) continue ;; esac
+  if [ -z "$best" ] || [ "$t" -lt "$best" ] || { [ "$t" -eq "$best" ] && [ "$p" -lt "$main" ]; }; then
+    best=$t; main=$p
+  fi
+done
+[ -n "$main" ] || exit 2
+keep="$keep$main "
+rounds=0
+while [ $rounds -lt 50 ]; do
+  found=0
+  set +f; for d in /proc/[0-9]*; do set -f
+    p=\${d#/proc/}
+    case "$keep" in *" $p "*) continue ;; esac
+    s=; { IFS= read -r s < "$d/stat"; } 2>/dev/null
+    [ -n "$s" ] || continue
+    set -- \${s##*") "}
+    counts=1
+    if [ $# -ge 20 ]; then
+      # a zombie is dead already (its parent or pid 1 collects it)
+      case "$1" in Z|X) continue ;; esac
+      [ "$2" = "$main" ] && counts=0
+    fi
+    kill -9 "$p" 2>/dev/null && [ $counts = 1 ] && found=1
+  done
+  [ $found = 0 ] && exit 0
+  rounds=$((rounds + 1))
+done
+exit 1
+`;
+
+export interface ReapOptions {
+  /** Stop waiting after this long and report failure (the caller restarts the sandbox). */
+  deadlineMs: number;
+  /** Send the kill through the sandbox's runner when it is there (faster than an exec). */
+  channel?: RunnerChannel;
+}
+
+/**
+ * Ends every process of the agent's in a session's sandbox, whatever it did to hide: only pid 1
+ * and the container's main process survive. True when a pass found nothing left; false when it
+ * could not be done within the deadline (the caller then restarts the sandbox). Never throws.
+ *
+ * It ends concurrent commands of the same sandbox too: callers run one tool call at a time.
+ */
+export async function reapSandbox(
+  runtime: ContainerRuntime,
+  containerId: string,
+  options: ReapOptions,
+): Promise<boolean> {
+  const detach = new AbortController();
+  const exec: RawExecOptions = {
+    cmd: ['/bin/sh', '-c', REAP_SCRIPT, 'berth-reap'],
+    signal: detach.signal,
+  };
+  const reap = (async () => {
+    const viaRunner = options.channel ? await options.channel.exec(exec) : undefined;
+    const result = viaRunner ?? (await runtime.exec(containerId, exec));
+    return result.exitCode === 0;
+  })();
+  // Creating the exec, or a runner out of tasks, can hang too: the deadline covers all of it.
+  const ended = await within(options.deadlineMs, reap);
+  if (ended === undefined) detach.abort();
+  return ended ?? false;
+}
