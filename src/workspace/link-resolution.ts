@@ -8,7 +8,7 @@ const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 /** Links made inside the project container point at /workspace/...: that is the project root. */
 export const CONTAINER_ROOT = '/workspace';
 /** As many links as the kernel follows in one path lookup before it gives up with ELOOP. */
-export const MAX_SYMLINK_HOPS = 40;
+const MAX_SYMLINK_HOPS = 40;
 
 /**
  * `/proc/self/fd/<dir>/<name>` names `name` inside the directory the fd holds, wherever that
