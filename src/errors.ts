@@ -21,7 +21,9 @@ export type BerthErrorCode =
   | 'BINARY_FILE'
   | 'ALREADY_EXISTS'
   | 'EDIT_FAILED'
-  | 'SEARCH_FAILED';
+  | 'SEARCH_FAILED'
+  | 'MASS_DELETE'
+  | 'FOLDER_BUSY';
 
 export class BerthError extends Error {
   override readonly name = 'BerthError';

@@ -1,9 +1,21 @@
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import { BerthError } from '../errors.js';
-import { ConfinedRoot } from '../workspace/confined-root.js';
+import { joinBytes } from '../workspace/byte-path.js';
+import { openRoot } from '../workspace/fd-dir.js';
+import { commitPlan } from './apply-commit.js';
+import { releaseJournal, removeJournal, writeJournal, type JournalEntry } from './apply-journal.js';
+import { makePlan, type Action } from './apply-plan.js';
+import { BlobStream } from './blob-stream.js';
 import type { SandboxGit } from './sandbox-git.js';
+import { baselineTree, changedPaths, parentKeys, readBaselineModes, scanWorkspace } from './session-tree.js';
+import { ApplyTrash } from './trash.js';
 
-const HOST_READ_MAX = 256 * 1024 * 1024;
+/** More deletions than this (or than MASS_DELETE_SHARE of the baseline) stop an apply. */
+export const MASS_DELETE_FILES = 50;
+export const MASS_DELETE_SHARE = 0.2;
+/** The share rule counts only from this many deletions (deleting 1 of 3 files is not mass). */
+export const MASS_DELETE_SHARE_FROM = 3;
 
 export interface ApplyReport {
   written: string[];
@@ -12,139 +24,143 @@ export interface ApplyReport {
   conflicts: { path: string; sessionCopy: string | null; why: string }[];
   /** Links that would point outside the project: not applied. */
   refused: { path: string; why: string }[];
+  /** Paths the apply could not carry out (nested repositories, special files, errors), each with why. */
+  skipped: { path: string; why: string }[];
+  /** The apply id: what it deleted or replaced is in the trash under it (`berth session restore`). */
+  trash: string | null;
+  applyId: string;
+  /** With `paths`: what the session changed that was not applied (the session stays open). */
+  remaining: string[];
+  folders: { created: string[]; removed: string[] };
 }
 
-/** One side of a path: a file or a link, named by its git object id. */
-interface Entry {
-  kind: 'file' | 'link';
-  id: string;
-  executable: boolean;
+export interface ApplyInput {
+  git: SandboxGit;
+  hostPath: string;
+  baseline: string;
+  head: string;
+  sessionId: string;
+  /** Only these files or folders (default: everything). */
+  only?: string[];
+  /** The session's sandbox workspace (modes and folders are read from it, through fds). */
+  sandboxWorkspace: string;
+  /** The session's folder: `baseline.json` is there. */
+  sessionRoot: string;
+  /** BERTH_HOME: journals and trash. */
+  home: string;
+  allowMassDelete?: boolean;
+  /** Called right before each host entry is replaced or deleted (tests race the apply with it). */
+  beforeReplace?: (path: string) => void | Promise<void>;
 }
-
-type Action = { path: string; write: Entry; as: string } | { path: string; remove: true };
 
 /**
- * Three-way apply: for every path the session changed since its baseline, the host copy is
- * compared with the baseline. Untouched on the host: the session's version is written
- * (atomically, never through a link) or the deletion is made. Changed on the host as well:
- * nothing on the host is touched, and the session's version is saved beside it. `.git` is
- * never written. Host files are compared by their git object id, computed here; only the blobs
- * to be written are read, in one batch.
+ * Applies a session to its host folder as a transaction: plan (three-way, against what the
+ * host holds now), a journal, then each replace re-checked right before it happens
+ * (apply-commit.ts), with what is deleted or replaced kept in the trash. The caller holds the
+ * folder lock (folder-lock.ts) and runs `recoverApplies` first.
  */
-export async function applySession(
-  git: SandboxGit,
-  hostPath: string,
-  baseline: string,
-  head: string,
-  sessionId: string,
-  only: string[] = [],
-): Promise<ApplyReport> {
-  const host = new ConfinedRoot(hostPath);
-  const report: ApplyReport = { written: [], deleted: [], conflicts: [], refused: [] };
-  const hashAlgo =
-    (await git.run(['rev-parse', '--show-object-format'])).trim() === 'sha256' ? 'sha256' : 'sha1';
-  const listing = await git.run(['diff', '--name-only', '-z', '--no-renames', baseline, head]);
-  const paths = listing
-    .split('\0')
-    .filter((p) => p !== '' && p !== '.git' && !p.startsWith('.git/'))
-    .filter(
-      (p) => only.length === 0 || only.some((o) => p === o || p.startsWith(`${o.replace(/\/$/, '')}/`)),
-    );
-  const [baseTree, headTree] = await Promise.all([tree(git, baseline), tree(git, head)]);
-  const actions: Action[] = [];
-  for (const path of paths) {
-    const base = baseTree.get(path);
-    const mine = headTree.get(path);
-    const theirs = hostEntry(host, path, hashAlgo);
-    if (same(theirs, mine)) continue;
-    if (!same(theirs, base)) {
-      const copy = mine ? `${path}.berth-session-${sessionId}` : null;
-      if (mine && copy) actions.push({ path, write: mine, as: copy });
-      report.conflicts.push({
-        path,
-        sessionCopy: copy,
-        why: mine ? 'changed on the host and in the session' : 'deleted in the session, changed on the host',
-      });
-      continue;
-    }
-    actions.push(mine ? { path, write: mine, as: path } : { path, remove: true });
-  }
-  const contents = await git.blobs([...new Set(actions.flatMap((a) => ('write' in a ? [a.write.id] : [])))]);
-  for (const action of actions) {
-    if ('remove' in action) {
-      host.remove(action.path);
-      report.deleted.push(action.path);
-      continue;
-    }
-    const data = contents.get(action.write.id);
-    if (!data) throw new BerthError('ENGINE_ERROR', `the session copy of "${action.path}" could not be read`);
-    if (action.write.kind === 'link') {
-      const target = data.toString('utf8');
-      if (!linkStaysInside(action.path, target)) {
-        report.refused.push({ path: action.path, why: `a link to ${target}, outside the project` });
-        report.conflicts = report.conflicts.filter((c) => c.path !== action.path);
-        continue;
-      }
-      host.writeLink(action.as, target);
-    } else {
-      host.writeFile(action.as, data, action.write.executable ? 0o755 : undefined);
-    }
-    if (action.as === action.path) report.written.push(action.path);
-  }
-  return report;
-}
-
-/** path → entry for every blob of a commit's tree, in one `git ls-tree`. */
-async function tree(git: SandboxGit, commit: string): Promise<Map<string, Entry>> {
-  const out = new Map<string, Entry>();
-  for (const line of (await git.run(['ls-tree', '-r', '-z', commit])).split('\0')) {
-    const tab = line.indexOf('\t');
-    if (tab < 0) continue;
-    const [mode, type, id] = line.slice(0, tab).split(' ');
-    if (type !== 'blob' || id === undefined) continue;
-    out.set(line.slice(tab + 1), {
-      kind: mode === '120000' ? 'link' : 'file',
-      id,
-      executable: mode === '100755',
-    });
-  }
-  return out;
-}
-
-function hostEntry(host: ConfinedRoot, path: string, algo: 'sha1' | 'sha256'): Entry | undefined {
+export async function applySession(input: ApplyInput): Promise<ApplyReport> {
+  const { git } = input;
+  const applyId = `a-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const algo = (await git.run(['rev-parse', '--show-object-format'])).trim() === 'sha256' ? 'sha256' : 'sha1';
+  const [changed, baseline] = await Promise.all([
+    changedPaths(git, input.baseline, input.head),
+    baselineTree(git, input.baseline),
+  ]);
+  const modes = readBaselineModes(input.sessionRoot);
+  const descend = new Set([
+    ...(modes?.folders ?? baseline.folders),
+    ...parentKeys(changed.map((c) => c.path)),
+  ]);
+  const scan = scanWorkspace(input.sandboxWorkspace, descend);
+  const rootFd = openRoot(input.hostPath);
   try {
-    const link = host.readLinkAt(path);
-    if (link !== undefined) return { kind: 'link', id: blobId(Buffer.from(link), algo), executable: false };
-    return { kind: 'file', id: blobId(host.readFile(path, HOST_READ_MAX), algo), executable: false };
-  } catch (err) {
-    if (err instanceof BerthError && err.code === 'NOT_FOUND') return undefined;
-    // a folder where the session has a file: a change on the host, never overwritten
-    if (err instanceof BerthError && err.code === 'IS_A_FOLDER')
-      return { kind: 'file', id: 'folder', executable: false };
-    throw err;
+    const plan = makePlan({
+      rootFd,
+      algo,
+      sessionId: input.sessionId,
+      changed,
+      baseline,
+      modes,
+      scan,
+      only: input.only ?? [],
+    });
+    const limit = Math.min(
+      MASS_DELETE_FILES,
+      plan.deletes >= MASS_DELETE_SHARE_FROM ? baseline.files * MASS_DELETE_SHARE : Infinity,
+    );
+    if (!input.allowMassDelete && plan.deletes > limit) {
+      throw new BerthError(
+        'MASS_DELETE',
+        `the session deletes ${plan.deletes} of the ${baseline.files} files it started from; nothing was changed. ` +
+          'Look at `berth session diff`, then apply with --allow-mass-delete if that is meant',
+        { deletes: plan.deletes, baselineFiles: baseline.files },
+      );
+    }
+    const numbered = plan.actions.map((a, n) => ({ ...a, n }));
+    const trash = new ApplyTrash(input.home, input.hostPath, applyId, input.sessionId);
+    writeJournal(input.home, {
+      applyId,
+      hostPath: input.hostPath,
+      session: input.sessionId,
+      pid: process.pid,
+      at: new Date().toISOString(),
+      entries: numbered.filter(touchesEntries).map(journalEntry),
+    });
+    const blobs = new BlobStream(git);
+    let committed;
+    try {
+      committed = await commitPlan(
+        {
+          hostPath: input.hostPath,
+          rootFd,
+          applyId,
+          sessionId: input.sessionId,
+          algo,
+          blobs,
+          trash,
+          ...(input.beforeReplace ? { beforeReplace: input.beforeReplace } : {}),
+        },
+        plan,
+        numbered,
+      );
+    } catch (err) {
+      // the journal stays: the next apply or session command finishes the recovery
+      releaseJournal(applyId);
+      throw err;
+    } finally {
+      await blobs.close();
+    }
+    removeJournal(input.home, applyId);
+    const byPath = (a: { path: string }, b: { path: string }) =>
+      Buffer.compare(Buffer.from(a.path), Buffer.from(b.path));
+    return {
+      written: committed.written,
+      deleted: committed.deleted,
+      conflicts: committed.conflicts.sort(byPath),
+      refused: committed.refused,
+      skipped: committed.skipped,
+      trash: trash.size > 0 ? applyId : null,
+      applyId,
+      remaining: plan.remaining,
+      folders: committed.folders,
+    };
+  } finally {
+    fs.closeSync(rootFd);
   }
 }
 
-/** git's object id of a blob: hash of "blob <size>\0" and the bytes. */
-function blobId(data: Buffer, algo: 'sha1' | 'sha256'): string {
-  return createHash(algo).update(`blob ${data.length}\0`).update(data).digest('hex');
+function touchesEntries(a: Action): boolean {
+  return a.op === 'write' || a.op === 'delete' || a.op === 'copy';
 }
 
-function same(a: Entry | undefined, b: Entry | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.kind === b.kind && a.id === b.id;
+function journalEntry(a: Action & { n: number }): JournalEntry {
+  return {
+    n: a.n,
+    dir: joinBytes(a.parts.slice(0, -1)).toString('base64'),
+    name: a.parts.at(-1)!.toString('base64'),
+  };
 }
 
-/** A relative target that stays inside the project, seen from the link's own folder. */
-function linkStaysInside(path: string, target: string): boolean {
-  if (target.startsWith('/')) return false;
-  const parts = path.split('/').slice(0, -1);
-  for (const part of target.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (parts.length === 0) return false;
-      parts.pop();
-    } else parts.push(part);
-  }
-  return true;
-}
+/** What a caller of `Sessions.apply` may add to the session's own settings. */
+export type SessionApplyOptions = Pick<ApplyInput, 'allowMassDelete' | 'beforeReplace'>;

@@ -28,7 +28,10 @@ import { listNames, openRoot } from '../workspace/fd-dir.js';
 import { chownTreeAt } from '../workspace/tree-chown.js';
 import { populateSandbox } from './sandbox-copy.js';
 import { writeBranchToHost } from './host-branch.js';
-import { applySession, type ApplyReport } from './session-apply.js';
+import { recoverApplies } from './apply-journal.js';
+import { withFolderLock } from './folder-lock.js';
+import { applySession, type ApplyReport, type SessionApplyOptions } from './session-apply.js';
+import { findTrash, listTrash, restoreFromTrash, type RestoreReport, type TrashApply } from './trash.js';
 import { execInSandbox } from './sandbox-exec.js';
 import { SandboxGit } from './sandbox-git.js';
 
@@ -361,17 +364,34 @@ export class Sessions {
   }
 
   /**
-   * Writes the session's changes back to the host folder with a three-way check (see
-   * session-apply.ts), then ends the session.
+   * Writes the session's changes back to the host folder as a transaction (see
+   * session-apply.ts), holding the folder's lock, after finishing any apply a kill interrupted.
+   * A full apply ends the session; with `paths` it stays open with the rest.
    */
-  async apply(id: string, paths: string[] = []): Promise<ApplyReport> {
+  async apply(id: string, paths: string[] = [], options: SessionApplyOptions = {}): Promise<ApplyReport> {
     const session = this.running(id);
-    const git = this.git(id);
-    await git.commitAll('pending changes before apply');
-    const head = (await git.run(['rev-parse', 'HEAD'])).trim();
-    const report = await applySession(git, session.hostPath, session.baseline!, head, id, paths);
-    await this.end(id, 'applied');
-    return report;
+    const { home } = this.deps;
+    return withFolderLock(home, session.hostPath, `apply of session ${id}`, async () => {
+      await recoverApplies(home);
+      const git = this.git(id);
+      await git.commitAll('pending changes before apply');
+      const head = (await git.run(['rev-parse', 'HEAD'])).trim();
+      const where = this.paths(id);
+      const report = await applySession({
+        ...options,
+        git,
+        hostPath: session.hostPath,
+        baseline: session.baseline!,
+        head,
+        sessionId: id,
+        only: paths,
+        sandboxWorkspace: where.workspace,
+        sessionRoot: where.root,
+        home,
+      });
+      if (paths.length === 0) await this.end(id, 'applied');
+      return report;
+    });
   }
 
   /**
@@ -497,5 +517,26 @@ export class Sessions {
       );
     }
     return hasRunsc ? 'runsc' : 'runc';
+  }
+
+  /** Puts back what applies deleted or replaced: of one apply id, or of every apply of a session. */
+  async restore(key: string, paths: string[] = []): Promise<RestoreReport[]> {
+    const { home } = this.deps;
+    await recoverApplies(home);
+    const out: RestoreReport[] = [];
+    for (const apply of findTrash(home, key)) {
+      out.push(
+        await withFolderLock(home, apply.hostPath, `restore of ${apply.applyId}`, async () =>
+          restoreFromTrash(home, apply, paths),
+        ),
+      );
+    }
+    return out;
+  }
+
+  /** What the applies' trash holds, newest apply first. */
+  async trash(): Promise<TrashApply[]> {
+    await recoverApplies(this.deps.home);
+    return listTrash(this.deps.home);
   }
 }
