@@ -4,6 +4,30 @@ import { requireSessions, type McpDeps } from '../deps.js';
 import { projectField } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
+/**
+ * The agent runs inside the sandbox it starts here, so it gets no say over the sandbox's
+ * network: the schema takes no `network` (nor any other unknown field), and a call that passes
+ * one is refused before anything starts. A person can still give one with
+ * `berth session start --network`.
+ */
+const inputSchema = z.strictObject(
+  {
+    project: projectField,
+    runtime: z
+      .enum(['auto', 'runc', 'runsc'])
+      .optional()
+      .describe('Container runtime (default auto: gVisor when the engine has it)'),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.includes('network')
+          ? 'session_start takes no network: a session always starts without one (only a person can start one with a network, with `berth session start --network`)'
+          : `session_start does not take ${issue.keys.map((k) => `"${k}"`).join(', ')}; give project and optionally runtime`
+        : undefined,
+  },
+);
+
 export function registerSessionStartTool(server: McpServer, deps: McpDeps): void {
   server.registerTool(
     'session_start',
@@ -11,14 +35,7 @@ export function registerSessionStartTool(server: McpServer, deps: McpDeps): void
       title: 'Start a sandboxed session',
       description:
         'Copies a project into a locked-down sandbox (no network, not root, limits, gVisor when available). Use the returned session id in place of project with the file tools and run_command; every change becomes a step you can review with session_log and session_diff, then session_apply or session_discard.',
-      inputSchema: {
-        project: projectField,
-        runtime: z
-          .enum(['auto', 'runc', 'runsc'])
-          .optional()
-          .describe('Container runtime (default auto: gVisor when the engine has it)'),
-        network: z.enum(['none', 'bridge']).optional().describe('Network of the sandbox (default none)'),
-      },
+      inputSchema,
       outputSchema: { session: z.string(), project: z.string(), runtime: z.string(), network: z.string() },
       annotations: {
         readOnlyHint: false,
@@ -27,7 +44,7 @@ export function registerSessionStartTool(server: McpServer, deps: McpDeps): void
         openWorldHint: false,
       },
     },
-    ({ project, runtime, network }) =>
+    ({ project, runtime }) =>
       guard(deps.logger, async () => {
         const config = deps.hub.project(project);
         const record = await requireSessions(deps).start({
@@ -35,7 +52,7 @@ export function registerSessionStartTool(server: McpServer, deps: McpDeps): void
           project,
           ...(config.image !== undefined ? { image: config.image } : {}),
           ...(runtime !== undefined ? { runtime } : {}),
-          ...(network !== undefined ? { network } : {}),
+          network: 'none',
         });
         return ok(
           `session ${record.id} started for ${project} (${record.runtime}, network ${record.network})`,
