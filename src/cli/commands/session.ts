@@ -158,28 +158,82 @@ export function registerSessionCommand(program: Command): void {
   session
     .command('apply')
     .description(
-      'write the changes back to the host folder (three-way: host edits are never overwritten), then end the session',
+      'write the changes back to the host folder (three-way: host edits are never overwritten); a full apply ends the session',
     )
     .argument('<id>', 'session id')
+    .option('--paths <paths...>', 'only these files or folders (the session stays open with the rest)')
+    .option('--allow-mass-delete', 'apply even when the session deletes many files (they go to the trash)')
+    .option('--json', 'print the report as JSON')
+    .action(
+      async (
+        id: string,
+        opts: { paths?: string[]; allowMassDelete?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const { ctx, sessions } = await openSessions(cmd);
+        await using _ = ctx;
+        const report = await sessions.apply(id, opts.paths ?? [], {
+          allowMassDelete: opts.allowMassDelete ?? false,
+        });
+        if (report.conflicts.length > 0) process.exitCode = 3;
+        if (opts.json) return printJson(report);
+        for (const p of report.written) printLine(`written   ${p}`);
+        for (const p of report.deleted) printLine(`deleted   ${p}`);
+        for (const p of report.folders.created) printLine(`folder    ${p}`);
+        for (const p of report.folders.removed) printLine(`removed   ${p}/`);
+        for (const c of report.conflicts) {
+          printLine(
+            `CONFLICT  ${c.path}: ${c.why}; host version kept${c.sessionCopy ? `, session version in ${c.sessionCopy}` : ''}`,
+          );
+        }
+        for (const r of report.refused) printLine(`refused   ${r.path}: ${r.why}`);
+        for (const r of report.skipped) printLine(`skipped   ${r.path}: ${r.why}`);
+        printLine(
+          `\n${report.written.length} written, ${report.deleted.length} deleted, ${report.conflicts.length} conflicts, ${report.refused.length} refused, ${report.skipped.length} skipped`,
+        );
+        if (report.trash)
+          printLine(`replaced and deleted files are in the trash: berth session restore ${report.trash}`);
+        if (report.remaining.length > 0)
+          printLine(
+            `${report.remaining.length} paths not applied yet; the session stays open: ${report.remaining.join(', ')}`,
+          );
+      },
+    );
+
+  session
+    .command('restore')
+    .description('put back files an apply deleted or replaced (never over an existing file)')
+    .argument('<id>', 'an apply id (from the apply report) or a session id')
     .option('--paths <paths...>', 'only these files or folders')
     .option('--json', 'print the report as JSON')
     .action(async (id: string, opts: { paths?: string[]; json?: boolean }, cmd: Command) => {
       const { ctx, sessions } = await openSessions(cmd);
       await using _ = ctx;
-      const report = await sessions.apply(id, opts.paths ?? []);
-      if (opts.json) return printJson(report);
-      for (const p of report.written) printLine(`written   ${p}`);
-      for (const p of report.deleted) printLine(`deleted   ${p}`);
-      for (const c of report.conflicts) {
-        printLine(
-          `CONFLICT  ${c.path}: ${c.why}; host version kept${c.sessionCopy ? `, session version in ${c.sessionCopy}` : ''}`,
-        );
+      const reports = await sessions.restore(id, opts.paths ?? []);
+      if (opts.json) return printJson({ restores: reports });
+      for (const r of reports) {
+        for (const p of r.restored) printLine(`restored  ${p}`);
+        for (const b of r.beside) printLine(`beside    ${b.path}: something is there; restored as ${b.as}`);
+        for (const f of r.failed) printLine(`FAILED    ${f.path}: ${f.why}`);
+        if (r.failed.length > 0) process.exitCode = 1;
       }
-      for (const r of report.refused) printLine(`refused   ${r.path}: ${r.why}`);
+    });
+
+  session
+    .command('trash')
+    .description('what applies deleted or replaced, kept for `berth session restore`')
+    .option('--json', 'print {"applies":[...]} as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { ctx, sessions } = await openSessions(cmd);
+      await using _ = ctx;
+      const applies = await sessions.trash();
+      if (opts.json) return printJson({ applies });
       printLine(
-        `\n${report.written.length} written, ${report.deleted.length} deleted, ${report.conflicts.length} conflicts, ${report.refused.length} refused`,
+        renderTable(
+          ['APPLY', 'SESSION', 'WHEN', 'ENTRIES', 'PATH'],
+          applies.map((a) => [a.applyId, a.session, a.at, a.entries.length, a.hostPath]),
+        ),
       );
-      if (report.conflicts.length > 0) process.exitCode = 3;
     });
 
   session
