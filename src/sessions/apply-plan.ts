@@ -47,7 +47,7 @@ export interface PlanInput {
 }
 
 /** Where a path's parent folder stands on the host, found without following anything. */
-type Parent = { fd: number } | { missing: true } | { blocked: string };
+type Parent = { fd: number } | { missing: true } | { blocked: string; at: Buffer };
 
 /**
  * The three-way plan: for each path the session changed, what the host has now (read through
@@ -64,6 +64,9 @@ export function makePlan(input: PlanInput): Plan {
     return false;
   };
   const writtenPaths = new Set<string>();
+  const deletedHere = new Set(
+    input.changed.filter((c) => c.head === undefined && c.base !== undefined).map((c) => bytesKey(c.path)),
+  );
   for (const change of input.changed) {
     const p = planPath(change.path);
     if (p.parts.some(isGitName)) continue;
@@ -79,7 +82,8 @@ export function makePlan(input: PlanInput): Plan {
     const baseSide: SideEntry | undefined =
       base ?? (input.baseline.folders.has(bytesKey(p.path)) ? { kind: 'folder' } : undefined);
     const parent = openParent(input.rootFd, p.parts);
-    if ('blocked' in parent) {
+    // a file the session turned into a folder: its deletion comes first, then this write
+    if ('blocked' in parent && !deletedHere.has(bytesKey(parent.at))) {
       plan.conflicts.push({
         path: p.shown,
         sessionCopy: null,
@@ -261,7 +265,8 @@ export function openParent(rootFd: number, parts: Buffer[], create?: number): Pa
       const st = lstatIn(fd, parts[i]!);
       fs.closeSync(fd);
       if (st === undefined) return { missing: true };
-      return { blocked: showBytes(joinBytes(parts.slice(0, i + 1))) };
+      const at = joinBytes(parts.slice(0, i + 1));
+      return { blocked: showBytes(at), at };
     }
     fs.closeSync(fd);
     fd = next;
