@@ -20,6 +20,16 @@ export interface FolderOwner {
   gid: number;
 }
 
+/**
+ * The project folder as the bind mount sees it: its owner, and which folder it is (device and
+ * inode). A mount holds the folder it was made with: one moved away and recreated under the same
+ * path is another folder, so the container must be made again.
+ */
+export interface ProjectFolder extends FolderOwner {
+  dev: string;
+  ino: string;
+}
+
 export function containerName(hubId: string, project: string): string {
   return `berth-${project}-${hubId}`;
 }
@@ -36,7 +46,7 @@ export function projectContainerSpec(
   hubId: string,
   project: ProjectConfig,
   image: { ref: string; id: string },
-  owner: FolderOwner,
+  owner: ProjectFolder,
   runnerDir: string,
 ): { spec: ContainerSpec; hash: string } {
   const env: Record<string, string> = { BERTH_PROJECT: project.name };
@@ -71,7 +81,7 @@ export function projectContainerSpec(
     init: true,
   };
   const hash = createHash('sha256')
-    .update(JSON.stringify({ spec, imageId: image.id }))
+    .update(JSON.stringify({ spec, imageId: image.id, source: { dev: owner.dev, ino: owner.ino } }))
     .digest('hex')
     .slice(0, 16);
   spec.labels[LABEL.configHash] = hash;

@@ -5,7 +5,7 @@ import { probeShell } from '../exec/shell-probe.js';
 import type { ContainerInfo, ContainerRuntime } from '../runtime/container-runtime.js';
 import { hubLabels, LABEL } from '../runtime/labels.js';
 import type { Store } from '../store/store.js';
-import { networkName, projectContainerSpec, type FolderOwner } from './container-spec.js';
+import { networkName, projectContainerSpec, type ProjectFolder } from './container-spec.js';
 import { resolveImage, type ResolvedImage } from './image-resolver.js';
 import { checkProjectFolder } from './project-lookup.js';
 import { prepareRunnerDir, removeRunnerDir, runnerDirFor } from '../exec/runner/runner-dir.js';
@@ -32,7 +32,7 @@ export interface UpDeps {
 
 interface Prepared {
   project: ProjectConfig;
-  owner: FolderOwner;
+  owner: ProjectFolder;
   image: ResolvedImage;
 }
 
@@ -118,7 +118,7 @@ async function upOne(
   }
 
   if (current) {
-    deps.onProgress?.(project.name, 'configuration changed; recreating the container');
+    deps.onProgress?.(project.name, 'configuration or project folder changed; recreating the container');
     await runtime.removeContainer(current.id);
   }
   await ensureNetwork(deps, project, created);

@@ -5,6 +5,7 @@ import { RunnerChannel } from '../exec/runner/runner-channel.js';
 import { removeRunnerDir, runnerDirFor } from '../exec/runner/runner-dir.js';
 import { child, type Logger } from '../logger.js';
 import type { ContainerRuntime, LogOptions } from '../runtime/container-runtime.js';
+import { explicitEngineHost } from '../runtime/docker/engine-discovery.js';
 import { hubLabels, LABEL } from '../runtime/labels.js';
 import type { ExecRecord, Store } from '../store/store.js';
 import { projectStatuses, type ProjectStatus } from './hub-status.js';
@@ -22,6 +23,8 @@ export interface HubDeps {
   home: string;
   /** Use the in-container runner when it is there (default). false: always the engine's exec. */
   runner?: boolean;
+  /** The environment (default process.env): an explicit DOCKER_HOST there must answer. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface HubExecOptions extends Omit<ExecRequest, 'argv'> {
@@ -102,14 +105,19 @@ export class Hub implements ProjectService {
   async exec(name: string, argv: string[], options: HubExecOptions = {}): Promise<ExecResult> {
     const project = this.project(name);
     const startedAt = new Date().toISOString();
-    // the container is looked up only if the in-container runner cannot take the command
-    const attempt = () =>
-      runExec(
+    // The container is looked up only if the in-container runner cannot take the command, except
+    // under an explicit DOCKER_HOST: that engine must answer and run the project's container
+    // before any command runs, even one the runner could take without it.
+    const explicit = explicitEngineHost(this.deps.env ?? process.env) !== undefined;
+    const attempt = async () => {
+      if (explicit) await this.runningContainer(project, { fresh: true });
+      return runExec(
         this.deps.runtime,
         () => this.runningContainer(project),
         { ...options, argv },
         this.channel(name),
       );
+    };
     let result: ExecResult;
     try {
       result = await attempt();
@@ -168,9 +176,10 @@ export class Hub implements ProjectService {
     return channel;
   }
 
-  private async runningContainer(project: ProjectConfig): Promise<string> {
+  /** `fresh`: ask the engine even when the id is cached (the question is whether it answers). */
+  private async runningContainer(project: ProjectConfig, { fresh = false } = {}): Promise<string> {
     const cached = this.containerIds.get(project.name);
-    if (cached) return cached;
+    if (cached && !fresh) return cached;
     const containers = await this.deps.runtime.listContainers(
       hubLabels(this.deps.config.hubId, 'project', project.name),
     );

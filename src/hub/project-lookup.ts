@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import type { HubConfig, ProjectConfig } from '../config/types.js';
 import { BerthError } from '../errors.js';
+import type { ProjectFolder } from './container-spec.js';
 
 /** Picks projects by name (all when none given); an unknown name lists the known ones. */
 export function selectProjects(config: HubConfig, names: string[]): ProjectConfig[] {
@@ -21,11 +22,12 @@ export function findProject(config: HubConfig, name: string): ProjectConfig {
   return project;
 }
 
-/** The project folder must exist and be a folder; returns its owner. */
-export function checkProjectFolder(project: ProjectConfig): { uid: number; gid: number } {
+/** The project folder must exist and be a folder; returns its owner and identity. */
+export function checkProjectFolder(project: ProjectConfig): ProjectFolder {
   let stats;
   try {
-    stats = statSync(project.path);
+    // bigint: inode numbers can pass 2^53 on some filesystems
+    stats = statSync(project.path, { bigint: true });
   } catch {
     throw new BerthError(
       'PATH_INVALID',
@@ -40,5 +42,5 @@ export function checkProjectFolder(project: ProjectConfig): { uid: number; gid: 
       { project: project.name, path: project.path },
     );
   }
-  return { uid: stats.uid, gid: stats.gid };
+  return { uid: Number(stats.uid), gid: Number(stats.gid), dev: String(stats.dev), ino: String(stats.ino) };
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { stopReport } from '../../exec/stop-report.js';
 import { printJson, progress } from '../output.js';
 
 export function parsePositiveInt(value: string): number {
@@ -36,14 +37,13 @@ export function registerExecCommand(program: Command): void {
                 }),
           });
           if (opts.json) printJson(result);
-          if (result.timedOut) {
-            progress(`berth: timed out after ${opts.timeout ?? 0} ms; the process tree was killed`);
-            process.exitCode = 124;
-          } else if (interrupt.signal.aborted) {
-            process.exitCode = 130;
-          } else {
-            process.exitCode = result.exitCode;
-          }
+          // 124 timed out and killed, 125 the kill could not be carried out, 130 interrupted
+          const report = stopReport(result, {
+            ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
+            interrupted: interrupt.signal.aborted,
+          });
+          if (report.message) progress(report.message);
+          process.exitCode = report.exitCode;
         } finally {
           process.off('SIGINT', onSigint);
           process.off('SIGTERM', onSigint);

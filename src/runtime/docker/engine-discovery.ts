@@ -17,12 +17,21 @@ export interface DiscoveredEngine {
   endpoint: string;
 }
 
+/**
+ * The engine the environment names explicitly (DOCKER_HOST), if any. It is a choice, not a hint:
+ * when it does not answer, every command fails, even one that could run without the engine
+ * (through a project's in-container runner).
+ */
+export function explicitEngineHost(env: NodeJS.ProcessEnv): string | undefined {
+  return env.DOCKER_HOST ? env.DOCKER_HOST : undefined;
+}
+
 export function dockerHostStrategy(env: NodeJS.ProcessEnv): EngineStrategy {
   return {
     getName: () => `DOCKER_HOST=${env.DOCKER_HOST ?? ''}`,
     authoritative: true,
     async detect() {
-      const host = env.DOCKER_HOST;
+      const host = explicitEngineHost(env);
       if (!host) return undefined;
       if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
       const url = new URL(host.replace(/^tcp:/, env.DOCKER_TLS_VERIFY ? 'https:' : 'http:'));
