@@ -5,12 +5,14 @@ import {
   fdTarget,
   inDir,
   kindOf,
-  listNames,
+  lstatIn,
   openChildDir,
   openFileIn,
   type EntryKind,
 } from './fd-dir.js';
 import { GitignoreRules } from './gitignore-rules.js';
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
 const GITIGNORE_MAX = 256 * 1024;
 const PROGRESS_EVERY_MS = 1000;
@@ -59,18 +61,18 @@ export function copyTreeFds(srcFd: number, dstFd: number, options: TreeCopyOptio
     const local = options.gitignore
       ? inherited.with(textPath(base), readSmall(src, '.gitignore'))
       : inherited;
-    for (const name of listNames(src)) {
+    for (const entry of listEntries(src)) {
+      const name = entry.name;
       if (options.skipGit && isGitName(name)) continue;
       const parts = [...base, name];
       const rel = joinBytes(parts);
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(inDir(src, name));
-      } catch {
-        report.changed.push(showBytes(rel));
-        continue;
+      // the type readdir saw is only a hint for what to try; what is opened is checked again
+      let kind = entry.kind;
+      if (kind === undefined) {
+        const st = lstatIn(src, name);
+        if (!st) continue;
+        kind = kindOf(st);
       }
-      const kind = kindOf(st);
       if (options.skip?.(rel, kind)) continue;
       if (options.gitignore && local.ignores(textPath(parts), kind === 'folder')) {
         if (!options.gitignore.keep?.(rel, kind)) continue;
@@ -98,14 +100,16 @@ export function copyTreeFds(srcFd: number, dstFd: number, options: TreeCopyOptio
         }
       } else if (kind === 'symlink') {
         let target: Buffer;
+        let st: fs.Stats | undefined;
         try {
           target = fs.readlinkSync(inDir(src, name), { encoding: 'buffer' });
+          st = lstatIn(src, name);
         } catch {
           report.changed.push(showBytes(rel));
           continue;
         }
         fs.symlinkSync(target, inDir(dst, name));
-        fs.lutimesSync(inDir(dst, name), st.atime, st.mtime);
+        if (st) fs.lutimesSync(inDir(dst, name), st.atime, st.mtime);
         options.onEntry?.(rel, 'symlink', 0o777);
       } else if (kind === 'file') {
         const opened = openFileIn(src, name);
@@ -134,10 +138,15 @@ export function copyTreeFds(srcFd: number, dstFd: number, options: TreeCopyOptio
   return report;
 }
 
+/** Files up to this size are copied through one buffer; larger ones by the kernel. */
+const SMALL_FILE = 1024 * 1024;
+const copyBuffer = Buffer.allocUnsafe(SMALL_FILE);
+const UMASK = process.umask();
+
 /**
  * The file open at `fd` (already checked to be a regular file) into `dst`. A hard link is made
  * by name, so it is checked afterwards to be that very inode (the name may have been swapped);
- * anything else falls back to a copy from the fd.
+ * anything else is copied from the fd.
  */
 function copyFile(fd: number, st: fs.Stats, srcDir: number, dstDir: number, name: Buffer, hardLink: boolean) {
   const to = inDir(dstDir, name);
@@ -152,10 +161,47 @@ function copyFile(fd: number, st: fs.Stats, srcDir: number, dstDir: number, name
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOENT') throw err;
     }
   }
-  // the source is reopened through its own fd: the very inode that was checked
-  fs.copyFileSync(fdTarget(fd), to, fs.constants.COPYFILE_EXCL);
-  fs.chmodSync(to, st.mode & 0o777);
-  fs.utimesSync(to, st.atime, st.mtime);
+  const mode = st.mode & 0o777;
+  if (st.size > SMALL_FILE) {
+    // the source is reopened through its own fd: the very inode that was checked
+    fs.copyFileSync(fdTarget(fd), to, fs.constants.COPYFILE_EXCL);
+    fs.chmodSync(to, mode);
+    fs.utimesSync(to, st.atime, st.mtime);
+    return;
+  }
+  const out = fs.openSync(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  try {
+    let at = 0;
+    for (;;) {
+      const n = fs.readSync(fd, copyBuffer, 0, copyBuffer.length, at);
+      if (n === 0) break;
+      fs.writeSync(out, copyBuffer, 0, n, at);
+      at += n;
+    }
+    if ((mode & UMASK) !== 0) fs.fchmodSync(out, mode);
+    fs.futimesSync(out, st.atime, st.mtime);
+  } finally {
+    fs.closeSync(out);
+  }
+}
+
+/** A folder's entries in byte order, with the type readdir reported (undefined: unknown). */
+function listEntries(dirFd: number): { name: Buffer; kind: EntryKind | undefined }[] {
+  const entries = fs.readdirSync(fdTarget(dirFd), { encoding: 'buffer', withFileTypes: true });
+  return entries
+    .map((e) => ({
+      name: e.name as unknown as Buffer,
+      kind: e.isFile()
+        ? ('file' as const)
+        : e.isDirectory()
+          ? ('folder' as const)
+          : e.isSymbolicLink()
+            ? ('symlink' as const)
+            : e.isFIFO() || e.isSocket() || e.isCharacterDevice() || e.isBlockDevice()
+              ? ('other' as const)
+              : undefined,
+    }))
+    .sort((a, b) => Buffer.compare(a.name, b.name));
 }
 
 function readSmall(dirFd: number, name: string): string | undefined {
