@@ -89,7 +89,9 @@ describe('no git process runs with a project repository config, hooks or attribu
     ({ sessions, store } = openTestSessions(join(dir, 'home')));
   });
 
-  afterAll(() => {
+  afterAll(async () => {
+    // sessions a failed assertion left running
+    for (const s of sessions?.list() ?? []) if (s.state === 'running') await sessions.discard(s.id);
     store?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
