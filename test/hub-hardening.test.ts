@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,9 @@ import { silentLogger } from '../src/logger.js';
 import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
 import { dockerHostStrategy } from '../src/runtime/docker/engine-discovery.js';
 import { runCli } from './helpers/run-cli.js';
-import { busybox, createTestHub } from './helpers/test-hub.js';
+import { makeGitProject } from './helpers/git-project.js';
+import { busybox, createTestHub, makeTempDir } from './helpers/test-hub.js';
+import { openTestSessions } from './helpers/test-sessions.js';
 
 /** A local TCP port nothing listens on (taken, then released). */
 async function closedPort(): Promise<number> {
@@ -91,6 +93,38 @@ describe('an explicit DOCKER_HOST that does not answer is an error for berth exe
       expect(readFileSync(join(t.dir, 'app', 'ran.txt'), 'utf8')).toBe('before\n');
     }
   }, 180_000);
+});
+
+describe('an explicit DOCKER_HOST that does not answer is an error for berth session exec too', () => {
+  it('the session runner does not take the call', async () => {
+    const dir = makeTempDir();
+    const home = join(dir, 'home');
+    mkdirSync(join(dir, 'project'));
+    makeGitProject(join(dir, 'project'));
+    const { sessions, store } = openTestSessions(home);
+    const s = await sessions.start({
+      path: join(dir, 'project'),
+      runtime: 'runc',
+      image: 'berth-test/busybox',
+    });
+    try {
+      const exec = (DOCKER_HOST: string) =>
+        runCli(['session', 'exec', s.id, '--', '/bin/sh', '-c', 'echo ran; touch ran.txt'], {
+          cwd: dir,
+          env: { BERTH_HOME: home, DOCKER_HOST },
+        });
+      expect((await exec('')).stdout).toBe('ran\n');
+      const r = await exec(`tcp://127.0.0.1:${await closedPort()}`);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('No container engine is reachable');
+      expect((await sessions.log(s.id)).length).toBe(2);
+    } finally {
+      await sessions.discard(s.id);
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('berth up notices a project folder that was moved away and recreated', () => {

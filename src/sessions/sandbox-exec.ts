@@ -2,6 +2,7 @@ import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js'
 import type { RunnerChannel } from '../exec/runner/runner-channel.js';
 import { within } from '../exec/within.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { explicitEngineHost } from '../runtime/docker/engine-discovery.js';
 import { reapSandbox } from './sandbox-reap.js';
 
 export interface SandboxExecOutcome {
@@ -34,6 +35,9 @@ export async function execInSandbox(
   memoryLimit: string,
   channel?: RunnerChannel,
 ): Promise<SandboxExecOutcome> {
+  // An engine named explicitly (DOCKER_HOST) must answer before anything runs, even when the
+  // runner could take the call without it (this throws ENGINE_UNREACHABLE).
+  if (channel && explicitEngineHost(process.env) !== undefined) await runtime.inspectContainer(containerId);
   const since = new Date(Date.now() - EVENT_SLACK_MS);
   const reap = () =>
     reapSandbox(runtime, containerId, { deadlineMs: REAP_DEADLINE_MS, ...(channel ? { channel } : {}) });
