@@ -20,6 +20,8 @@ export const execResultShape = {
   truncated: z.boolean(),
   duration_ms: z.number(),
   notice: z.string().optional(),
+  /** The command was to be stopped (timeout or cancel) but its processes could not be killed. */
+  kill_failed: z.boolean().optional(),
 };
 
 export function registerRunCommandTool(server: McpServer, deps: McpDeps): void {
@@ -104,13 +106,16 @@ export function structuredRun(r: ExecResult) {
     truncated: r.truncated,
     duration_ms: r.durationMs,
     ...(r.notice !== undefined ? { notice: r.notice } : {}),
+    ...(r.killFailed ? { kill_failed: true } : {}),
   };
 }
 
 function describeRun(r: ExecResult, timeoutMs: number): string {
-  const head = r.timedOut
-    ? `timed out after ${timeoutMs} ms; the command and everything it started were stopped (exit code ${r.exitCode})`
-    : `exit code ${r.exitCode} in ${r.durationMs} ms`;
+  const head = !r.timedOut
+    ? `exit code ${r.exitCode} in ${r.durationMs} ms`
+    : r.killFailed
+      ? `timed out after ${timeoutMs} ms, and its processes could not be killed (the engine did not answer): they may still be running`
+      : `timed out after ${timeoutMs} ms; the command and everything it started were stopped (exit code ${r.exitCode})`;
   const parts = [head];
   if (r.notice !== undefined) parts.push(`note: ${r.notice}`);
   if (r.stdout !== '') parts.push(`--- stdout ---\n${r.stdout}`);
