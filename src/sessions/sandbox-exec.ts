@@ -65,8 +65,11 @@ export async function execInSandbox(
   }
   // (a kill that failed here is followed by the reap below, or by the restart)
   delete result.killFailed;
-  // this never throws: a failure is `false`
-  const ended = !died && (await reap());
+  // This never throws: a failure is `false`. Through the runner a second pass follows: the
+  // agent can queue requests in the runner's FIFO until its last process dies, and the runner
+  // reads them in order, so by the time it reads the second reap every queued request has been
+  // started, and is killed by it. After that nothing of the agent's runs until the next call.
+  const ended = !died && (await reap()) && (!channel || (await reap()));
   if (!ended) {
     // the engine can take many seconds to answer during a fork storm; it is only a report
     const info = await within(INSPECT_DEADLINE_MS, runtime.inspectContainer(containerId));

@@ -220,6 +220,8 @@ export class Sessions {
    * ids it cleaned. The CLI and the MCP server call this once when they open the sessions.
    */
   async recover(): Promise<string[]> {
+    // an apply a kill interrupted: each file is put back or finished, the session stays open
+    await recoverApplies(this.deps.home);
     const cleaned: string[] = [];
     for (const session of this.deps.table.list()) {
       if (session.state !== 'starting') continue;
@@ -257,7 +259,7 @@ export class Sessions {
     options: Omit<ExecRequest, 'argv' | 'marker' | 'kill'> & { label?: string } = {},
   ): Promise<ExecResult & { commit?: string }> {
     // the end of a call stops every process in the sandbox, a sibling call's too: one at a time
-    return this.oneAtATime(id, () => this.execNow(id, argv, options));
+    return this.serial(id, 'a tool call', () => this.execNow(id, argv, options));
   }
 
   private async execNow(
@@ -287,6 +289,20 @@ export class Sessions {
     return commit ? { ...result, commit } : result;
   }
 
+  /**
+   * Everything that runs in a session's sandbox or commits its workspace (tool calls, file-tool
+   * steps, rollback, apply, merge, discard) runs one at a time: in this process through a queue,
+   * across berth processes (the CLI beside an MCP server) through the sandbox's folder lock. So a
+   * commit never walks the workspace while a command of the agent's runs.
+   */
+  private serial<T>(id: string, what: string, work: () => Promise<T>): Promise<T> {
+    return this.oneAtATime(id, () =>
+      existsSync(this.paths(id).root)
+        ? withFolderLock(this.deps.home, this.paths(id).root, `${what} in session ${id}`, work)
+        : work(),
+    );
+  }
+
   /** Runs `work` after every call of the session queued before it has settled. */
   private oneAtATime<T>(id: string, work: () => Promise<T>): Promise<T> {
     const run = (this.queues.get(id) ?? Promise.resolve()).then(work);
@@ -310,7 +326,7 @@ export class Sessions {
   /** Records whatever a tool changed as one step; no step when nothing changed. */
   async commitStep(id: string, label: string): Promise<string | undefined> {
     this.running(id);
-    return this.git(id).commitAll(label);
+    return this.serial(id, 'a file-tool step', () => this.git(id).commitAll(label));
   }
 
   /** The baseline (step 0) and every commit since, oldest first. */
@@ -332,6 +348,15 @@ export class Sessions {
    * history is lost: a later rollback can go forward again.
    */
   async rollback(id: string, step: number): Promise<SessionStep> {
+    const session = this.running(id);
+    return this.serial(id, 'rollback', () =>
+      withFolderLock(this.deps.home, session.hostPath, `rollback of session ${id}`, () =>
+        this.rollbackNow(id, step),
+      ),
+    );
+  }
+
+  private async rollbackNow(id: string, step: number): Promise<SessionStep> {
     this.running(id);
     const steps = await this.log(id);
     const target = steps[step];
@@ -369,7 +394,17 @@ export class Sessions {
    * A full apply ends the session; with `paths` it stays open with the rest.
    */
   async apply(id: string, paths: string[] = [], options: SessionApplyOptions = {}): Promise<ApplyReport> {
-    const session = this.running(id);
+    this.running(id);
+    // (checked again once its turn comes: a call queued before it may have ended the session)
+    return this.serial(id, 'apply', () => this.applyNow(this.running(id), paths, options));
+  }
+
+  private async applyNow(
+    session: SessionRecord,
+    paths: string[],
+    options: SessionApplyOptions,
+  ): Promise<ApplyReport> {
+    const { id } = session;
     const { home } = this.deps;
     return withFolderLock(home, session.hostPath, `apply of session ${id}`, async () => {
       await recoverApplies(home);
@@ -400,6 +435,15 @@ export class Sessions {
    */
   async merge(id: string): Promise<{ branch: string; commits: number }> {
     const session = this.running(id);
+    return this.serial(id, 'merge', () =>
+      withFolderLock(this.deps.home, session.hostPath, `merge of session ${id}`, () =>
+        this.mergeNow(this.running(id)),
+      ),
+    );
+  }
+
+  private async mergeNow(session: SessionRecord): Promise<{ branch: string; commits: number }> {
+    const { id } = session;
     const git = this.git(id);
     await git.commitAll('pending changes before merge');
     const branch = `berth/${id}`;
@@ -413,7 +457,7 @@ export class Sessions {
 
   /** Ends the session without applying anything: container and sandbox are removed. */
   async discard(id: string): Promise<void> {
-    await this.end(id, 'discarded');
+    await this.serial(id, 'discard', () => this.end(id, 'discarded'));
   }
 
   private async end(id: string, state: 'discarded' | 'applied' | 'merged'): Promise<void> {
