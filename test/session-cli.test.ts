@@ -19,7 +19,7 @@ describe('berth session through the CLI', () => {
       expect(started.code, started.stderr).toBe(0);
       const id = started.stdout.trim();
       expect(id).toMatch(/^s-[0-9a-f]{10}$/);
-      expect(started.stderr).toContain('session: cloning from the host repository objects');
+      expect(started.stderr).toContain('session: taking in the host repository history');
 
       const exec = await berth(
         'session',

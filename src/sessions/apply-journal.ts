@@ -92,6 +92,7 @@ export async function recoverApplies(home: string): Promise<RecoveryReport> {
   const report: RecoveryReport = { recovered: [] };
   const dir = journalDir(home);
   if (!fs.existsSync(dir)) return report;
+  // berth-private: journals live in a folder under BERTH_HOME that only berth writes
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     let journal: ApplyJournalFile;
     try {

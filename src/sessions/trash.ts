@@ -128,6 +128,7 @@ export class ApplyTrash {
 
   private nextNumber(): number {
     // an apply recovered after a kill adds to the trash it had begun
+    // berth-private: the trash is a folder under BERTH_HOME that only berth writes
     this.next ??= Math.max(-1, ...fs.readdirSync(this.dir).map(Number).filter(Number.isInteger)) + 1;
     return this.next++;
   }
@@ -138,7 +139,9 @@ export function listTrash(home: string): TrashApply[] {
   const root = join(home, 'trash');
   const out: TrashApply[] = [];
   if (!fs.existsSync(root)) return out;
+  // berth-private: the trash is a folder under BERTH_HOME that only berth writes
   for (const folder of fs.readdirSync(root)) {
+    // berth-private (as above)
     for (const applyId of fs.readdirSync(join(root, folder))) {
       const read = readManifest(join(root, folder, applyId));
       if (read && read.entries.length > 0) out.push(read);
