@@ -149,11 +149,11 @@ async function commitOne(
       }
       if (fd !== undefined) {
         const asideMode = hadOne ? lstatIn(dirFd, aside)?.mode : undefined;
+        // (the data was fsynced when it was written; the mode goes with the link's metadata)
         fs.fchmodSync(
           fd,
           a.mode(asideMode === undefined || a.expect?.kind !== 'file' ? undefined : asideMode) & 0o777,
         );
-        fs.fsyncSync(fd);
       }
       if (!linkInto(dirFd, tmp, name)) {
         // something appeared at the path meanwhile: it is the host's; ours goes beside it

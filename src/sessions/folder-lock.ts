@@ -90,8 +90,8 @@ function tryCreate(file: string, text: string): boolean {
     throw err;
   }
   try {
+    // no fsync: after a power cut every holder is gone, and the lock is stale anyway
     fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

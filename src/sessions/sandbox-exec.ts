@@ -3,7 +3,7 @@ import type { RunnerChannel } from '../exec/runner/runner-channel.js';
 import { within } from '../exec/within.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { explicitEngineHost } from '../runtime/docker/engine-discovery.js';
-import { reapSandbox } from './sandbox-reap.js';
+import { reapSandbox, reapSandboxReport } from './sandbox-reap.js';
 
 export interface SandboxExecOutcome {
   result: ExecResult;
@@ -39,8 +39,8 @@ export async function execInSandbox(
   // runner could take the call without it (this throws ENGINE_UNREACHABLE).
   if (channel && explicitEngineHost(process.env) !== undefined) await runtime.inspectContainer(containerId);
   const since = new Date(Date.now() - EVENT_SLACK_MS);
-  const reap = () =>
-    reapSandbox(runtime, containerId, { deadlineMs: REAP_DEADLINE_MS, ...(channel ? { channel } : {}) });
+  const reapOptions = { deadlineMs: REAP_DEADLINE_MS, ...(channel ? { channel } : {}) };
+  const reap = () => reapSandbox(runtime, containerId, reapOptions);
   const stop = new AbortController();
   const forward = () => stop.abort();
   request.signal?.addEventListener('abort', forward, { once: true });
@@ -65,11 +65,13 @@ export async function execInSandbox(
   }
   // (a kill that failed here is followed by the reap below, or by the restart)
   delete result.killFailed;
-  // This never throws: a failure is `false`. Through the runner a second pass follows: the
-  // agent can queue requests in the runner's FIFO until its last process dies, and the runner
-  // reads them in order, so by the time it reads the second reap every queued request has been
-  // started, and is killed by it. After that nothing of the agent's runs until the next call.
-  const ended = !died && (await reap()) && (!channel || (await reap()));
+  // This never throws. Through the runner a second pass follows when the first ended anything
+  // of the agent's: until its last process died it could queue requests in the runner's FIFO,
+  // and the runner reads them in order, so by the time it reads the second reap every queued
+  // request has been started, and is killed by it. When the first pass found nothing, nothing
+  // could queue after it. After that nothing of the agent's runs until the next call.
+  const first = died ? 'failed' : await reapSandboxReport(runtime, containerId, reapOptions);
+  const ended = first === 'clean' || (first === 'killed' && (!channel || (await reap())));
   if (!ended) {
     // the engine can take many seconds to answer during a fork storm; it is only a report
     const info = await within(INSPECT_DEADLINE_MS, runtime.inspectContainer(containerId));

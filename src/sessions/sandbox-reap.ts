@@ -19,7 +19,8 @@ import { within } from '../exec/within.js';
  * of its own while it kills. The main process's own children (the keep-alive's sleep, the
  * runner's request shells) are killed too but do not count as found: the keep-alive starts a
  * new sleep at once, which must not keep the loop going. busybox ash, dash and bash run it;
- * gVisor's /proc shows the same fields.
+ * gVisor's /proc shows the same fields. Exit 0: nothing but the keep-alive's sleep was there;
+ * 3: it killed something else (the agent's); 1: it could not finish.
  */
 const REAP_SCRIPT = `
 cd / || exit 2
@@ -49,7 +50,7 @@ set +f; for d in /proc/[0-9]*; do set -f
 done
 [ -n "$main" ] || exit 2
 keep="$keep$main "
-rounds=0
+rounds=0; other=0
 while [ $rounds -lt 50 ]; do
   found=0
   set +f; for d in /proc/[0-9]*; do set -f
@@ -64,9 +65,13 @@ while [ $rounds -lt 50 ]; do
       case "$1" in Z|X) continue ;; esac
       [ "$2" = "$main" ] && counts=0
     fi
-    kill -9 "$p" 2>/dev/null && [ $counts = 1 ] && found=1
+    c=; [ $counts = 0 ] && { IFS= read -r c < "$d/comm"; } 2>/dev/null
+    kill -9 "$p" 2>/dev/null || continue
+    [ $counts = 1 ] && found=1
+    # anything but the keep-alive's sleep: something of the agent's was still there
+    [ $counts = 1 ] || [ "$c" != sleep ] && other=1
   done
-  [ $found = 0 ] && exit 0
+  [ $found = 0 ] && exit $((other * 3))
   rounds=$((rounds + 1))
 done
 exit 1
@@ -91,6 +96,18 @@ export async function reapSandbox(
   containerId: string,
   options: ReapOptions,
 ): Promise<boolean> {
+  return (await reapSandboxReport(runtime, containerId, options)) !== 'failed';
+}
+
+/**
+ * As reapSandbox, saying what it found: `clean` when nothing of the agent's was left, `killed`
+ * when it ended something, `failed` when it could not within the deadline.
+ */
+export async function reapSandboxReport(
+  runtime: ContainerRuntime,
+  containerId: string,
+  options: ReapOptions,
+): Promise<'clean' | 'killed' | 'failed'> {
   const detach = new AbortController();
   const exec: RawExecOptions = {
     cmd: ['/bin/sh', '-c', REAP_SCRIPT, 'berth-reap'],
@@ -99,10 +116,10 @@ export async function reapSandbox(
   const reap = (async () => {
     const viaRunner = options.channel ? await options.channel.exec(exec) : undefined;
     const result = viaRunner ?? (await runtime.exec(containerId, exec));
-    return result.exitCode === 0;
+    return result.exitCode === 0 ? 'clean' : result.exitCode === 3 ? 'killed' : 'failed';
   })();
   // Creating the exec, or a runner out of tasks, can hang too: the deadline covers all of it.
-  const ended = await within(options.deadlineMs, reap);
-  if (ended === undefined) detach.abort();
-  return ended ?? false;
+  const outcome = await within(options.deadlineMs, reap);
+  if (outcome === undefined) detach.abort();
+  return outcome ?? 'failed';
 }

@@ -62,12 +62,14 @@ export interface ApplyInput {
 export async function applySession(input: ApplyInput): Promise<ApplyReport> {
   const { git } = input;
   const applyId = `a-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const algo = (await git.run(['rev-parse', '--show-object-format'])).trim() === 'sha256' ? 'sha256' : 'sha1';
+  // a commit id is 64 hex digits in a sha256 repository, 40 in a sha1 one
+  const algo = input.baseline.length === 64 ? 'sha256' : 'sha1';
+  const modes = readBaselineModes(input.sessionRoot);
   const [changed, baseline] = await Promise.all([
     changedPaths(git, input.baseline, input.head),
-    baselineTree(git, input.baseline),
+    // baseline.json has what the tree listing would say (and the copy's ignored folders too)
+    modes ? { files: modes.modes.size, folders: modes.folders } : baselineTree(git, input.baseline),
   ]);
-  const modes = readBaselineModes(input.sessionRoot);
   const descend = new Set([
     ...(modes?.folders ?? baseline.folders),
     ...parentKeys(changed.map((c) => c.path)),

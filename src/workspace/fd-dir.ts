@@ -11,7 +11,18 @@ const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
  * folder swapped for a link between a check and a use is never followed. Names are bytes.
  */
 export function inDir(dirFd: number, name: Buffer | string): Buffer {
-  return Buffer.concat([Buffer.from(`/proc/self/fd/${dirFd}/`), Buffer.from(name)]);
+  const prefix = fdPrefix(dirFd);
+  const bytes = typeof name === 'string' ? Buffer.from(name) : name;
+  const out = Buffer.allocUnsafe(prefix.length + bytes.length);
+  prefix.copy(out, 0);
+  bytes.copy(out, prefix.length);
+  return out;
+}
+
+/** `/proc/self/fd/<fd>/` as bytes; fd numbers are few and reused, so they are kept. */
+const prefixes: Buffer[] = [];
+function fdPrefix(fd: number): Buffer {
+  return (prefixes[fd] ??= Buffer.from(`/proc/self/fd/${fd}/`));
 }
 
 export function fdTarget(fd: number): string {
