@@ -8,7 +8,7 @@ import { releaseJournal, removeJournal, writeJournal, type JournalEntry } from '
 import { makePlan, type Action } from './apply-plan.js';
 import { BlobStream } from './blob-stream.js';
 import type { SandboxGit } from './sandbox-git.js';
-import { baselineTree, changedPaths, parentKeys, readBaselineModes, scanWorkspace } from './session-tree.js';
+import { baselineTree, changedPaths, readBaselineModes, scanWorkspace } from './session-tree.js';
 import { ApplyTrash } from './trash.js';
 
 /** More deletions than this (or than MASS_DELETE_SHARE of the baseline) stop an apply. */
@@ -38,7 +38,8 @@ export interface ApplyInput {
   git: SandboxGit;
   hostPath: string;
   baseline: string;
-  head: string;
+  /** The session's HEAD, or the commit under way that will be it. */
+  head: string | Promise<string>;
   sessionId: string;
   /** Only these files or folders (default: everything). */
   only?: string[];
@@ -65,16 +66,19 @@ export async function applySession(input: ApplyInput): Promise<ApplyReport> {
   // a commit id is 64 hex digits in a sha256 repository, 40 in a sha1 one
   const algo = input.baseline.length === 64 ? 'sha256' : 'sha1';
   const modes = readBaselineModes(input.sessionRoot);
-  const [changed, baseline] = await Promise.all([
-    changedPaths(git, input.baseline, input.head),
-    // baseline.json has what the tree listing would say (and the copy's ignored folders too)
-    modes ? { files: modes.modes.size, folders: modes.folders } : baselineTree(git, input.baseline),
-  ]);
-  const descend = new Set([
-    ...(modes?.folders ?? baseline.folders),
-    ...parentKeys(changed.map((c) => c.path)),
-  ]);
-  const scan = scanWorkspace(input.sandboxWorkspace, descend);
+  const diffing = (async () => {
+    const head = await input.head;
+    return Promise.all([
+      changedPaths(git, input.baseline, head),
+      // baseline.json has what the tree listing would say (and the copy's ignored folders too)
+      modes ? { files: modes.modes.size, folders: modes.folders } : baselineTree(git, input.baseline),
+    ]);
+  })();
+  // the walk is synchronous: it runs while git (the caller's commit, then the diff) works
+  const early = modes ? scanWorkspace(input.sandboxWorkspace, modes.folders) : undefined;
+  const [changed, baseline] = await diffing;
+  // (older sessions have no baseline.json: their folders come from git)
+  const scan = early ?? scanWorkspace(input.sandboxWorkspace, baseline.folders);
   const rootFd = openRoot(input.hostPath);
   try {
     const plan = makePlan({

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { bytesKey, isGitName, joinBytes, splitBytes } from '../workspace/byte-path.js';
+import { bytesKey, isGitName, joinBytes } from '../workspace/byte-path.js';
 import { kindOf, listNames, lstatIn, openChildDir, openRoot } from '../workspace/fd-dir.js';
 import type { SideEntry } from './host-entry.js';
 import type { SandboxGit } from './sandbox-git.js';
@@ -103,38 +103,56 @@ export function readBaselineModes(sessionRoot: string): BaselineModes | undefine
 }
 
 /**
- * Walks the workspace through fds: every folder of the baseline, and every folder on the way
- * to a changed path, is read; any other new folder is looked into only to see whether it holds
- * nothing but folders (an empty folder the session made), never through a link.
+ * Walks the whole workspace through fds, never through a link: every file's and link's mode,
+ * every folder, special files, and the empty leaves of new folders (outside `baselineFolders`)
+ * that hold nothing but folders (empty folders the session made). It reads nothing git does
+ * not, so it can run while the session's git commits the same tree.
  */
-export function scanWorkspace(workspace: string, descend: Set<string>): WorkspaceScan {
+export function scanWorkspace(workspace: string, baselineFolders: Set<string>): WorkspaceScan {
   const scan: WorkspaceScan = { modes: new Map(), folders: new Set(), emptyNew: [], special: [] };
   const rootFd = openRoot(workspace);
-  const visit = (fd: number, base: Buffer[]) => {
-    for (const name of listNames(fd)) {
-      if (isGitName(name)) continue;
+  /**
+   * Visits a folder. A new folder that holds only folders hands its empty leaves up, so the
+   * topmost such folder's parent (which holds more, or is not new) records them.
+   */
+  const visit = (fd: number, base: Buffer[]): Buffer[] | undefined => {
+    const names = listNames(fd);
+    const childLeaves: Buffer[] = [];
+    let onlyFolders = true;
+    for (const name of names) {
+      if (isGitName(name)) {
+        onlyFolders = false;
+        continue;
+      }
       const parts = [...base, name];
       const key = bytesKey(joinBytes(parts));
       const st = lstatIn(fd, name);
       if (st === undefined) continue;
       const kind = kindOf(st);
-      if (kind === 'file' || kind === 'symlink') scan.modes.set(key, st.mode & 0o777);
-      else if (kind === 'other') scan.special.push(joinBytes(parts));
-      else {
-        scan.folders.add(key);
-        const child = openChildDir(fd, name);
-        if (child === undefined) continue;
-        try {
-          if (descend.has(key)) visit(child, parts);
-          else {
-            const empties = onlyFolders(child, parts);
-            if (empties) scan.emptyNew.push(...empties);
-          }
-        } finally {
-          fs.closeSync(child);
-        }
+      if (kind !== 'folder') {
+        onlyFolders = false;
+        if (kind === 'other') scan.special.push(joinBytes(parts));
+        else scan.modes.set(key, st.mode & 0o777);
+        continue;
+      }
+      scan.folders.add(key);
+      const child = openChildDir(fd, name);
+      if (child === undefined) {
+        onlyFolders = false;
+        continue;
+      }
+      try {
+        const leaves = visit(child, parts);
+        if (leaves === undefined) onlyFolders = false;
+        else childLeaves.push(...leaves);
+      } finally {
+        fs.closeSync(child);
       }
     }
+    const isNew = base.length > 0 && !baselineFolders.has(bytesKey(joinBytes(base)));
+    if (isNew && onlyFolders) return names.length === 0 ? [joinBytes(base)] : childLeaves;
+    scan.emptyNew.push(...childLeaves);
+    return undefined;
   };
   try {
     visit(rootFd, []);
@@ -142,34 +160,4 @@ export function scanWorkspace(workspace: string, descend: Set<string>): Workspac
     fs.closeSync(rootFd);
   }
   return scan;
-}
-
-/** The empty leaf folders below `fd` when it holds only folders; undefined at the first other entry. */
-function onlyFolders(fd: number, base: Buffer[]): Buffer[] | undefined {
-  const names = listNames(fd);
-  if (names.length === 0) return [joinBytes(base)];
-  const out: Buffer[] = [];
-  for (const name of names) {
-    if (isGitName(name)) return undefined;
-    const child = openChildDir(fd, name);
-    if (child === undefined) return undefined;
-    try {
-      const below = onlyFolders(child, [...base, name]);
-      if (!below) return undefined;
-      out.push(...below);
-    } finally {
-      fs.closeSync(child);
-    }
-  }
-  return out;
-}
-
-/** Every folder on the way to each path (`a`, `a/b` for `a/b/c`), as keys. */
-export function parentKeys(paths: Buffer[]): Set<string> {
-  const out = new Set<string>();
-  for (const path of paths) {
-    const parts = splitBytes(path);
-    for (let i = 1; i < parts.length; i++) out.add(bytesKey(joinBytes(parts.slice(0, i))));
-  }
-  return out;
 }

@@ -409,8 +409,10 @@ export class Sessions {
     return withFolderLock(home, session.hostPath, `apply of session ${id}`, async () => {
       await recoverApplies(home);
       const git = this.git(id);
-      await git.commitAll('pending changes before apply');
-      const head = (await git.run(['rev-parse', 'HEAD'])).trim();
+      // the commit runs while apply walks the workspace (both only read it)
+      const head = git
+        .commitAll('pending changes before apply')
+        .then(async () => (await git.run(['rev-parse', 'HEAD'])).trim());
       const where = this.paths(id);
       const report = await applySession({
         ...options,
