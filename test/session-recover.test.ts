@@ -62,6 +62,22 @@ describe('an interrupted session start', () => {
         expect(await runtime.listContainers({ [LABEL.session]: left!.id })).toEqual([]);
         // and a live start is never touched: recover() again finds nothing
         expect(await sessions.recover()).toEqual([]);
+        // a container the engine made for it after all (its create outlived the kill) goes too
+        const late = await runtime.createContainer({
+          name: `berth-late-${left!.id}`,
+          image: 'berth-test/busybox',
+          cmd: ['sleep', '60'],
+          labels: { [LABEL.session]: left!.id, [LABEL.role]: 'session' },
+          env: {},
+          mounts: [],
+          init: false,
+          network: { mode: 'none' },
+          security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
+          resources: { nanoCpus: 1e8, memoryBytes: 64 * 1024 * 1024, pidsLimit: 16 },
+          restart: 'no',
+        });
+        await sessions.recover();
+        expect(await runtime.inspectContainer(late)).toBeUndefined();
       } finally {
         store.close();
       }

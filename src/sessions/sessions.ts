@@ -234,6 +234,13 @@ export class Sessions {
       this.deps.table.ended(session.id, 'failed');
       cleaned.push(session.id);
     }
+    // a container the engine finished creating after its start was killed (and after an earlier
+    // recover ran): its session, one of this home's, has ended
+    for (const c of await this.deps.runtime.listContainers({ [LABEL.role]: 'session' })) {
+      const record = this.deps.table.get(c.labels[LABEL.session] ?? '');
+      if (!record || record.state === 'running' || record.state === 'starting') continue;
+      await this.deps.runtime.removeContainer(c.id).catch(() => undefined);
+    }
     return cleaned;
   }
 

@@ -10,7 +10,7 @@ export function registerListFilesTool(server: McpServer, deps: McpDeps, workspac
     {
       title: 'List files',
       description:
-        'Lists files and folders under a folder of a project, recursively, with type and size. Honours .gitignore (and skips .git) unless gitignore is false. Links are listed, not followed.',
+        'Lists files and folders under a folder of a project, recursively, with type and size. Honours .gitignore unless gitignore is false; .git is never listed. Links are listed, not followed.',
       inputSchema: {
         ...targetFields,
         path: pathField('Folder to list (default: the project root)').optional(),
