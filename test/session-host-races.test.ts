@@ -8,6 +8,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -199,6 +200,47 @@ describe('names that are not UTF-8', () => {
         expect(tree.subarray(0, tree.length - 1).toString('hex')).toBe(names[0]!.toString('hex'));
         expect(existsSync(join(sandbox, 'baseline.json'))).toBe(true);
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('links planted in the project .git', () => {
+  it('are not taken into the session repository (refs, objects, packs)', async () => {
+    const dir = makeTempDir();
+    try {
+      const project = join(dir, 'project');
+      const elsewhere = join(dir, 'other-repo');
+      mkdirSync(project);
+      execFileSync('git', ['init', '-q', elsewhere]);
+      execFileSync('git', ['init', '-q', project]);
+      writeFileSync(join(project, 'a.txt'), 'a\n');
+      execFileSync('git', ['-C', project, 'add', '-A']);
+      execFileSync('git', [
+        '-C',
+        project,
+        '-c',
+        'user.name=t',
+        '-c',
+        'user.email=t@e',
+        'commit',
+        '-q',
+        '-m',
+        'x',
+      ]);
+      const git = join(project, '.git');
+      symlinkSync(join(elsewhere, '.git', 'objects'), join(git, 'objects', 'borrowed'));
+      mkdirSync(join(git, 'objects', 'pack'), { recursive: true });
+      symlinkSync(join(elsewhere, '.git', 'HEAD'), join(git, 'objects', 'pack', 'pack-evil.pack'));
+      symlinkSync(join(elsewhere, '.git', 'HEAD'), join(git, 'refs', 'heads', 'evil'));
+      const sandbox = join(dir, 'sandbox');
+      await populateSandbox(project, join(sandbox, 'git'), join(sandbox, 'workspace'), {
+        includeIgnored: false,
+      });
+      const links = execFileSync('find', [join(sandbox, 'git'), '-type', 'l']).toString();
+      expect(links).toBe('');
+      expect(readFileSync(join(sandbox, 'workspace', 'a.txt'), 'utf8')).toBe('a\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -151,7 +151,9 @@ export function snapshotGitDir(
       try {
         copyTreeFds(src, dst, {
           hardLink,
-          skip: (path) => name === 'objects' && splitBytes(path)[0]?.toString('latin1') === 'info',
+          // a link in refs/ or objects/ could lead git to data elsewhere on the host: none is taken
+          skip: (path, kind) =>
+            kind === 'symlink' || (name === 'objects' && splitBytes(path)[0]?.toString('latin1') === 'info'),
         });
       } finally {
         fs.closeSync(src);
