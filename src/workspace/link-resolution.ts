@@ -1,12 +1,16 @@
 import * as fs from 'node:fs';
+import { WORKSPACE_DIR } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import type { ConfinedRoot } from './confined-root.js';
 import { displayPath, refused } from './relative-path.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
-/** Links made inside the project container point at /workspace/...: that is the project root. */
-export const CONTAINER_ROOT = '/workspace';
+/**
+ * Links made inside the project container point at /workspace/...: that is the project root
+ * (the container-side root is stated once, in config/types.ts).
+ */
+export const CONTAINER_ROOT = WORKSPACE_DIR;
 /** As many links as the kernel follows in one path lookup before it gives up with ELOOP. */
 const MAX_SYMLINK_HOPS = 40;
 
