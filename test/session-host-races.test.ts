@@ -36,6 +36,14 @@ function regularFileContents(root: string): string[] {
   return out;
 }
 
+/** Makes `project` a git repository with one commit (of everything in it, with `addAll`). */
+function initRepo(project: string, options: { addAll: boolean }): void {
+  execFileSync('git', ['init', '-q', project]);
+  if (options.addAll) execFileSync('git', ['-C', project, 'add', '-A']);
+  const who = ['-c', 'user.name=t', '-c', 'user.email=t@e'];
+  execFileSync('git', ['-C', project, ...who, 'commit', '-q', '--allow-empty', '-m', 'x']);
+}
+
 /**
  * The project container is hostile and runs while the hub copies its folder: it swaps a folder
  * for a link to a host-only folder, again and again. The copy must never follow it, and never
@@ -81,20 +89,7 @@ describe('a project container swapping folders for links while a session copies 
     for (let round = 0; round < 12; round++) {
       if (round === 6) {
         // the same with a git repository (its work tree goes through the same copy)
-        execFileSync('git', ['init', '-q', project]);
-        execFileSync('git', [
-          '-C',
-          project,
-          '-c',
-          'user.name=t',
-          '-c',
-          'user.email=t@e',
-          'commit',
-          '-q',
-          '--allow-empty',
-          '-m',
-          'x',
-        ]);
+        initRepo(project, { addAll: false });
       }
       const sandbox = join(dir, `sandbox-${round}`);
       const lines: string[] = [];
@@ -165,20 +160,7 @@ describe('names that are not UTF-8', () => {
         ]);
         writeFileSync(odd, 'latin bytes\n');
         if (kind === 'git') {
-          execFileSync('git', ['init', '-q', project]);
-          execFileSync('git', ['-C', project, 'add', '-A']);
-          execFileSync('git', [
-            '-C',
-            project,
-            '-c',
-            'user.name=t',
-            '-c',
-            'user.email=t@e',
-            'commit',
-            '-q',
-            '-m',
-            'x',
-          ]);
+          initRepo(project, { addAll: true });
         }
         const sandbox = join(dir, `sandbox-${kind}`);
         await populateSandbox(project, join(sandbox, 'git'), join(sandbox, 'workspace'), {
@@ -214,21 +196,8 @@ describe('links planted in the project .git', () => {
       const elsewhere = join(dir, 'other-repo');
       mkdirSync(project);
       execFileSync('git', ['init', '-q', elsewhere]);
-      execFileSync('git', ['init', '-q', project]);
       writeFileSync(join(project, 'a.txt'), 'a\n');
-      execFileSync('git', ['-C', project, 'add', '-A']);
-      execFileSync('git', [
-        '-C',
-        project,
-        '-c',
-        'user.name=t',
-        '-c',
-        'user.email=t@e',
-        'commit',
-        '-q',
-        '-m',
-        'x',
-      ]);
+      initRepo(project, { addAll: true });
       const git = join(project, '.git');
       symlinkSync(join(elsewhere, '.git', 'objects'), join(git, 'objects', 'borrowed'));
       mkdirSync(join(git, 'objects', 'pack'), { recursive: true });

@@ -15,8 +15,11 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 export interface CommitReport {
   written: string[];
   deleted: string[];
+  /** Changed on both sides: the host file was kept; the session's version is beside it. */
   conflicts: { path: string; sessionCopy: string | null; why: string }[];
+  /** Links that would point outside the project: not applied. */
   refused: { path: string; why: string }[];
+  /** Paths the apply could not carry out (nested repositories, special files, errors), each with why. */
   skipped: { path: string; why: string }[];
   folders: { created: string[]; removed: string[] };
 }

@@ -2,9 +2,11 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { isBerthError } from '../errors.js';
 import { joinBytes, showBytes, splitBytes } from '../workspace/byte-path.js';
+import { listFolder, removePath } from '../workspace/path-ops.js';
 import { errnoCode, inDir, lstatIn, openDirStrict, openRoot } from '../workspace/fd-dir.js';
 import { withFolderLock } from './folder-lock.js';
 import { ApplyTrash } from './trash.js';
+import { processAlive } from './process-alive.js';
 
 /** One replace or delete of an apply: where its temp file and its aside live. */
 export interface JournalEntry {
@@ -73,7 +75,7 @@ export function writeJournal(home: string, journal: ApplyJournalFile): void {
 }
 
 export function removeJournal(home: string, applyId: string): void {
-  fs.rmSync(join(journalDir(home), `${applyId}.json`), { force: true });
+  removePath(join(journalDir(home), `${applyId}.json`));
   active.delete(applyId);
 }
 
@@ -92,15 +94,14 @@ export async function recoverApplies(home: string): Promise<RecoveryReport> {
   const report: RecoveryReport = { recovered: [] };
   const dir = journalDir(home);
   if (!fs.existsSync(dir)) return report;
-  // berth-private: journals live in a folder under BERTH_HOME that only berth writes
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+  for (const file of listFolder(dir).filter((f) => f.endsWith('.json'))) {
     let journal: ApplyJournalFile;
     try {
       journal = JSON.parse(fs.readFileSync(join(dir, file), 'utf8')) as ApplyJournalFile;
     } catch {
       continue; // removed meanwhile
     }
-    if (active.has(journal.applyId) || (journal.pid !== process.pid && alive(journal.pid))) continue;
+    if (active.has(journal.applyId) || (journal.pid !== process.pid && processAlive(journal.pid))) continue;
     try {
       await withFolderLock(
         home,
@@ -195,14 +196,5 @@ function unlinkQuiet(dirFd: number, name: Buffer): void {
     const code = errnoCode(err);
     if (code === 'EISDIR' || code === 'EPERM') fs.rmdirSync(inDir(dirFd, name));
     else if (code !== 'ENOENT') throw err;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
   }
 }

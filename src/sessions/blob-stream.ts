@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { BerthError } from '../errors.js';
@@ -20,7 +20,7 @@ export class BlobStream {
   private exited: Promise<number | null>;
 
   constructor(git: SandboxGit) {
-    this.child = spawn('git', [...git.baseArgs(), 'cat-file', '--batch'], { env: git.env() });
+    this.child = git.spawn(['cat-file', '--batch']);
     this.child.stderr.resume();
     this.chunks = this.child.stdout[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     this.exited = new Promise((resolve) => this.child.once('close', resolve));

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../errors.js';
 import { errnoCode } from '../workspace/fd-dir.js';
+import { processAlive } from './process-alive.js';
 
 const DEFAULT_WAIT_MS = 120_000;
 const POLL_MS = 50;
@@ -59,7 +60,7 @@ export async function withFolderLock<T>(
   for (;;) {
     if (tryCreate(file, text)) break;
     const holder = readHolder(file);
-    if (holder !== undefined && !alive(holder.pid)) {
+    if (holder !== undefined && !processAlive(holder.pid)) {
       takeOverStale(file, holder);
       continue;
     }
@@ -107,16 +108,6 @@ function readHolder(file: string): LockHolder | undefined {
     // gone meanwhile, or being written right now: look again
     if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
     throw err;
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
   }
 }
 

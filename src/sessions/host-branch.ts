@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdtempSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BerthError } from '../errors.js';
-import { errnoCode, inDir, openDirStrict, openRoot } from '../workspace/fd-dir.js';
-import { inspectHostRepo, readSmallFile } from './host-repo.js';
+import { errnoCode, inDir, openDirStrict, openRoot, readSmallFileIn } from '../workspace/fd-dir.js';
+import { removePath } from '../workspace/path-ops.js';
+import { inspectHostRepo } from './host-repo.js';
 import type { SandboxGit } from './sandbox-git.js';
 
 const PACKED_REFS_MAX = 256 * 1024 * 1024;
@@ -38,9 +37,9 @@ export async function writeBranchToHost(
         ? (await git.run(['rev-parse', `${baseline}^`])).trim()
         : undefined;
       const refName = `refs/heads/${branch}`;
-      const packed = readSmallFile(repo.gitFd, 'packed-refs', PACKED_REFS_MAX)?.toString('utf8') ?? '';
+      const packed = readSmallFileIn(repo.gitFd, 'packed-refs', PACKED_REFS_MAX)?.toString('utf8') ?? '';
       if (packed.split('\n').some((line) => line.endsWith(` ${refName}`))) throw exists(branch);
-      const scratch = mkdtempSync(join(dirname(git.gitDir), 'pack-'));
+      const scratch = fs.mkdtempSync(join(dirname(git.gitDir), 'pack-'));
       try {
         const name = await packObjects(git, scratch, head, parent);
         const packDir = openDirStrict(
@@ -57,7 +56,7 @@ export async function writeBranchToHost(
           fs.closeSync(packDir);
         }
       } finally {
-        fs.rmSync(scratch, { recursive: true, force: true });
+        removePath(scratch);
       }
       const parts = refName.split('/');
       const refDir = openDirStrict(
@@ -81,24 +80,11 @@ export async function writeBranchToHost(
 
 /** `git pack-objects` of what `head` has that `parent` has not; returns the pack's base name. */
 async function packObjects(git: SandboxGit, scratch: string, head: string, parent: string | undefined) {
-  const child = spawn('git', [...git.baseArgs(), 'pack-objects', '-q', '--revs', join(scratch, 'pack')], {
-    env: git.env(),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  const done = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  });
-  child.stdin.end(`${head}\n${parent ? `^${parent}\n` : ''}`);
-  const code = await done;
-  if (code !== 0) {
-    throw new BerthError('ENGINE_ERROR', `git pack-objects failed: ${Buffer.concat(err).toString().trim()}`);
-  }
-  const hash = Buffer.concat(out).toString().trim();
+  const hash = (
+    await git.run(['pack-objects', '-q', '--revs', join(scratch, 'pack')], {
+      input: `${head}\n${parent ? `^${parent}\n` : ''}`,
+    })
+  ).trim();
   if (!/^[0-9a-f]{40,64}$/.test(hash)) throw new BerthError('ENGINE_ERROR', 'git pack-objects wrote no pack');
   return `pack-${hash}`;
 }

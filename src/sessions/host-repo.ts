@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { lstatIn, openChildDir, openFileIn } from '../workspace/fd-dir.js';
+import { lstatIn, openChildDir, readSmallFileIn } from '../workspace/fd-dir.js';
 
 const CONFIG_MAX = 1024 * 1024;
 
@@ -42,7 +42,7 @@ export function inspectHostRepo(hostFd: number): HostRepo {
   } finally {
     fs.closeSync(objects);
   }
-  const config = readSmallFile(gitFd, 'config', CONFIG_MAX);
+  const config = readSmallFileIn(gitFd, 'config', CONFIG_MAX);
   const extensions = config === undefined ? new Map<string, string>() : configSection(config, 'extensions');
   for (const key of extensions.keys()) {
     if (!KNOWN_EXTENSIONS.has(key)) return refuse(`it uses the git extension "${key}"`);
@@ -52,19 +52,6 @@ export function inspectHostRepo(hostFd: number): HostRepo {
     return refuse(`it uses object format "${format}"`);
   }
   return { kind: 'repo', gitFd, objectFormat: format === 'sha256' ? 'sha256' : 'sha1' };
-}
-
-/** A small regular file in an open folder, not following a link; undefined when absent or odd. */
-export function readSmallFile(dirFd: number, name: string, max: number): Buffer | undefined {
-  const opened = openFileIn(dirFd, name);
-  if (!opened) return undefined;
-  try {
-    if (opened.st.size > max) return undefined;
-    const buffer = Buffer.alloc(opened.st.size);
-    return buffer.subarray(0, fs.readSync(opened.fd, buffer, 0, buffer.length, 0));
-  } finally {
-    fs.closeSync(opened.fd);
-  }
 }
 
 /**

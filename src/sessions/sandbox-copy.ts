@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { bytesKey, joinBytes, splitBytes } from '../workspace/byte-path.js';
-import { copyFileIn, openChildDir, openRoot, type EntryKind } from '../workspace/fd-dir.js';
+import { copyFileIn, openChildDir, openRoot, readSmallFileIn, type EntryKind } from '../workspace/fd-dir.js';
+import { removePath } from '../workspace/path-ops.js';
 import { copyTreeFds, type TreeCopyReport } from '../workspace/tree-copy.js';
-import { inspectHostRepo, readSmallFile } from './host-repo.js';
+import { inspectHostRepo } from './host-repo.js';
 import { SandboxGit } from './sandbox-git.js';
 
 export interface PopulateResult {
@@ -74,7 +75,7 @@ export async function populateSandbox(
       }
     }
     if (!copied) {
-      fs.rmSync(gitDir, { recursive: true, force: true });
+      removePath(gitDir);
       options.onProgress?.(`copying the project folder (${plainWhy ?? 'not a git repository'})`);
       copied = copyWorkTree(hostFd, workTree, { ...options, includeIgnored: true }, onEntry, undefined);
       await initSandboxRepo(gitDir, 'sha1');
@@ -166,7 +167,7 @@ export function snapshotGitDir(
     const info = openChildDir(hostGitFd, 'info');
     if (info === undefined) return undefined;
     try {
-      return readSmallFile(info, 'exclude', EXCLUDE_MAX)?.toString('utf8');
+      return readSmallFileIn(info, 'exclude', EXCLUDE_MAX)?.toString('utf8');
     } finally {
       fs.closeSync(info);
     }

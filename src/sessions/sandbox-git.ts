@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { promisify } from 'node:util';
 import { BerthError } from '../errors.js';
 
@@ -8,6 +8,8 @@ export interface GitRunOptions {
   maxBuffer?: number;
   /** Sees git's stderr as it comes (progress meters). */
   onStderr?: (text: string) => void;
+  /** Written to git's stdin (then closed). */
+  input?: string;
 }
 
 /**
@@ -88,6 +90,7 @@ export class SandboxGit {
       });
       const { onStderr } = options;
       if (onStderr) pending.child.stderr?.on('data', (chunk: Buffer) => onStderr(chunk.toString()));
+      if (options.input !== undefined) pending.child.stdin?.end(options.input);
       const { stdout } = await pending;
       return stdout;
     } catch (err) {
@@ -111,34 +114,12 @@ export class SandboxGit {
     }
   }
 
-  /** Object contents by id, through one `git cat-file --batch`. */
-  async blobs(ids: string[]): Promise<Map<string, Buffer>> {
-    const out = new Map<string, Buffer>();
-    if (ids.length === 0) return out;
-    const child = spawn('git', [...this.baseArgs(), 'cat-file', '--batch'], {
-      env: this.env(),
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    const done = new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code) =>
-        code === 0 ? resolve() : reject(new BerthError('ENGINE_ERROR', `git cat-file exited with ${code}`)),
-      );
-    });
-    child.stdin.end(`${ids.join('\n')}\n`);
-    await done;
-    const data = Buffer.concat(chunks);
-    let at = 0;
-    while (at < data.length) {
-      const eol = data.indexOf(10, at);
-      const [id = '', , size = '0'] = data.subarray(at, eol).toString().split(' ');
-      const length = Number(size);
-      out.set(id, data.subarray(eol + 1, eol + 1 + length));
-      at = eol + 1 + length + 1;
-    }
-    return out;
+  /**
+   * A long-lived git process (such as `cat-file --batch`) with the same settings as `run`; the
+   * caller owns its streams. Every git process berth starts comes from here or from `run`.
+   */
+  spawn(args: string[]): ChildProcessWithoutNullStreams {
+    return spawn('git', [...this.baseArgs(), ...args], { env: this.env() });
   }
 
   /**

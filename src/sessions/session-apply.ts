@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { BerthError } from '../errors.js';
 import { joinBytes } from '../workspace/byte-path.js';
 import { openRoot } from '../workspace/fd-dir.js';
-import { commitPlan } from './apply-commit.js';
+import { commitPlan, type CommitReport } from './apply-commit.js';
 import { releaseJournal, removeJournal, writeJournal, type JournalEntry } from './apply-journal.js';
 import { makePlan, type Action } from './apply-plan.js';
 import { BlobStream } from './blob-stream.js';
@@ -17,21 +17,13 @@ export const MASS_DELETE_SHARE = 0.2;
 /** The share rule counts only from this many deletions (deleting 1 of 3 files is not mass). */
 export const MASS_DELETE_SHARE_FROM = 3;
 
-export interface ApplyReport {
-  written: string[];
-  deleted: string[];
-  /** Changed on both sides: the host file was kept; the session's version is beside it. */
-  conflicts: { path: string; sessionCopy: string | null; why: string }[];
-  /** Links that would point outside the project: not applied. */
-  refused: { path: string; why: string }[];
-  /** Paths the apply could not carry out (nested repositories, special files, errors), each with why. */
-  skipped: { path: string; why: string }[];
+/** What an apply did: the commit's report (written, deleted, conflicts, refused, skipped, folders), and: */
+export interface ApplyReport extends CommitReport {
   /** The apply id: what it deleted or replaced is in the trash under it (`berth session restore`). */
   trash: string | null;
   applyId: string;
   /** With `paths`: what the session changed that was not applied (the session stays open). */
   remaining: string[];
-  folders: { created: string[]; removed: string[] };
 }
 
 export interface ApplyInput {

@@ -1,15 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseSize } from '../config/sizes.js';
 import { DEFAULT_IMAGE, WORKSPACE_DIR } from '../config/types.js';
@@ -24,10 +14,11 @@ import type { Logger } from '../logger.js';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/container-runtime.js';
 import { LABEL } from '../runtime/labels.js';
 import type { SessionRecord, SessionTable } from '../store/session-table.js';
-import { listNames, openRoot } from '../workspace/fd-dir.js';
+import { listFolder, removePath, removePathAsync } from '../workspace/path-ops.js';
 import { chownTreeAt } from '../workspace/tree-chown.js';
 import { populateSandbox } from './sandbox-copy.js';
 import { writeBranchToHost } from './host-branch.js';
+import { processAlive } from './process-alive.js';
 import { recoverApplies } from './apply-journal.js';
 import { withFolderLock } from './folder-lock.js';
 import { applySession, type ApplyReport, type SessionApplyOptions } from './session-apply.js';
@@ -43,15 +34,6 @@ function readIfExists(path: string): string | undefined {
     return readFileSync(path, 'utf8');
   } catch {
     return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -204,11 +186,11 @@ export class Sessions {
       await this.deps.runtime.startContainer(containerId);
       await this.waitReady(containerId);
       this.deps.table.started(id, containerId, populated.baseline);
-      rmSync(join(paths.root, STARTING_FILE), { force: true });
+      removePath(join(paths.root, STARTING_FILE));
       return this.get(id);
     } catch (err) {
       if (containerId) await this.deps.runtime.removeContainer(containerId).catch(() => undefined);
-      rmSync(paths.root, { recursive: true, force: true });
+      removePath(paths.root);
       this.deps.table.ended(id, 'failed');
       throw err;
     }
@@ -226,7 +208,7 @@ export class Sessions {
     for (const session of this.deps.table.list()) {
       if (session.state !== 'starting') continue;
       const owner = Number.parseInt(readIfExists(join(this.paths(session.id).root, STARTING_FILE)) ?? '', 10);
-      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) continue;
+      if (processAlive(owner)) continue;
       for (const c of await this.deps.runtime.listContainers({ [LABEL.session]: session.id })) {
         await this.deps.runtime.removeContainer(c.id).catch(() => undefined);
       }
@@ -493,16 +475,9 @@ export class Sessions {
       throw err;
     }
     // another process may be deleting the same leftovers: that is harmless, so only debug
-    const trashFd = openRoot(trash);
-    let names: string[];
-    try {
-      names = listNames(trashFd).map((n) => n.toString());
-    } finally {
-      closeSync(trashFd);
-    }
-    for (const name of names) {
+    for (const name of listFolder(trash)) {
       const path = join(trash, name);
-      void rm(path, { recursive: true, force: true, maxRetries: 2 }).catch((err: unknown) =>
+      void removePathAsync(path).catch((err: unknown) =>
         this.deps.logger.debug({ err, path }, 'could not delete an ended sandbox yet'),
       );
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { BerthError } from '../errors.js';
 import { joinBytes, showBytes, splitBytes } from '../workspace/byte-path.js';
 import { errnoCode, inDir, lstatIn, openDirStrict, openFileIn, openRoot } from '../workspace/fd-dir.js';
+import { listFolder, removePath } from '../workspace/path-ops.js';
 import { folderKey } from './folder-lock.js';
 
 const COPY_CHUNK = 1024 * 1024;
@@ -128,8 +129,7 @@ export class ApplyTrash {
 
   private nextNumber(): number {
     // an apply recovered after a kill adds to the trash it had begun
-    // berth-private: the trash is a folder under BERTH_HOME that only berth writes
-    this.next ??= Math.max(-1, ...fs.readdirSync(this.dir).map(Number).filter(Number.isInteger)) + 1;
+    this.next ??= Math.max(-1, ...listFolder(this.dir).map(Number).filter(Number.isInteger)) + 1;
     return this.next++;
   }
 }
@@ -139,10 +139,8 @@ export function listTrash(home: string): TrashApply[] {
   const root = join(home, 'trash');
   const out: TrashApply[] = [];
   if (!fs.existsSync(root)) return out;
-  // berth-private: the trash is a folder under BERTH_HOME that only berth writes
-  for (const folder of fs.readdirSync(root)) {
-    // berth-private (as above)
-    for (const applyId of fs.readdirSync(join(root, folder))) {
+  for (const folder of listFolder(root)) {
+    for (const applyId of listFolder(join(root, folder))) {
       const read = readManifest(join(root, folder, applyId));
       if (read && read.entries.length > 0) out.push(read);
     }
@@ -180,7 +178,7 @@ export function restoreFromTrash(home: string, apply: TrashApply, paths: string[
         if (as === undefined) report.restored.push(entry.shown);
         else report.beside.push({ path: entry.shown, as: showBytes(joinBytes([...parts.slice(0, -1), as])) });
         fs.appendFileSync(join(dir, 'manifest.ndjson'), `${JSON.stringify({ restored: entry.n })}\n`);
-        fs.rmSync(join(dir, String(entry.n)), { force: true });
+        removePath(join(dir, String(entry.n)));
       } catch (err) {
         report.failed.push({ path: entry.shown, why: err instanceof Error ? err.message : String(err) });
       } finally {
@@ -191,7 +189,7 @@ export function restoreFromTrash(home: string, apply: TrashApply, paths: string[
     fs.closeSync(rootFd);
   }
   const left = readManifest(dir);
-  if (left && left.entries.length === 0) fs.rmSync(dir, { recursive: true, force: true });
+  if (left && left.entries.length === 0) removePath(dir);
   return report;
 }
 

@@ -6,12 +6,12 @@ import {
   closeFolders,
   errnoOf,
   fdPath,
-  isGitName,
   lstatAt,
   openFolderAt,
   walkComponents,
   type Walk,
 } from './link-resolution.js';
+import { isGitName } from './byte-path.js';
 import { displayPath, pathComponents, refused } from './relative-path.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -380,27 +380,6 @@ function readAll(fd: number, size: number, maxBytes: number, shown: string): Buf
     }
   }
   return buffer.subarray(0, total);
-}
-
-/**
- * A regular file in an open folder, without following a link and without blocking on a FIFO;
- * undefined when it is absent, not a regular file, or over `max` bytes.
- */
-export function readRegularFileAt(dirFd: number, name: string, max: number): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(at(dirFd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size > max) return undefined;
-    const buffer = Buffer.alloc(st.size);
-    return buffer.subarray(0, fs.readSync(fd, buffer, 0, st.size, 0));
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function describeOpenError(

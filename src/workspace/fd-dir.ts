@@ -138,6 +138,22 @@ export function openFileIn(dirFd: number, name: Buffer | string): { fd: number; 
 }
 
 /**
+ * A small regular file in an open folder, not following a link and not blocking on a FIFO;
+ * undefined when it is absent, not a regular file, or over `max` bytes.
+ */
+export function readSmallFileIn(dirFd: number, name: Buffer | string, max: number): Buffer | undefined {
+  const opened = openFileIn(dirFd, name);
+  if (!opened) return undefined;
+  try {
+    if (opened.st.size > max) return undefined;
+    const buffer = Buffer.alloc(opened.st.size);
+    return buffer.subarray(0, fs.readSync(opened.fd, buffer, 0, buffer.length, 0));
+  } finally {
+    fs.closeSync(opened.fd);
+  }
+}
+
+/**
  * Copies the regular file `name` of `srcDir` (not a link, not a FIFO, at most `max` bytes) to a
  * new file of the same name in `dstDir`, from the fd that was checked, keeping its mode and
  * times. False when there is no such file.
@@ -158,7 +174,7 @@ export function copyFileIn(srcDir: number, dstDir: number, name: Buffer | string
 }
 
 /** Removes an entry and, for a folder, everything in it, never following a link. */
-export function removeTreeIn(dirFd: number, name: Buffer | string): void {
+export function removeTreeIn(dirFd: number, name: Buffer | string, again = true): void {
   const child = openChildDir(dirFd, name);
   if (child === undefined) {
     try {
@@ -166,7 +182,7 @@ export function removeTreeIn(dirFd: number, name: Buffer | string): void {
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return;
       // EISDIR: it became a folder since the open; go round once more
-      if (errnoCode(err) === 'EISDIR') return removeTreeIn(dirFd, name);
+      if (errnoCode(err) === 'EISDIR' && again) return removeTreeIn(dirFd, name, false);
       throw err;
     }
     return;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
-import { at, errnoOf, fdPath, readRegularFileAt, type ConfinedRoot } from './confined-root.js';
-import { isGitName } from './link-resolution.js';
+import { at, errnoOf, fdPath, type ConfinedRoot } from './confined-root.js';
+import { readSmallFileIn } from './fd-dir.js';
+import { isGitName } from './byte-path.js';
 import { GitignoreRules } from './gitignore-rules.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
@@ -97,5 +98,5 @@ function sizeAt(fd: number, name: string): number {
 
 /** A small text file in the folder, without following links; undefined when absent or odd. */
 export function readSmallText(dirFd: number, name: string, max = GITIGNORE_MAX): string | undefined {
-  return readRegularFileAt(dirFd, name, max)?.toString('utf8');
+  return readSmallFileIn(dirFd, name, max)?.toString('utf8');
 }

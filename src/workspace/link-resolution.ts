@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import { WORKSPACE_DIR } from '../config/types.js';
 import { BerthError } from '../errors.js';
+import { isGitName } from './byte-path.js';
+import { errnoCode } from './fd-dir.js';
 import type { ConfinedRoot } from './confined-root.js';
 import { displayPath, refused } from './relative-path.js';
 
@@ -28,10 +30,8 @@ export function fdPath(fd: number): string {
   return `/proc/self/fd/${fd}`;
 }
 
-export function errnoOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
+/** (fd-dir.ts's errnoCode, under the name the file tools use) */
+export const errnoOf = errnoCode;
 
 export function lstatAt(dirFd: number, name: string): fs.Stats | undefined {
   try {
@@ -40,11 +40,6 @@ export function lstatAt(dirFd: number, name: string): fs.Stats | undefined {
     if (errnoOf(err) === 'ENOENT') return undefined;
     throw err;
   }
-}
-
-/** git's own folder (or file, or link), in any letter case: never reachable by the file tools. */
-export function isGitName(name: string): boolean {
-  return name.toLowerCase() === '.git';
 }
 
 /** An open folder reached by the walk; `name` is '' for the root. */

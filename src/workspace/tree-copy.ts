@@ -8,6 +8,7 @@ import {
   lstatIn,
   openChildDir,
   openFileIn,
+  readSmallFileIn,
   type EntryKind,
 } from './fd-dir.js';
 import { GitignoreRules } from './gitignore-rules.js';
@@ -59,7 +60,7 @@ export function copyTreeFds(srcFd: number, dstFd: number, options: TreeCopyOptio
 
   const visit = (src: number, dst: number, base: Buffer[], inherited: GitignoreRules) => {
     const local = options.gitignore
-      ? inherited.with(textPath(base), readSmall(src, '.gitignore'))
+      ? inherited.with(textPath(base), readSmallFileIn(src, '.gitignore', GITIGNORE_MAX)?.toString('utf8'))
       : inherited;
     for (const entry of listEntries(src)) {
       const name = entry.name;
@@ -202,18 +203,6 @@ function listEntries(dirFd: number): { name: Buffer; kind: EntryKind | undefined
               : undefined,
     }))
     .sort((a, b) => Buffer.compare(a.name, b.name));
-}
-
-function readSmall(dirFd: number, name: string): string | undefined {
-  const opened = openFileIn(dirFd, name);
-  if (!opened) return undefined;
-  try {
-    if (opened.st.size > GITIGNORE_MAX) return undefined;
-    const buffer = Buffer.alloc(opened.st.size);
-    return buffer.subarray(0, fs.readSync(opened.fd, buffer, 0, buffer.length, 0)).toString('utf8');
-  } finally {
-    fs.closeSync(opened.fd);
-  }
 }
 
 function textPath(parts: Buffer[]): string {

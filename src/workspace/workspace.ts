@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { BerthError } from '../errors.js';
-import { ConfinedRoot, readRegularFileAt } from './confined-root.js';
+import { ConfinedRoot } from './confined-root.js';
+import { readSmallFileIn } from './fd-dir.js';
 import { walkTree, type EntryType } from './file-walk.js';
 import { regexSearch, type LineMatch } from './regex-worker.js';
 import { pathComponents } from './relative-path.js';
@@ -173,7 +174,7 @@ export class Workspace {
 }
 
 function readTextAt(dirFd: number, name: string, max: number): string | undefined {
-  const data = readRegularFileAt(dirFd, name, max);
+  const data = readSmallFileIn(dirFd, name, max);
   return data === undefined || looksBinary(data) ? undefined : data.toString('utf8');
 }
 

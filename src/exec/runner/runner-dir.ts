@@ -1,5 +1,6 @@
-import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { chownFolder, removePath } from '../../workspace/path-ops.js';
 
 /** The host folder shared with one project container for its command runner. */
 export function runnerDirFor(home: string, hubId: string, project: string): string {
@@ -12,15 +13,16 @@ export function runnerDirFor(home: string, hubId: string, project: string): stri
  * the engine instead.
  */
 export function prepareRunnerDir(dir: string, owner: { uid: number; gid: number }): void {
-  rmSync(dir, { recursive: true, force: true });
+  // the container could write the old one: it is removed without following what it planted
+  removePath(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
-    chownSync(dir, owner.uid, owner.gid);
+    chownFolder(dir, owner.uid, owner.gid);
   } catch {
     // left to the hub's user; the container cannot write there, so its runner stays off
   }
 }
 
 export function removeRunnerDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  removePath(dir);
 }

@@ -1,4 +1,4 @@
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BerthError } from '../../errors.js';
@@ -10,6 +10,7 @@ import type { Hub } from '../../hub/hub.js';
 import type { OpsRunTable } from '../../store/ops-runs.js';
 import { OpsError } from '../ops-error.js';
 import type { OpsService } from '../ops-service.js';
+import { removePath } from '../../workspace/path-ops.js';
 import { encodeEvent } from './ndjson.js';
 import { parseRunBody } from './run-body.js';
 
@@ -124,7 +125,7 @@ export async function startOpsServer(
   }
 
   if ('socket' in listen) {
-    rmSync(listen.socket, { force: true });
+    removePath(listen.socket);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(listen.socket, () => resolve());
@@ -150,7 +151,7 @@ export async function startOpsServer(
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-        if ('socket' in listen) rmSync(listen.socket, { force: true });
+        if ('socket' in listen) removePath(listen.socket);
       }),
   };
 }

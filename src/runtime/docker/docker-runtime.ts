@@ -1,4 +1,3 @@
-import { readdirSync } from 'node:fs';
 import { Readable, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { BerthError, describeError } from '../../errors.js';
@@ -21,6 +20,7 @@ import type {
   RawExecOptions,
   RawExecResult,
 } from '../container-runtime.js';
+import { listFolder } from '../../workspace/path-ops.js';
 import { toCreateOptions } from './container-options.js';
 import { demux } from './demux.js';
 import { flowGate } from '../flow-gate.js';
@@ -89,7 +89,7 @@ export class DockerRuntime implements ContainerRuntime {
     let stream: Readable;
     try {
       stream = (await docker.buildImage(
-        { context: spec.context, src: readdirSync(spec.context) },
+        { context: spec.context, src: listFolder(spec.context) },
         { t: spec.tag, dockerfile: spec.dockerfile, labels: spec.labels, buildargs: spec.args, rm: true },
       )) as Readable;
     } catch (err) {
