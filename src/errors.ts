@@ -23,7 +23,8 @@ export type BerthErrorCode =
   | 'EDIT_FAILED'
   | 'SEARCH_FAILED'
   | 'MASS_DELETE'
-  | 'FOLDER_BUSY';
+  | 'FOLDER_BUSY'
+  | 'SESSION_ENDED';
 
 export class BerthError extends Error {
   override readonly name = 'BerthError';

@@ -70,5 +70,15 @@ describe('sessions over MCP', () => {
 
     const gone = await mcp.call('write_file', { session: id, path: 'x', content: 'y' });
     expect(textOf(gone)).toMatch(/^Session "s-[0-9a-f]+" is applied; start a new one/);
+    // an ended session's history went with its sandbox: said plainly, no host path, no git error
+    for (const tool of ['session_log', 'session_diff']) {
+      const ended = await mcp.call(tool, { session: id });
+      expect(ended.isError, tool).toBe(true);
+      expect(textOf(ended)).toMatch(
+        /^Session "s-[0-9a-f]+" ended \(applied at \d{4}-.*\) and its sandbox was removed/,
+      );
+      expect(textOf(ended)).not.toContain(t.home);
+      expect(textOf(ended)).not.toMatch(/git|\/tmp|fatal/);
+    }
   });
 });

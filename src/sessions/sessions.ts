@@ -320,7 +320,7 @@ export class Sessions {
 
   /** The baseline (step 0) and every commit since, oldest first. */
   async log(id: string): Promise<SessionStep[]> {
-    const session = this.get(id);
+    const session = this.withHistory(id);
     const format = '--format=%H%x09%cI%x09%s';
     const git = this.git(id);
     const baseline = await git.run(['log', '-1', format, session.baseline!]);
@@ -366,7 +366,7 @@ export class Sessions {
 
   /** Everything the session changed since its baseline (committed steps). */
   async diff(id: string, stat = false): Promise<string> {
-    const session = this.get(id);
+    const session = this.withHistory(id);
     // (--binary implies the patch, so the summary goes without it)
     return this.git(id).run([
       'diff',
@@ -504,6 +504,22 @@ export class Sessions {
     throw new BerthError(
       'UP_FAILED',
       `the session container did not become ready (${last.trim().slice(0, 200)})`,
+    );
+  }
+
+  /**
+   * A session whose steps can still be read: every way a session ends removes its sandbox, and
+   * its git history with it, so an ended one says so instead of failing inside git.
+   */
+  private withHistory(id: string): SessionRecord {
+    const session = this.get(id);
+    if (session.state === 'running' && session.baseline) return session;
+    const when = session.endedAt ? ` at ${session.endedAt}` : '';
+    throw new BerthError(
+      session.state === 'starting' ? 'NOT_RUNNING' : 'SESSION_ENDED',
+      session.state === 'starting'
+        ? `session "${id}" is still starting; try again in a moment`
+        : `session "${id}" ended (${session.state}${when}) and its sandbox was removed, so its steps and diff are gone; see \`berth session list\``,
     );
   }
 
