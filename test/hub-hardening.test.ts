@@ -55,6 +55,10 @@ describe('a timed-out command says whether its kill was carried out', () => {
     });
     expect(stopReport({ ...clean, timedOut: false }, { interrupted: true })).toEqual({ exitCode: 130 });
     expect(stopReport({ exitCode: 3, timedOut: false }, {})).toEqual({ exitCode: 3 });
+    // no timeout given: the one the run had, the default, is named (never "0 ms")
+    expect(stopReport({ exitCode: 137, timedOut: true }, {}).message).toBe(
+      'berth: timed out after 600000 ms; the process tree was killed',
+    );
   });
 
   it('berth exec: a clean timeout exits 124 and says the process tree was killed', async () => {

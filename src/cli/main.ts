@@ -27,7 +27,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .option('-f, --file <path>', 'config file (default: ./berth.yaml, or the current folder as one project)')
     .option('-C, --cwd <dir>', 'run as if started in this folder')
-    .enablePositionalOptions()
+    // (-f and -C are accepted after the subcommand too, as in `berth up -f berth.yaml`)
     .showHelpAfterError('(run berth --help for usage)')
     .exitOverride();
   registerUpCommand(program);

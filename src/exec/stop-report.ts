@@ -1,4 +1,4 @@
-import type { ExecResult } from './run-exec.js';
+import { DEFAULT_TIMEOUT_MS, type ExecResult } from './run-exec.js';
 
 /** The exit status of a run stopped at its timeout, whose processes were killed (as timeout(1)). */
 export const TIMED_OUT_EXIT_CODE = 124;
@@ -25,10 +25,11 @@ export interface StopReport {
  */
 export function stopReport(
   result: Pick<ExecResult, 'exitCode' | 'timedOut' | 'killFailed'>,
+  /** The timeout the run had; the default one when the caller gave none. */
   how: { timeoutMs?: number; interrupted?: boolean },
 ): StopReport {
   const why = result.timedOut
-    ? `timed out after ${how.timeoutMs ?? 0} ms`
+    ? `timed out after ${how.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`
     : how.interrupted
       ? 'interrupted'
       : undefined;

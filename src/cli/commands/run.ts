@@ -6,7 +6,8 @@ import { opsEndpoint } from '../../ops/ops-endpoint.js';
 import { berthHome } from '../../store/berth-home.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, progress } from '../output.js';
-import { parsePositiveInt } from './exec.js';
+import { processSink, stdinNotice } from '../stream-sink.js';
+import { parsePositiveInt, STDIN_HELP } from './exec.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -23,6 +24,7 @@ export function registerRunCommand(program: Command): void {
     )
     .option('--json', 'print one JSON result instead of streaming')
     .argument('[command...]', 'the command and its arguments, after --')
+    .addHelpText('after', STDIN_HELP)
     .action(
       async (argv: string[], opts: { target?: string; timeout?: number; json?: boolean }, cmd: Command) => {
         if (argv.length === 0)
@@ -30,6 +32,8 @@ export function registerRunCommand(program: Command): void {
             'EMPTY_COMMAND',
             'the command is empty; give a program to run, e.g. `-- npm test`',
           );
+        const notice = stdinNotice();
+        if (notice) progress(notice);
         const globals = cmd.optsWithGlobals<GlobalOptions>();
         const config = await tryConfig(globals);
         const target = opts.target ?? defaultTarget(config);
@@ -41,8 +45,15 @@ export function registerRunCommand(program: Command): void {
         const outcome = await client.run(
           { target, command: argv, ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}) },
           opts.json
-            ? { onStdout: (c) => (stdout += c.toString()), onStderr: (c) => (stderr += c.toString()) }
-            : { onStdout: (c) => process.stdout.write(c), onStderr: (c) => process.stderr.write(c) },
+            ? {
+                onStdout: (c) => {
+                  stdout += c.toString();
+                },
+                onStderr: (c) => {
+                  stderr += c.toString();
+                },
+              }
+            : processSink(),
           stop.signal,
         );
         if (opts.json) printJson({ ...outcome, stdout, stderr });

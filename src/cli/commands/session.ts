@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { BerthError } from '../../errors.js';
 import type { GlobalOptions } from '../context.js';
 import { formatUptime, printJson, printLine, progress, renderTable } from '../output.js';
-import { parsePositiveInt } from './exec.js';
+import { DEFAULT_TIMEOUT_MS } from '../../exec/run-exec.js';
+import { processSink, stdinNotice } from '../stream-sink.js';
+import { parsePositiveInt, STDIN_HELP } from './exec.js';
 
 function parsePositiveIntOrZero(value: string): number {
   const n = Number(value);
@@ -93,23 +95,23 @@ export function registerSessionCommand(program: Command): void {
     .argument('[command...]', 'the command and its arguments, after --')
     .option(
       '--timeout <ms>',
-      'kill the command and everything it started after this many milliseconds',
+      `kill the command and everything it started after this many milliseconds (default ${DEFAULT_TIMEOUT_MS})`,
       parsePositiveInt,
     )
+    .addHelpText('after', STDIN_HELP)
     .action(async (id: string, argv: string[], opts: { timeout?: number }, cmd: Command) => {
       const { ctx, sessions } = await openSessions(cmd);
       await using _ = ctx;
+      const notice = stdinNotice();
+      if (notice) progress(notice);
       const result = await sessions.exec(id, argv, {
-        onStdout: (c) => {
-          process.stdout.write(c);
-        },
-        onStderr: (c) => {
-          process.stderr.write(c);
-        },
+        ...processSink(),
         ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
       });
       if (result.timedOut)
-        progress(`berth: timed out after ${opts.timeout ?? 0} ms; the process tree was killed`);
+        progress(
+          `berth: timed out after ${opts.timeout ?? DEFAULT_TIMEOUT_MS} ms; the process tree was killed`,
+        );
       if (result.notice !== undefined) progress(`berth: ${result.notice}`);
       process.exitCode = result.timedOut ? 124 : result.exitCode;
     });

@@ -18,8 +18,10 @@ export interface RunOutcome {
 
 export interface RunHandlers {
   onStart?: (runId: string) => void;
-  onStdout?: (chunk: Buffer) => void;
-  onStderr?: (chunk: Buffer) => void;
+  /** Returning false pauses reading the stream until `drain` resolves (backpressure). */
+  onStdout?: (chunk: Buffer) => boolean | void;
+  onStderr?: (chunk: Buffer) => boolean | void;
+  drain?: () => Promise<void>;
 }
 
 /** Talks to the ops side-car; used by `berth run` and by the MCP server in split mode. */
@@ -40,6 +42,7 @@ export class OpsClient {
     let runId = '';
     let outcome: RunOutcome | undefined;
     let pending = '';
+    let full = false;
     const onLine = (line: string) => {
       if (line === '') return;
       const event = JSON.parse(line) as {
@@ -57,7 +60,7 @@ export class OpsClient {
         handlers.onStart?.(runId);
       } else if (event.type === 'stdout' || event.type === 'stderr') {
         const data = Buffer.from(event.data ?? '', event.encoding === 'base64' ? 'base64' : 'utf8');
-        (event.type === 'stdout' ? handlers.onStdout : handlers.onStderr)?.(data);
+        if ((event.type === 'stdout' ? handlers.onStdout : handlers.onStderr)?.(data) === false) full = true;
       } else if (event.type === 'exit') {
         outcome = {
           runId,
@@ -77,6 +80,12 @@ export class OpsClient {
           onLine(pending.slice(0, nl));
           pending = pending.slice(nl + 1);
           nl = pending.indexOf('\n');
+        }
+        // the reader is full: stop reading, so the side-car's writes block and the command pauses
+        if (full && handlers.drain) {
+          full = false;
+          res.pause();
+          void handlers.drain().then(() => res.resume());
         }
       });
       res.once('end', () => resolve());
