@@ -93,9 +93,16 @@ if ! engine_answers; then
   engine_answers || fail "dockerd did not answer within 30 s; see $DOCKERD_LOG:
 $(tail -n 5 "$DOCKERD_LOG" 2>/dev/null)"
 elif [ "$runsc_changed" = "changed" ]; then
-  step "reloading dockerd to pick up the runsc runtime"
-  pkill -HUP -x dockerd || true
-  sleep 1
+  # only the dockerd its pid file names (the one this script or the system started), never
+  # every process of that name
+  pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+    step "reloading dockerd (pid $pid) to pick up the runsc runtime"
+    kill -HUP "$pid" || true
+    sleep 1
+  else
+    step "runsc was registered; restart the running engine to use it (no dockerd pid file at /var/run/docker.pid)"
+  fi
 fi
 
 [ "$WITH_IMAGES" = 1 ] || exit 0
