@@ -12,9 +12,10 @@ import {
   type Walk,
 } from './link-resolution.js';
 import { isGitName } from './byte-path.js';
+import { openReadable, readAll } from './confined-open.js';
 import { displayPath, pathComponents, refused } from './relative-path.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
 // where they always were, for the modules that import them from here
 export { at, errnoOf, fdPath, lstatAt };
@@ -144,29 +145,15 @@ export class ConfinedRoot {
 
   /** Reads a regular file (following in-root links) with a size cap. */
   readFile(path: string, maxBytes: number): Buffer {
-    const components = pathComponents(path);
-    const { dir, name } = this.locate(components, true);
-    let fd: number;
+    const { fd, size } = openReadable(this, path);
     try {
-      fd = fs.openSync(at(dir.fd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-    } catch (err) {
-      throw describeOpenError(errnoOf(err), [...dir.components, name], 'file');
-    } finally {
-      fs.closeSync(dir.fd);
-    }
-    try {
-      const st = fs.fstatSync(fd);
-      const shown = path;
-      if (st.isDirectory())
-        throw new BerthError('IS_A_FOLDER', `"${shown}" is a folder; use list_files to see inside it`);
-      if (!st.isFile()) throw new BerthError('NOT_A_FILE', `"${shown}" is not a regular file`);
-      if (st.size > maxBytes) {
+      if (size > maxBytes) {
         throw new BerthError(
           'TOO_LARGE',
-          `"${shown}" is ${st.size} bytes, over the ${maxBytes}-byte limit; read part of it with offset and limit, or use search_files`,
+          `"${path}" is ${size} bytes, over the ${maxBytes}-byte limit; read part of it with offset and limit, or its end with tail, or use search_files`,
         );
       }
-      return readAll(fd, st.size, maxBytes, shown);
+      return readAll(fd, size, maxBytes, path);
     } finally {
       fs.closeSync(fd);
     }
@@ -362,39 +349,4 @@ function holdsGit(dirFd: number, name: string): boolean {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function readAll(fd: number, size: number, maxBytes: number, shown: string): Buffer {
-  // read one byte past the size: a file that grew since fstat must not slip past the cap
-  const buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
-  let total = 0;
-  for (;;) {
-    const n = fs.readSync(fd, buffer, total, buffer.length - total, null);
-    if (n === 0) break;
-    total += n;
-    if (total === buffer.length) {
-      if (total > maxBytes) {
-        throw new BerthError('TOO_LARGE', `"${shown}" grew past the ${maxBytes}-byte limit while being read`);
-      }
-      break;
-    }
-  }
-  return buffer.subarray(0, total);
-}
-
-function describeOpenError(
-  code: string | undefined,
-  components: string[],
-  wanted: 'file' | 'folder',
-): BerthError {
-  const shown = displayPath(components);
-  if (code === 'ENOENT') return new BerthError('NOT_FOUND', `"${shown}" does not exist`);
-  if (code === 'ENOTDIR' && wanted === 'folder') {
-    return new BerthError('NOT_A_FILE', `"${shown}" is a file, not a folder`);
-  }
-  if (code === 'ELOOP')
-    return refused(shown, 'is a symbolic link that changed while being opened; try again');
-  if (code === 'EACCES' || code === 'EPERM')
-    return new BerthError('PATH_REFUSED', `"${shown}" is not accessible`);
-  return new BerthError('PATH_REFUSED', `"${shown}" cannot be opened (${code ?? 'unknown error'})`);
 }

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import { WORKSPACE_DIR } from '../config/types.js';
 import { BerthError } from '../errors.js';
+import { isUtf8 } from 'node:buffer';
 import { isGitName } from './byte-path.js';
-import { errnoCode } from './fd-dir.js';
+import { errnoCode, listNames } from './fd-dir.js';
+import { escapeLookAlikes } from './name-display.js';
 import type { ConfinedRoot } from './confined-root.js';
 import { displayPath, refused } from './relative-path.js';
 
@@ -86,7 +88,10 @@ export interface WalkOptions {
  * - at most MAX_SYMLINK_HOPS links (more: refused as a loop);
  * - a name that does not exist ends the physical walk: the rest is taken as text, and a `..`
  *   in it is refused, since where it leads cannot be known;
- * - any name `.git` (any case) on the way, as a folder, file, link or missing name, is refused.
+ * - any name `.git` (any case) on the way, as a folder, file, link or missing name, is refused;
+ * - a name the caller gave (not one from a link's target: the kernel would not do this) that does
+ *   not exist exactly is taken as the one entry of its folder with the same NFC form (`café`
+ *   asked, `cafe` + U+0301 stored); several such entries are an ambiguity error naming them.
  *
  * Takes ownership of `rootFd` (it becomes `folders[0]`, and is closed if the walk throws).
  * Errors are BerthErrors naming project-relative paths only.
@@ -106,7 +111,9 @@ function walkPending(folders: WalkFolder[], start: Pending[], options: WalkOptio
   let hops = 0;
   try {
     while (pending.length > 0) {
-      const { name, via } = pending.pop()!;
+      const next = pending.pop()!;
+      const via = next.via;
+      let name = next.name;
       if (name === '' || name === '.') continue;
       if (name === '..') {
         if (folders.length === 1) throw leaves(options.shown, via);
@@ -117,7 +124,16 @@ function walkPending(folders: WalkFolder[], start: Pending[], options: WalkOptio
       const dirFd = folders[folders.length - 1]!.fd;
       const last = pending.length === 0;
       // on the way down, open first: a folder (the common case) costs one call, not two
-      const seen = last ? lookAt(dirFd, name, here(name)) : enterOrLook(dirFd, name, here(name));
+      const look = (n: string) => (last ? lookAt(dirFd, n, here(n)) : enterOrLook(dirFd, n, here(n)));
+      let seen = look(name);
+      if (seen === 'missing' && via === undefined) {
+        const twin = normalisedTwin(dirFd, name, here(name));
+        if (twin !== undefined) {
+          if (isGitName(twin)) throw intoGit(options.shown, via);
+          name = twin;
+          seen = look(name);
+        }
+      }
       if (typeof seen === 'number') {
         folders.push({ name, fd: seen });
         continue;
@@ -300,6 +316,32 @@ function enterOrLook(dirFd: number, name: string, components: string[]): number 
     if (seen === 'folder' || seen === 'missing') throw changed(components);
     return seen;
   }
+}
+
+/**
+ * The one entry of the folder whose name has the same NFC form as `name` (which does not exist
+ * exactly), undefined when there is none; several are an ambiguity error that names them
+ * distinguishably.
+ */
+function normalisedTwin(dirFd: number, name: string, components: string[]): string | undefined {
+  const wanted = name.normalize('NFC');
+  let names: Buffer[];
+  try {
+    names = listNames(dirFd);
+  } catch (err) {
+    throw notAccessible(errnoOf(err), components);
+  }
+  const twins = names
+    .filter((bytes) => isUtf8(bytes))
+    .map((bytes) => bytes.toString('utf8'))
+    .filter((text) => text !== name && text.normalize('NFC') === wanted);
+  if (twins.length <= 1) return twins[0];
+  const shown = twins.map((t) => `"${escapeLookAlikes(t)}"`).join(', ');
+  throw new BerthError(
+    'INVALID_ARGUMENT',
+    `"${displayPath(components)}" does not exist as written, and ${twins.length} names differ from it only in Unicode normalisation: ${shown}; give one of them exactly (the \\u escapes are JSON string escapes)`,
+    { choices: twins },
+  );
 }
 
 function readLinkOrRefuse(dirFd: number, name: string, link: string[]): string {

@@ -4,16 +4,21 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-8 text, or BINARY_FILE: a NUL in the first 8 KiB or invalid UTF-8 anywhere. */
 export function decodeText(data: Buffer, shown: string): string {
-  if (data.subarray(0, 8192).includes(0)) {
-    throw new BerthError(
-      'BINARY_FILE',
-      `"${shown}" looks binary (it contains NUL bytes); berth reads text files only`,
-    );
-  }
+  refuseBinary(data, shown);
   try {
     return decoder.decode(data);
   } catch {
     throw new BerthError('BINARY_FILE', `"${shown}" is not UTF-8 text; berth reads text files only`);
+  }
+}
+
+/** BINARY_FILE when the file's first bytes (`head`, from offset 0) hold a NUL in their first 8 KiB. */
+export function refuseBinary(head: Buffer, shown: string): void {
+  if (looksBinary(head)) {
+    throw new BerthError(
+      'BINARY_FILE',
+      `"${shown}" looks binary (it contains NUL bytes); berth reads text files only`,
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
-import { pathField, targetFields } from '../schemas.js';
+import { NAME_NOTE, nameFields, pathField, targetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export function registerListFilesTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -10,14 +10,17 @@ export function registerListFilesTool(server: McpServer, deps: McpDeps, workspac
     {
       title: 'List files',
       description:
-        'Lists files and folders under a folder of a project, recursively, with type and size. Honours .gitignore unless gitignore is false; .git is never listed. Links are listed, not followed.',
+        'Lists files and folders under a folder of a project, recursively, with type and size, as paths from the project root. Honours .gitignore unless gitignore is false; .git is never listed. Links are listed, not followed. ' +
+        NAME_NOTE,
       inputSchema: {
         ...targetFields,
         path: pathField('Folder to list (default: the project root)').optional(),
         pattern: z
           .string()
           .optional()
-          .describe('Glob to filter paths, e.g. "**/*.ts" or "*.md" (matches the name anywhere)'),
+          .describe(
+            'Glob to filter entries. With a slash it matches the path from the project root, whatever path the listing starts at: "src/*.ts" (files directly in src), "src/**/*.ts" (at any depth below src), "src/**" (src and everything below it). Without a slash it matches the name in any folder: "*.md"',
+          ),
         max: z.number().int().min(1).max(10_000).optional().describe('Most entries to return (default 500)'),
         gitignore: z.boolean().optional().describe('Skip what .gitignore excludes (default true)'),
       },
@@ -27,6 +30,11 @@ export function registerListFilesTool(server: McpServer, deps: McpDeps, workspac
             path: z.string(),
             type: z.enum(['file', 'folder', 'symlink', 'other']),
             size: z.number(),
+            escaped: z
+              .string()
+              .optional()
+              .describe('The path with look-alike code points escaped (not NFC, invisible, not UTF-8)'),
+            not_utf8: z.boolean().optional().describe('The name is not UTF-8: use run_command for it'),
           }),
         ),
         truncated: z.boolean(),
@@ -41,12 +49,26 @@ export function registerListFilesTool(server: McpServer, deps: McpDeps, workspac
           gitignore: gitignore ?? true,
           ...(pattern !== undefined ? { pattern } : {}),
         });
-        const lines = entries.map((e) =>
-          e.type === 'file' ? `${e.path} (${e.size} bytes)` : `${e.path} [${e.type}]`,
-        );
+        const lines = entries.map((e) => {
+          const shown =
+            e.type === 'file'
+              ? `${e.escaped ?? e.path} (${e.size} bytes)`
+              : `${e.escaped ?? e.path} [${e.type}]`;
+          return e.notUtf8
+            ? `${shown} [name not UTF-8]`
+            : e.escaped !== undefined
+              ? `${shown} [name not NFC or has invisible characters; shown escaped]`
+              : shown;
+        });
         if (truncated)
           lines.push(`[stopped at ${entries.length} entries; narrow with path or pattern, or raise max]`);
-        return ok(lines.join('\n') || '(nothing here)', { entries, truncated });
+        const structured = entries.map((e) => ({
+          path: e.path,
+          type: e.type,
+          size: e.size,
+          ...nameFields(e),
+        }));
+        return ok(lines.join('\n') || '(nothing here)', { entries: structured, truncated });
       }),
   );
 }

@@ -24,7 +24,9 @@ export function registerSearchFilesTool(server: McpServer, deps: McpDeps, worksp
         glob: z
           .string()
           .optional()
-          .describe('Only search paths matching this glob, e.g. "src/**/*.ts" or "*.py"'),
+          .describe(
+            'Only search files matching this glob. With a slash it matches the path from the project root: "src/*.ts" (directly in src), "src/**/*.ts" (at any depth below src), "src/**" (everything below src). Without a slash it matches the file name in any folder: "*.py"',
+          ),
         max_results: z
           .number()
           .int()
