@@ -62,6 +62,34 @@ export function* editSteps(text: string, edits: TextEdit[], shown: string): Gene
   return current;
 }
 
+/** How long edits run before the event loop gets a turn. */
+const EDIT_SLICE_MS = 10;
+
+/** Runs edit steps to the end, giving the event loop a turn every EDIT_SLICE_MS, within a deadline. */
+export async function runEditSteps<T>(
+  steps: Generator<void, T>,
+  deadlineMs: number,
+  count: number,
+): Promise<T> {
+  const started = Date.now();
+  let slice = started;
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    const now = Date.now();
+    if (now - started > deadlineMs) {
+      throw new BerthError(
+        'EDIT_FAILED',
+        `the ${count} edits ran longer than ${deadlineMs} ms and were stopped, so nothing was written; send fewer edits per call`,
+      );
+    }
+    if (now - slice >= EDIT_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = Date.now();
+    }
+  }
+}
+
 /** All the edits at once (see editSteps). */
 export function applyEdits(text: string, edits: TextEdit[], shown: string): string {
   const steps = editSteps(text, edits, shown);

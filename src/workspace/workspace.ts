@@ -2,15 +2,19 @@ import * as fs from 'node:fs';
 import { BerthError } from '../errors.js';
 import { checkReplaceable, openReadable } from './confined-open.js';
 import { ConfinedRoot } from './confined-root.js';
-import { readSmallFileIn } from './fd-dir.js';
+import { readManyTexts, readMediaFile, type ManyRead, type MediaRead } from './file-reads.js';
+import { folderTree, type FolderTree } from './folder-tree.js';
+import { pathInfo, type PathInfo } from './path-info.js';
 import { walkTree, type EntryType } from './file-walk.js';
+
+export type { SearchResult } from './file-search.js';
 import { countLines, readLineSlice, readTail, type LineWindow } from './line-reader.js';
 import { pathGlob } from './path-glob.js';
-import { regexSearch, type LineMatch } from './regex-worker.js';
+import { searchFiles, type SearchOptions, type SearchResult } from './file-search.js';
 import { pathComponents } from './relative-path.js';
 import { unifiedDiff } from './text-diff.js';
-import { editSteps, type TextEdit } from './text-edit.js';
-import { decodeText, looksBinary } from './text-file.js';
+import { editSteps, runEditSteps, type TextEdit } from './text-edit.js';
+import { decodeText } from './text-file.js';
 
 export interface WorkspaceLimits {
   /**
@@ -69,17 +73,6 @@ export interface EditResult {
   bytes: number;
   changed: boolean;
 }
-
-/** How long the edits run before the event loop gets a turn. */
-const EDIT_SLICE_MS = 10;
-
-export interface SearchResult {
-  matches: LineMatch[];
-  truncated: boolean;
-  filesSearched: number;
-}
-
-const SHOWN_LINE_MAX = 300;
 
 /** A project's files, with every path confined to the project root. */
 export class Workspace {
@@ -163,7 +156,11 @@ export class Workspace {
     edits: TextEdit[],
     dryRun: boolean,
   ): Promise<EditResult> {
-    const after = await runSteps(editSteps(before, edits, path), this.limits.editDeadlineMs, edits.length);
+    const after = await runEditSteps(
+      editSteps(before, edits, path),
+      this.limits.editDeadlineMs,
+      edits.length,
+    );
     const data = Buffer.from(after, 'utf8');
     this.checkWriteSize(path, data.length);
     const shown = pathComponents(path).join('/');
@@ -202,65 +199,38 @@ export class Workspace {
     return { entries, truncated };
   }
 
-  async search(options: {
-    query: string;
-    regex: boolean;
-    glob?: string;
-    maxResults: number;
-    gitignore: boolean;
-  }): Promise<SearchResult> {
-    if (options.query === '')
-      throw new BerthError('SEARCH_FAILED', 'the query is empty; give text to look for');
-    if (options.regex) {
-      try {
-        new RegExp(options.query);
-      } catch (err) {
-        throw new BerthError(
-          'SEARCH_FAILED',
-          `the query is not a valid regular expression (${(err as Error).message}); fix it or search with regex: false`,
-        );
-      }
+  search(options: SearchOptions): Promise<SearchResult> {
+    return searchFiles(this.root, this.limits, options);
+  }
+
+  /** Several whole text files, each with its content or its error, within readMaxBytes together. */
+  readMany(paths: string[]): ManyRead[] {
+    return readManyTexts(this.root, paths, this.limits.readMaxBytes);
+  }
+
+  readMedia(path: string): MediaRead {
+    return readMediaFile(this.root, path, this.limits.mediaMaxBytes);
+  }
+
+  info(path: string): PathInfo {
+    return pathInfo(this.root, path);
+  }
+
+  tree(path: string, options: { maxDepth: number; maxEntries: number; gitignore: boolean }): FolderTree {
+    return folderTree(this.root, path, options);
+  }
+
+  /** Makes a folder and its missing parents; false when it was already there. */
+  createFolder(path: string): { created: boolean } {
+    const components = pathComponents(path);
+    try {
+      fs.closeSync(this.root.openDir(components).fd);
+      return { created: false };
+    } catch (err) {
+      if (!(err instanceof BerthError) || err.code !== 'NOT_FOUND') throw err;
     }
-    const match = options.glob ? pathGlob(options.glob) : undefined;
-    const files: { path: string; text: string }[] = [];
-    const matches: LineMatch[] = [];
-    let budget = this.limits.searchTotalBytes;
-    let truncated = false;
-    let filesSearched = 0;
-    walkTree(this.root, [], {
-      gitignore: options.gitignore,
-      visit: (e) => {
-        if (e.type !== 'file' || e.size > this.limits.searchFileMaxBytes) return;
-        if (match && !match(e.path)) return;
-        const text = readTextAt(e.dirFd, e.name, this.limits.searchFileMaxBytes);
-        if (text === undefined) return;
-        filesSearched++;
-        if (options.regex) {
-          budget -= text.length;
-          if (budget < 0) {
-            truncated = true;
-            return false;
-          }
-          files.push({ path: e.path, text });
-          return;
-        }
-        const lines = text.split('\n');
-        for (let i = 0; i < lines.length; i++) {
-          if (!lines[i]!.includes(options.query)) continue;
-          if (matches.length >= options.maxResults) {
-            truncated = true;
-            return false;
-          }
-          matches.push({ path: e.path, line: i + 1, text: lines[i]! });
-        }
-      },
-    });
-    if (options.regex) {
-      const found = await regexSearch(options.query, files, options.maxResults, this.limits.regexDeadlineMs);
-      matches.push(...found.matches);
-      truncated ||= found.truncated;
-    }
-    return { matches: matches.map((m) => ({ ...m, text: shorten(m.text) })), truncated, filesSearched };
+    fs.closeSync(this.root.openDir(components, true).fd);
+    return { created: true };
   }
 
   remove(path: string) {
@@ -279,34 +249,4 @@ export class Workspace {
       );
     }
   }
-}
-
-/** Runs edit steps to the end, giving the event loop a turn every EDIT_SLICE_MS, within a deadline. */
-async function runSteps<T>(steps: Generator<void, T>, deadlineMs: number, count: number): Promise<T> {
-  const started = Date.now();
-  let slice = started;
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    const now = Date.now();
-    if (now - started > deadlineMs) {
-      throw new BerthError(
-        'EDIT_FAILED',
-        `the ${count} edits ran longer than ${deadlineMs} ms and were stopped, so nothing was written; send fewer edits per call`,
-      );
-    }
-    if (now - slice >= EDIT_SLICE_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      slice = Date.now();
-    }
-  }
-}
-
-function readTextAt(dirFd: number, name: Buffer, max: number): string | undefined {
-  const data = readSmallFileIn(dirFd, name, max);
-  return data === undefined || looksBinary(data) ? undefined : data.toString('utf8');
-}
-
-function shorten(line: string): string {
-  return line.length > SHOWN_LINE_MAX ? `${line.slice(0, SHOWN_LINE_MAX)}…` : line;
 }
