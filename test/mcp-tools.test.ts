@@ -4,12 +4,17 @@ import { cliFixture, type CliFixture } from './helpers/cli-fixture.js';
 import { connectHttp, connectStdio, startHttpCli, textOf, type McpSession } from './helpers/mcp-connect.js';
 
 const TOOLS = [
+  'create_folder',
   'delete_path',
+  'directory_tree',
   'edit_file',
+  'get_file_info',
   'list_files',
   'list_projects',
   'move_path',
   'read_file',
+  'read_media_file',
+  'read_multiple_files',
   'run_command',
   'run_tests',
   'search_files',
@@ -78,9 +83,13 @@ describe.each(transports)('MCP tools over %s', (_name, connect) => {
     }
     const readOnly = tools.filter((t) => t.annotations?.readOnlyHint).map((t) => t.name);
     expect(readOnly.sort()).toEqual([
+      'directory_tree',
+      'get_file_info',
       'list_files',
       'list_projects',
       'read_file',
+      'read_media_file',
+      'read_multiple_files',
       'search_files',
       'session_diff',
       'session_log',
