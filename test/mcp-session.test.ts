@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Sessions } from '../src/sessions/sessions.js';
@@ -45,6 +45,24 @@ describe('sessions over MCP', () => {
     const both = await mcp.call('read_file', { project: 'app', session: id, path: 'x' });
     expect(textOf(both)).toBe('Give either project or session (one of them, not both).');
 
+    // the other file tools work on the sandbox too
+    const made = await mcp.call('create_folder', { session: id, path: 'made/empty' });
+    expect(made.structuredContent).toMatchObject({ created: true });
+    const many = await mcp.call('read_multiple_files', {
+      session: id,
+      paths: ['src/new.ts', 'out.txt', 'nope'],
+    });
+    expect(
+      (many.structuredContent as { files: { path: string; content?: string; error?: string }[] }).files,
+    ).toEqual([
+      expect.objectContaining({ path: 'src/new.ts', content: 'export const x = 1;\n' }),
+      expect.objectContaining({ path: 'out.txt', content: 'built\n' }),
+      expect.objectContaining({ path: 'nope', error: expect.stringMatching(/does not exist/) }),
+    ]);
+    const info = await mcp.call('get_file_info', { session: id, path: 'made' });
+    expect(info.structuredContent).toMatchObject({ type: 'folder' });
+    expect(textOf(await mcp.call('directory_tree', { session: id, path: 'made' }))).toContain('empty');
+
     const log = await mcp.call('session_log', { session: id });
     expect((log.structuredContent as { steps: { message: string }[] }).steps.map((s) => s.message)).toEqual([
       'session baseline',
@@ -64,6 +82,8 @@ describe('sessions over MCP', () => {
     });
     expect(readFileSync(join(t.dir, 'app', 'src', 'app.txt'), 'utf8')).toBe('line 1\nuncommitted line\n');
     expect(readFileSync(join(t.dir, 'app', 'out.txt'), 'utf8')).toBe('the user made this meanwhile\n');
+    // a folder the session made (empty, so no step of its own) arrives with the apply
+    expect(statSync(join(t.dir, 'app', 'made', 'empty')).isDirectory()).toBe(true);
     expect(execFileSync('git', ['-C', join(t.dir, 'app'), 'status', '--porcelain']).toString()).toContain(
       'src/new.ts',
     );
