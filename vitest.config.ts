@@ -1,13 +1,38 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests of pure logic: they need no container engine, so `npm run test:unit` runs them on any
+ * machine. Everything else runs against the real engine (`npm test` runs both).
+ */
+export const UNIT_TESTS = [
+  'test/config.test.ts',
+  'test/host-tree-discipline.test.ts',
+  'test/link-resolution.test.ts',
+  'test/output-capture.test.ts',
+  'test/sentinel-scanner.test.ts',
+  'test/workspace-confinement.test.ts',
+  'test/workspace-text-logic.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT_TESTS } },
+      {
+        extends: true,
+        test: {
+          name: 'engine',
+          include: ['test/**/*.test.ts'],
+          exclude: UNIT_TESTS,
+          // fails fast without an engine, and sweeps what earlier runs left behind
+          globalSetup: ['test/helpers/global-setup.ts'],
+        },
+      },
+    ],
   },
 });
