@@ -8,6 +8,7 @@ export const UNIT_TESTS = [
   'test/config.test.ts',
   'test/host-tree-discipline.test.ts',
   'test/link-resolution.test.ts',
+  'test/lint-layers.test.ts',
   'test/output-capture.test.ts',
   'test/sentinel-scanner.test.ts',
   'test/workspace-confinement.test.ts',

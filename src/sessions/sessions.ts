@@ -9,6 +9,7 @@ import { probeShell } from '../exec/shell-probe.js';
 import { RunnerChannel } from '../exec/runner/runner-channel.js';
 import { prepareRunnerDir } from '../exec/runner/runner-dir.js';
 import { RUNNER_CMD, RUNNER_MOUNT } from '../exec/runner/runner-script.js';
+// eslint-disable-next-line layers/imports-point-down -- KEEPALIVE_CMD moves below hub/ with the runtime work
 import { KEEPALIVE_CMD } from '../hub/container-spec.js';
 import type { Logger } from '../logger.js';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/container-runtime.js';
