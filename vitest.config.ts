@@ -12,6 +12,7 @@ export const UNIT_TESTS = [
   'test/output-capture.test.ts',
   'test/sentinel-scanner.test.ts',
   'test/workspace-confinement.test.ts',
+  'test/workspace-placement.test.ts',
   'test/workspace-text-logic.test.ts',
 ];
 

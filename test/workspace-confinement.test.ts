@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BerthError } from '../src/errors.js';
 import { Workspace } from '../src/workspace/workspace.js';
+import { WorkspacePlacement } from '../src/workspace/placement.js';
 import { makeTempDir } from './helpers/test-hub.js';
 
 let base: string;
@@ -45,7 +46,7 @@ beforeEach(() => {
   writeFileSync(join(root, 'src', 'a.txt'), 'inside\n');
   writeFileSync(join(outside, 'secret.txt'), 'OUTSIDE\n');
   writeFileSync(join(base, 'proj2', 'sibling.txt'), 'SIBLING\n');
-  ws = new Workspace(root);
+  ws = new Workspace(WorkspacePlacement.bind(root));
 });
 
 afterEach(() => {
@@ -240,7 +241,7 @@ describe('links resolved as the kernel resolves them', () => {
     writeFileSync(join(outside, 'target.txt'), 'OUTSIDE TARGET\n');
     symlinkSync('.', join(nested, 'd'));
     symlinkSync('a/b', join(nested, 'deep'));
-    nws = new Workspace(nested);
+    nws = new Workspace(WorkspacePlacement.bind(nested));
   });
 
   it('d -> . does not let d/d/../.. climb out, though the text says it stays inside', () => {

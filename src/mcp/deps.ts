@@ -2,6 +2,7 @@ import type { ProjectService } from '../hub/project-service.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { WorkspacePlacement } from '../workspace/placement.js';
 import { Workspace, type WorkspaceLimits } from '../workspace/workspace.js';
 
 /** What the MCP server needs; it knows nothing about transports. */
@@ -24,7 +25,7 @@ export class Workspaces {
     let workspace = this.cache.get(project);
     if (!workspace) {
       const { path } = this.deps.hub.project(project);
-      workspace = new Workspace(path, this.deps.limits);
+      workspace = new Workspace(WorkspacePlacement.bind(path), this.deps.limits);
       this.cache.set(project, workspace);
     }
     return workspace;
@@ -51,7 +52,7 @@ export function toolTarget(
   const sessions = requireSessions(deps);
   const id = args.session!;
   return {
-    workspace: new Workspace(sessions.workspacePath(id), deps.limits),
+    workspace: new Workspace(WorkspacePlacement.bind(sessions.workspacePath(id)), deps.limits),
     record: async (label) => {
       await sessions.commitStep(id, label);
     },

@@ -12,6 +12,7 @@ import {
   type Walk,
 } from './link-resolution.js';
 import { isGitName } from './byte-path.js';
+import { WorkspacePlacement } from './placement.js';
 import { openReadable, readAll } from './confined-open.js';
 import { displayPath, pathComponents, refused } from './relative-path.js';
 
@@ -38,10 +39,20 @@ export interface DirHandle {
  * seen in the container); links to anywhere else, loops, anything through `.git`, and
  * hard-linked write targets are refused. Error messages name project-relative paths only.
  */
+/** Every container berth makes mounts a workspace at the same place. */
+const DEFAULT_LINK_ROOT = WorkspacePlacement.bind('/').rootComponents();
+
 export class ConfinedRoot {
   private rootOwner?: Owner;
 
-  constructor(private readonly root: string) {}
+  /**
+   * `linkRoot` is the root as the container sees it, as components: an absolute link target
+   * under it stays inside. It comes from the workspace's placement (placement.ts).
+   */
+  constructor(
+    private readonly root: string,
+    readonly linkRoot: readonly string[] = DEFAULT_LINK_ROOT,
+  ) {}
 
   /** Who owns the root; files the hub creates are handed to them (when the hub runs as root). */
   owner(): Owner {
@@ -74,6 +85,7 @@ export class ConfinedRoot {
     const walk = walkComponents(this.openRoot(), components, {
       followFinal: true,
       shown: displayPath(components),
+      linkRoot: this.linkRoot,
     });
     try {
       if (walk.leaf !== undefined) this.descend(walk, walk.leaf);
@@ -97,7 +109,11 @@ export class ConfinedRoot {
   ): { dir: DirHandle; name: string } {
     if (components.length === 0)
       throw new BerthError('IS_A_FOLDER', 'that path is the project folder itself');
-    const walk = walkComponents(this.openRoot(), components, { followFinal, shown: displayPath(components) });
+    const walk = walkComponents(this.openRoot(), components, {
+      followFinal,
+      shown: displayPath(components),
+      linkRoot: this.linkRoot,
+    });
     try {
       let name: string;
       if (walk.missing.length > 0) {

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import { WORKSPACE_DIR } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { isUtf8 } from 'node:buffer';
 import { isGitName } from './byte-path.js';
@@ -10,11 +9,6 @@ import { displayPath, refused } from './relative-path.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
-/**
- * Links made inside the project container point at /workspace/...: that is the project root
- * (the container-side root is stated once, in config/types.ts).
- */
-export const CONTAINER_ROOT = WORKSPACE_DIR;
 /** As many links as the kernel follows in one path lookup before it gives up with ELOOP. */
 const MAX_SYMLINK_HOPS = 40;
 
@@ -74,6 +68,11 @@ export interface WalkOptions {
   followFinal: boolean;
   /** The path as the caller gave it, for messages. */
   shown: string;
+  /**
+   * The root as the container sees it, as components (['workspace']): links made in the
+   * container point there, so an absolute target under it stays inside (see placement.ts).
+   */
+  linkRoot: readonly string[];
 }
 
 /**
@@ -146,7 +145,7 @@ function walkPending(folders: WalkFolder[], start: Pending[], options: WalkOptio
         const target = readLinkOrRefuse(dirFd, name, link);
         let parts = target.split('/');
         if (target.startsWith('/')) {
-          parts = containerRelative(target) ?? throwOutside(link);
+          parts = containerRelative(target, options.linkRoot) ?? throwOutside(link);
           while (folders.length > 1) fs.closeSync(folders.pop()!.fd);
         }
         for (let i = parts.length - 1; i >= 0; i--) pending.push({ name: parts[i]!, via: link });
@@ -209,10 +208,10 @@ export function linkTargetInside(
     return { inside: false, why: `path "${shown}" is a symbolic link with an invalid target` };
   try {
     if (linkComponents.some(isGitName)) throw intoGit(shown, undefined);
-    const options = { followFinal: true, shown };
+    const options = { followFinal: true, shown, linkRoot: root.linkRoot };
     const asTarget = (name: string): Pending => ({ name, via: linkComponents });
     if (target.startsWith('/')) {
-      const rest = containerRelative(target) ?? throwOutside(linkComponents);
+      const rest = containerRelative(target, root.linkRoot) ?? throwOutside(linkComponents);
       return { inside: true, resolved: physical(walkComponentsOf(root, rest.map(asTarget), options)) };
     }
     // the link's folder: where its parent path leads now (the trailing "." makes it a folder),
@@ -264,13 +263,16 @@ function physical(walk: Walk): string[] {
   return out;
 }
 
-/** `/workspace/a/b` → ['a', 'b']; undefined for any absolute target not under /workspace. */
-function containerRelative(target: string): string[] | undefined {
+/** `/workspace/a/b` → ['a', 'b']; undefined for any absolute target not under the link root. */
+function containerRelative(target: string, linkRoot: readonly string[]): string[] | undefined {
   const parts = target.split('/');
   let i = 0;
-  while (i < parts.length && (parts[i] === '' || parts[i] === '.')) i++;
-  if (parts[i] !== CONTAINER_ROOT.slice(1)) return undefined;
-  return parts.slice(i + 1);
+  for (const name of linkRoot) {
+    while (i < parts.length && (parts[i] === '' || parts[i] === '.')) i++;
+    if (parts[i] !== name) return undefined;
+    i++;
+  }
+  return parts.slice(i);
 }
 
 /** What is left once a name is missing: plain names only, since a `..` there cannot be judged. */

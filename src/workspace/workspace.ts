@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { BerthError } from '../errors.js';
 import { checkReplaceable, openReadable } from './confined-open.js';
 import { ConfinedRoot } from './confined-root.js';
+import type { WorkspacePlacement } from './placement.js';
 import { readManyTexts, readMediaFile, type ManyRead, type MediaRead } from './file-reads.js';
 import { folderTree, type FolderTree } from './folder-tree.js';
 import { pathInfo, type PathInfo } from './path-info.js';
@@ -74,15 +75,33 @@ export interface EditResult {
   changed: boolean;
 }
 
+/**
+ * A change made through this Workspace, after it happened: paths are project-relative, as the
+ * caller gave them (normalised). Sync and language servers listen to these.
+ */
+export type WorkspaceChange =
+  { kind: 'write' | 'create-folder' | 'delete'; path: string } | { kind: 'move'; path: string; to: string };
+
 /** A project's files, with every path confined to the project root. */
 export class Workspace {
   private readonly root: ConfinedRoot;
+  private readonly listeners = new Set<(change: WorkspaceChange) => void>();
 
   constructor(
-    rootPath: string,
+    readonly placement: WorkspacePlacement,
     private readonly limits: WorkspaceLimits = DEFAULT_LIMITS,
   ) {
-    this.root = new ConfinedRoot(rootPath);
+    this.root = new ConfinedRoot(placement.hostPath(), placement.rootComponents());
+  }
+
+  /** Calls `listener` after every change made through this Workspace; returns the unsubscribe. */
+  onChange(listener: (change: WorkspaceChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(change: WorkspaceChange): void {
+    for (const listener of this.listeners) listener(change);
   }
 
   /**
@@ -126,7 +145,9 @@ export class Workspace {
   writeText(path: string, content: string): { bytes: number; created: boolean } {
     const data = Buffer.from(content, 'utf8');
     this.checkWriteSize(path, data.length);
-    return { bytes: data.length, ...this.root.writeFile(path, data) };
+    const written = this.root.writeFile(path, data);
+    this.changed({ kind: 'write', path: normal(path) });
+    return { bytes: data.length, ...written };
   }
 
   /**
@@ -174,6 +195,7 @@ export class Workspace {
         );
       }
       this.root.writeFile(path, data);
+      this.changed({ kind: 'write', path: normal(path) });
     }
     return { diff, diffComplete: complete, bytes: data.length, changed };
   }
@@ -230,15 +252,19 @@ export class Workspace {
       if (!(err instanceof BerthError) || err.code !== 'NOT_FOUND') throw err;
     }
     fs.closeSync(this.root.openDir(components, true).fd);
+    this.changed({ kind: 'create-folder', path: normal(path) });
     return { created: true };
   }
 
   remove(path: string) {
-    return this.root.remove(path);
+    const removed = this.root.remove(path);
+    this.changed({ kind: 'delete', path: normal(path) });
+    return removed;
   }
 
   move(from: string, to: string): void {
     this.root.move(from, to);
+    this.changed({ kind: 'move', path: normal(from), to: normal(to) });
   }
 
   private checkWriteSize(path: string, bytes: number): void {
@@ -249,4 +275,8 @@ export class Workspace {
       );
     }
   }
+}
+
+function normal(path: string): string {
+  return pathComponents(path).join('/');
 }
