@@ -1,7 +1,14 @@
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { BerthError } from '../../errors.js';
-import { CLIENTS, clientSnippet, type ClientName, type Connection } from '../../mcp/client-config.js';
+import {
+  CLIENTS,
+  clientSnippet,
+  shellWord,
+  type ClientName,
+  type Connection,
+} from '../../mcp/client-config.js';
 import { loadOrCreateToken } from '../../http/token.js';
 import { opsEndpoint } from '../../ops/ops-endpoint.js';
 import { berthHome } from '../../store/berth-home.js';
@@ -70,6 +77,10 @@ export function registerMcpCommand(program: Command): void {
         const server = createServer(deps);
         const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
         await server.connect(new StdioServerTransport());
+        // The client closing our stdin ends the session; the SDK's transport does not watch for
+        // it, and without this the process would sit on a promise nothing settles (exit 13).
+        const endOfInput = () => void server.close();
+        process.stdin.once('end', endOfInput).once('close', endOfInput);
         await closed;
         return;
       }
@@ -85,7 +96,7 @@ export function registerMcpCommand(program: Command): void {
       });
       progress(`berth MCP server on ${running.url}`);
       progress(`token: ${token}`);
-      progress(`register it: berth mcp config <claude|cursor|vscode|generic> --http --port ${running.port}`);
+      progress(`register it: ${configHint(globals, opts, running.port)}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -101,7 +112,8 @@ export function registerMcpCommand(program: Command): void {
     .option('--host <address>', 'address the HTTP server listens on', '127.0.0.1')
     .option('--port <port>', 'port the HTTP server listens on', parsePort, 7878)
     .option('--token <token>', 'bearer token (default: the one stored in BERTH_HOME)')
-    .action((client: string, opts: McpOptions, cmd: Command) => {
+    .action((client: string, own: McpOptions, cmd: Command) => {
+      const opts = configOptions(own, cmd);
       if (!(CLIENTS as readonly string[]).includes(client)) {
         throw new BerthError(
           'INVALID_ARGUMENT',
@@ -115,9 +127,31 @@ export function registerMcpCommand(program: Command): void {
             url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/mcp`,
             token: opts.token ?? loadOrCreateToken(berthHome()).token,
           }
-        : { kind: 'stdio', command: process.execPath, args: stdioArgs(cmd.optsWithGlobals<GlobalOptions>()) };
+        : {
+            kind: 'stdio',
+            command: process.execPath,
+            args: stdioArgs(cmd.optsWithGlobals<GlobalOptions>()),
+            // without it the client's berth would use ~/.berth: a second history, token and sessions
+            env: { BERTH_HOME: resolve(berthHome()) },
+          };
       printLine(clientSnippet(client as ClientName, connection));
     });
+}
+
+/**
+ * `mcp config --http --port N`: commander hands options it finds after `config` to `mcp` when
+ * `mcp` has them too (the program does not use positional options), so the ones given on the
+ * command line are taken from whichever of the two got them.
+ */
+function configOptions(own: McpOptions, cmd: Command): McpOptions {
+  const parent = cmd.parent;
+  if (!parent) return own;
+  const merged: Record<string, unknown> = { ...own };
+  for (const key of ['http', 'host', 'port', 'token'] as const) {
+    if (cmd.getOptionValueSource(key) !== 'cli' && parent.getOptionValueSource(key) === 'cli')
+      merged[key] = parent.getOptionValue(key);
+  }
+  return merged as unknown as McpOptions;
 }
 
 /** Absolute paths throughout, so the snippet works from any folder the client starts it in. */
@@ -128,5 +162,21 @@ function stdioArgs(globals: GlobalOptions): string[] {
 }
 
 function absolute(path: string): string {
-  return path.startsWith('/') ? path : `${process.cwd()}/${path}`;
+  return resolve(path);
+}
+
+/**
+ * The `berth mcp config` command that registers this very server: the same hub, BERTH_HOME,
+ * address and port, and the token when it is not the stored one (which config reads by itself).
+ */
+function configHint(globals: GlobalOptions, opts: McpOptions, port: number): string {
+  const words = ['berth'];
+  if (globals.file !== undefined) words.push('-f', absolute(globals.file));
+  else words.push('-C', process.cwd());
+  words.push('mcp', 'config', '<claude|cursor|vscode|generic>', '--http');
+  if (opts.host !== '127.0.0.1') words.push('--host', opts.host);
+  words.push('--port', String(port));
+  if (opts.token !== undefined) words.push('--token', opts.token);
+  const env = process.env.BERTH_HOME !== undefined ? [`BERTH_HOME=${resolve(berthHome())}`] : [];
+  return [...env, ...words].map((w) => (w.startsWith('<') ? w : shellWord(w))).join(' ');
 }

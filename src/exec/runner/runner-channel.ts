@@ -1,15 +1,13 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { RawExecOptions, RawExecResult } from '../../runtime/container-runtime.js';
 import { flowGate } from '../../runtime/flow-gate.js';
 import { ExitGrace } from '../exit-grace.js';
+import { makeFifos } from './fifo-maker.js';
 import { requestScript } from './runner-script.js';
 
-const run = promisify(execFile);
 const { O_RDONLY, O_WRONLY, O_NONBLOCK, O_NOFOLLOW, O_CREAT, O_EXCL } = constants;
 
 /**
@@ -33,7 +31,7 @@ export class RunnerChannel {
       for (const f of files) unlinkQuietly(f);
     };
     try {
-      await run('mkfifo', ['-m', '0666', path('out'), path('err'), path('status')]);
+      await makeFifos([path('out'), path('err'), path('status')]);
       const readers = ['out', 'err', 'status'].map((s) => openFifo(path(s), O_RDONLY));
       if (readers.some((fd) => fd === undefined)) throw new Error('runner FIFO replaced');
       fds.push(...(readers as number[]));

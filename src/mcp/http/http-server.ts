@@ -5,18 +5,22 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { McpDeps } from '../deps.js';
 import { createServer } from '../server.js';
 import { readJsonBody } from '../../http/read-body.js';
 import { checkRequest, hostsFor } from '../../http/request-guard.js';
+import { httpLimits, type HttpLimits } from './http-limits.js';
+import { McpSessions, type McpSession } from './mcp-sessions.js';
 
 export interface HttpServerOptions {
   host: string;
   port: number;
   token: string;
-  /** Largest request body accepted (default 16 MiB). */
+  /** Largest request body accepted (default 16 MiB); same as limits.maxBodyBytes. */
   maxBodyBytes?: number;
+  /** Timeouts, caps and session limits (see http-limits.ts for the defaults). */
+  limits?: Partial<HttpLimits>;
   /** Extra host:port values clients may send in Host (a published port, a proxy). */
   extraHosts?: string[];
 }
@@ -25,30 +29,48 @@ export interface RunningHttpServer {
   url: string;
   port: number;
   server: Server;
+  limits: HttpLimits;
+  /** Open MCP sessions now. */
+  sessionCount(): number;
   close(): Promise<void>;
 }
 
 export const MCP_PATH = '/mcp';
-const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+const SESSION_HEADER = 'mcp-session-id';
+/** berth sends nothing outside a request's own response stream, so GET has nothing to serve. */
+const ALLOWED_METHODS = 'POST, DELETE';
 
 /**
- * MCP over Streamable HTTP, stateless: every POST gets a fresh server and transport. Bound to
- * loopback by default; Host and Origin are checked against this server's own addresses; the
- * bearer token is required; bodies are capped. Refusals are 401, 403, 404, 413 or a JSON-RPC
- * error, never a 500.
+ * MCP over Streamable HTTP with sessions: `initialize` opens one (Mcp-Session-Id), and each
+ * session has its own MCP server, so a cancel reaches the request it names in that session and
+ * no other. Bound to loopback by default; Host and Origin are checked against this server's own
+ * addresses; the bearer token is required; bodies are capped; slow clients are cut off on time.
+ * Refusals are 400, 401, 403, 404, 405, 408, 413 or 503, never a 500.
  */
 export async function startHttpServer(deps: McpDeps, options: HttpServerOptions): Promise<RunningHttpServer> {
-  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  let guard = { token: options.token, allowedHosts: [] as string[], allowedOrigins: [] as string[] };
-  const server = createHttpServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      deps.logger.error({ err }, 'http request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.end();
-    });
+  const limits = httpLimits({
+    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...options.limits,
   });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  const sessions = new McpSessions(() => createServer(deps), limits, deps.logger);
+  let guard = { token: options.token, allowedHosts: [] as string[], allowedOrigins: [] as string[] };
+  const server = createHttpServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks both deadlines on this interval (30 s by default, which let a 10 s limit
+      // run to 40 s)
+      connectionsCheckingInterval: limits.timeoutCheckMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+    },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        deps.logger.error({ err }, 'http request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.end();
+      });
+    },
+  );
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verdict = checkRequest(req, guard);
@@ -62,35 +84,56 @@ export async function startHttpServer(deps: McpDeps, options: HttpServerOptions)
       req.resume();
       return sendJson(res, 404, { error: `not found; the MCP endpoint is ${MCP_PATH}` });
     }
-    let body: unknown;
-    if (req.method === 'POST') {
-      const read = await readJsonBody(req, maxBody);
-      if (!read.ok && read.reason === 'too-large') {
-        res.setHeader('Connection', 'close');
-        return sendJson(res, 413, { error: `request body over ${maxBody} bytes` });
-      }
-      if (!read.ok) {
-        return sendJson(res, 400, {
-          jsonrpc: '2.0',
-          id: null,
-          error: { code: -32700, message: 'Parse error: the body is not JSON' },
-        });
-      }
-      body = read.body;
+    if (req.method !== 'POST' && req.method !== 'DELETE') {
+      req.resume();
+      res.setHeader('Allow', ALLOWED_METHODS);
+      return rpcError(
+        res,
+        405,
+        -32000,
+        `${req.method} is not served here; use POST (or DELETE to end a session)`,
+      );
     }
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    const mcp = createServer(deps);
-    res.on('close', () => {
-      void transport.close();
-      void mcp.close();
-    });
-    await mcp.connect(transport);
-    await transport.handleRequest(req, res, body);
+    const sessionId = req.headers[SESSION_HEADER];
+    if (Array.isArray(sessionId)) return rpcError(res, 400, -32600, 'give one Mcp-Session-Id header');
+    if (req.method === 'DELETE') {
+      req.resume();
+      if (sessionId === undefined) return rpcError(res, 400, -32000, 'Mcp-Session-Id header is required');
+      const session = sessions.get(sessionId);
+      if (!session) return rpcError(res, 404, -32001, 'Session not found');
+      return serve(session, req, res);
+    }
+    const read = await readJsonBody(req, limits.maxBodyBytes);
+    if (!read.ok && read.reason === 'too-large') {
+      res.setHeader('Connection', 'close');
+      return sendJson(res, 413, { error: `request body over ${limits.maxBodyBytes} bytes` });
+    }
+    if (!read.ok) return rpcError(res, 400, -32700, 'Parse error: the body is not JSON');
+    if (sessionId !== undefined) {
+      const session = sessions.get(sessionId);
+      if (!session) return rpcError(res, 404, -32001, 'Session not found; start a new one with initialize');
+      return serve(session, req, res, read.body);
+    }
+    if (!isInitializeRequest(read.body)) {
+      return rpcError(res, 400, -32000, 'Mcp-Session-Id header is required; start a session with initialize');
+    }
+    const session = await sessions.open();
+    if (!session) {
+      res.setHeader('Retry-After', '5');
+      return rpcError(res, 503, -32000, `${limits.maxSessions} sessions are open and busy; try again later`);
+    }
+    return serve(session, req, res, read.body);
+  }
+
+  async function serve(session: McpSession, req: IncomingMessage, res: ServerResponse, body?: unknown) {
+    sessions.begin(session);
+    res.once('close', () => sessions.end(session));
+    await session.transport.handleRequest(req, res, body);
   }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+    server.listen({ port: options.port, host: options.host, backlog: limits.listenBacklog }, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const { hosts, origins } = hostsFor(options.host, port);
@@ -105,12 +148,20 @@ export async function startHttpServer(deps: McpDeps, options: HttpServerOptions)
     url: `http://${shownHost}:${port}${MCP_PATH}`,
     port,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
+    limits,
+    sessionCount: () => sessions.size,
+    close: async () => {
+      await sessions.closeAll();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
+}
+
+function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  sendJson(res, status, { jsonrpc: '2.0', id: null, error: { code, message } });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
