@@ -11,6 +11,7 @@ export const UNIT_TESTS = [
   'test/lint-layers.test.ts',
   'test/output-capture.test.ts',
   'test/sentinel-scanner.test.ts',
+  'test/wait-strategy.test.ts',
   'test/workspace-confinement.test.ts',
   'test/workspace-placement.test.ts',
   'test/workspace-text-logic.test.ts',

@@ -24,7 +24,8 @@ export type BerthErrorCode =
   | 'SEARCH_FAILED'
   | 'MASS_DELETE'
   | 'FOLDER_BUSY'
-  | 'SESSION_ENDED';
+  | 'SESSION_ENDED'
+  | 'NOT_READY';
 
 export class BerthError extends Error {
   override readonly name = 'BerthError';

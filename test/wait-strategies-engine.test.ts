@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/logger.js';
+import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
+import type { ContainerSpec } from '../src/runtime/container-runtime.js';
+import { containerProbes } from '../src/exec/wait/container-probes.js';
+import { httpBelow500, logLine, shellReady, tcpPort } from '../src/exec/wait/strategies.js';
+import { waitUntilReady } from '../src/exec/wait/wait-strategy.js';
+
+const runtime = new DockerRuntime(silentLogger());
+const run = randomBytes(4).toString('hex');
+const created: string[] = [];
+const networks: string[] = [];
+
+async function start(name: string, script: string): Promise<string> {
+  const network = await runtime.createNetwork({
+    name: `berth-wait-${run}-${name}`,
+    labels: { 'berth.hub': `wait-${run}`, 'berth.role': 'network' },
+  });
+  networks.push(network.id);
+  const spec: ContainerSpec = {
+    name: `berth-wait-${run}-${name}`,
+    image: 'berth-test/busybox',
+    cmd: ['/bin/sh', '-c', script],
+    labels: { 'berth.hub': `wait-${run}`, 'berth.role': 'project', 'berth.project': name },
+    env: {},
+    mounts: [],
+    network: { mode: 'network', name: network.name },
+    security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
+    resources: { nanoCpus: 5e8, memoryBytes: 64 * 1024 * 1024, pidsLimit: 64 },
+    restart: 'no',
+    init: true,
+    user: '65534:65534',
+  };
+  const id = await runtime.createContainer(spec);
+  created.push(id);
+  await runtime.startContainer(id);
+  return id;
+}
+
+afterAll(async () => {
+  for (const id of created) await runtime.removeContainer(id);
+  for (const id of networks) await runtime.removeNetwork(id);
+});
+
+describe('wait strategies against a real container', () => {
+  it('a dev server that starts late: log line, TCP port and HTTP below 500', async () => {
+    const id = await start(
+      'web',
+      'mkdir -p /tmp/www && echo hi > /tmp/www/index.html && sleep 1 && echo "server listening on 8080" && exec httpd -f -p 8080 -h /tmp/www',
+    );
+    const probes = containerProbes(runtime, id);
+    const started = Date.now();
+    await waitUntilReady(shellReady(), probes, { timeoutMs: 10_000, subject: 'preview web' });
+    await waitUntilReady(logLine(/listening on 8080/), probes, { timeoutMs: 10_000, subject: 'preview web' });
+    await waitUntilReady(tcpPort(8080), probes, { timeoutMs: 10_000, subject: 'preview web' });
+    await waitUntilReady(httpBelow500(8080, '/'), probes, { timeoutMs: 10_000, subject: 'preview web' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    // a port nothing listens on is reported, with the reason
+    await expect(
+      waitUntilReady(tcpPort(9), probes, { timeoutMs: 600, subject: 'preview web' }),
+    ).rejects.toThrow(
+      /^preview web is not ready: waited \d\.\d s for port 9 to accept connections; last seen: .*ECONNREFUSED/,
+    );
+  });
+
+  it('a server that answers 500 is not ready; a container that exits stops the wait at once', async () => {
+    // every connection gets a 503, as a dev server does while it compiles
+    const id = await start(
+      'broken',
+      "while :; do printf 'HTTP/1.1 503 Service Unavailable\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n' | nc -l -p 8080; done",
+    );
+    const probes = containerProbes(runtime, id);
+    await waitUntilReady(tcpPort(8080), probes, { timeoutMs: 10_000, subject: 'preview broken' });
+    await expect(
+      waitUntilReady(httpBelow500(8080, '/'), probes, { timeoutMs: 800, subject: 'preview broken' }),
+    ).rejects.toThrow(/last seen: HTTP 503/);
+
+    const gone = await start('gone', 'echo booting; exit 3');
+    const started = Date.now();
+    await expect(
+      waitUntilReady(logLine(/ready/), containerProbes(runtime, gone), {
+        timeoutMs: 20_000,
+        subject: 'preview gone',
+      }),
+    ).rejects.toThrow(/the container stopped/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
