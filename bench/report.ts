@@ -1,5 +1,6 @@
 import type { ExecFigures } from './exec.js';
 import type { McpCase, McpFigures } from './mcp.js';
+import type { McpHttpConcurrencyFigures } from './mcp-http-concurrency.js';
 import type { OpsFigures, Timed, VsDocker } from './ops.js';
 import type { SessionFigures } from './session.js';
 import type { UpFigures } from './up.js';
@@ -18,6 +19,7 @@ export interface BenchResult {
   exec?: ExecFigures;
   up?: UpFigures;
   mcp?: McpFigures;
+  mcpHttp?: McpHttpConcurrencyFigures;
   ops?: OpsFigures;
   session?: SessionFigures;
 }
@@ -27,11 +29,12 @@ const x = (n: number) => n.toFixed(3);
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
 /** The human-readable report for stdout. */
-export function formatReport({ meta, exec, up, mcp, ops, session }: BenchResult): string {
+export function formatReport({ meta, exec, up, mcp, mcpHttp, ops, session }: BenchResult): string {
   const sections = [
     exec && formatExec(exec),
     up && formatUp(up),
     mcp && formatMcp(mcp),
+    mcpHttp && formatMcpHttp(mcpHttp),
     ops && formatOps(ops),
     session && formatSession(session),
   ].filter((s) => s !== undefined);
@@ -108,6 +111,30 @@ function formatMcp(mcp: McpFigures): string[] {
       `p95 ${verdict(runCommand.p95Met)} (${x(mcp.runCommand.ratio.p95)}) → aim ${verdict(runCommand.met)}`,
     `aim: read_file 4 KiB p50 < ${readFile4KiB.p50BelowMs} ms (absolute): ` +
       `${verdict(readFile4KiB.met)} (${fine(readFile4KiB.p50Ms)} ms)`,
+  ];
+}
+
+function formatMcpHttp(f: McpHttpConcurrencyFigures): string[] {
+  const row = (name: string, b: McpHttpConcurrencyFigures['berth']) => [
+    name,
+    String(b.errors),
+    ms(b.latency.p50),
+    ms(b.latency.p99),
+    ms(b.wallMs),
+  ];
+  return [
+    `mcp over HTTP, ${f.concurrency} concurrent \`${f.command}\` on one project: ${f.server}; one warm-up burst of each first`,
+    table(
+      ['', 'errors', 'p50 ms', 'p99 ms', 'all done ms'],
+      [
+        row('run_command over Streamable HTTP', f.berth),
+        row('docker exec (CLI child processes)', f.docker),
+        ['ratio berth/docker', '', x(f.ratio.p50), x(f.ratio.p99), ''],
+      ],
+    ),
+    `a ping from a second client during the burst answered in ${ms(f.pingDuringBurstMs)} ms`,
+    ...f.berth.errorSamples.map((e) => `error: ${e}`),
+    `aim: ${f.aim.errors} errors: ${verdict(f.aim.met)} (${f.berth.errors})`,
   ];
 }
 

@@ -7,6 +7,7 @@ import { COMPOSE_BIN } from './compose.js';
 import { benchExec } from './exec.js';
 import { describe, log } from './log.js';
 import { benchMcp } from './mcp.js';
+import { benchMcpHttpConcurrency } from './mcp-http-concurrency.js';
 import { benchOps } from './ops.js';
 import { parseOptions, type BenchName } from './options.js';
 import { formatReport, type BenchMeta, type BenchResult } from './report.js';
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     if (wanted('exec')) result.exec = await benchExec(root, options.runs, stop.signal);
     if (wanted('up')) result.up = await benchUp(root, options.upRuns, stop.signal);
     if (wanted('mcp')) result.mcp = await benchMcp(root, options.runs, stop.signal);
+    if (wanted('mcp-http')) result.mcpHttp = await benchMcpHttpConcurrency(root, stop.signal);
     if (wanted('ops')) result.ops = await benchOps(root, options.runs, stop.signal);
     if (wanted('session')) result.session = await benchSession(root, options.sessionRuns, stop.signal);
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result));
