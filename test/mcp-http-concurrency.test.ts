@@ -36,7 +36,9 @@ describe('MCP over HTTP under concurrent load (the real CLI)', () => {
           : [],
     );
     expect(failures).toEqual([]);
-    expect(otherPing).toBeLessThan(1_500);
-    expect(samePing).toBeLessThan(1_500);
+    // about 0.1-1 s on an idle 2-core host; before the fix it was 25 s on a loaded one, and past
+    // the 10 s header limit connections got 408. The bound leaves room for a suite running beside.
+    expect(otherPing).toBeLessThan(5_000);
+    expect(samePing).toBeLessThan(5_000);
   }, 120_000);
 });
