@@ -502,7 +502,7 @@ export class Sessions {
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new BerthError(
-      'UP_FAILED',
+      'NOT_READY',
       `the session container did not become ready (${last.trim().slice(0, 200)})`,
     );
   }
@@ -547,7 +547,7 @@ export class Sessions {
   private async chooseRuntime(choice: RuntimeChoice): Promise<'runc' | 'runsc'> {
     if (choice === 'firecracker') {
       throw new BerthError(
-        'INVALID_ARGUMENT',
+        'UNSUPPORTED',
         'runtime firecracker is not supported on this host (it needs KVM); use runsc or runc',
       );
     }
@@ -556,7 +556,7 @@ export class Sessions {
     const hasRunsc = engine.runtimes.includes('runsc');
     if (choice === 'runsc' && !hasRunsc) {
       throw new BerthError(
-        'INVALID_ARGUMENT',
+        'UNSUPPORTED',
         'runtime runsc (gVisor) is not registered with this engine; run scripts/bootstrap-engine.sh or use runc',
       );
     }

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import { isGitName, joinBytes, showBytes } from './byte-path.js';
 import {
-  errnoCode,
   fdTarget,
   inDir,
   kindOf,
@@ -12,6 +11,7 @@ import {
   type EntryKind,
 } from './fd-dir.js';
 import { GitignoreRules } from './gitignore-rules.js';
+import { errnoOf } from '../errors.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
@@ -158,7 +158,7 @@ function copyFile(fd: number, st: fs.Stats, srcDir: number, dstDir: number, name
       if (made.isFile() && made.ino === st.ino && made.dev === st.dev) return;
       fs.unlinkSync(to);
     } catch (err) {
-      const code = errnoCode(err);
+      const code = errnoOf(err);
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOENT') throw err;
     }
   }
