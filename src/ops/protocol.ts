@@ -37,7 +37,8 @@ export interface ExitEvent {
 /** One event of a run, with its output as bytes. */
 export type RunEvent =
   | { type: 'start'; run_id: string }
-  | { type: 'stdout' | 'stderr'; data: Buffer }
+  | { type: 'stdout'; data: Buffer }
+  | { type: 'stderr'; data: Buffer }
   | ExitEvent;
 
 const FIELDS = new Set(['target', 'command', 'cwd', 'env', 'timeout_ms', 'max_output_bytes']);

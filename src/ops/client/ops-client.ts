@@ -41,7 +41,7 @@ export class OpsClient {
       } else if (event.type === 'stdout' || event.type === 'stderr') {
         if ((event.type === 'stdout' ? handlers.onStdout : handlers.onStderr)?.(event.data) === false)
           full = true;
-      } else if (event.type === 'exit') {
+      } else {
         outcome = {
           runId,
           code: event.code,
