@@ -111,8 +111,14 @@ async function run(service: OpsService, { req, res }: RouteContext): Promise<voi
   const drain = () =>
     new Promise<void>((resolve) => {
       if (res.destroyed || !res.writableNeedDrain) return resolve();
-      res.once('drain', resolve);
-      res.once('close', resolve);
+      // whichever comes first; the other listener goes too, so none pile up over a long run
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.once('drain', done);
+      res.once('close', done);
     });
   await prepared.execute(
     (event) => (res.destroyed ? undefined : res.write(encodeEvent(event))),
