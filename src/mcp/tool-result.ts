@@ -2,7 +2,6 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { BerthError, errnoOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-
 /** A successful result: text for people and models, structured content for programs. */
 export function ok(text: string, structured?: Record<string, unknown>): CallToolResult {
   return structured === undefined

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
+import { errnoOf } from '../errors.js';
 import { ConfinedRoot } from '../workspace/confined-root.js';
 import { inDir, listNames, lstatIn, openChildDir } from '../workspace/fd-dir.js';
 import { linkTargetInside } from '../workspace/link-resolution.js';
@@ -8,7 +9,6 @@ import { openParent, type Action, type Plan } from './apply-plan.js';
 import type { BlobStream, HashAlgo } from './blob-stream.js';
 import { readHostEntry, sameEntry, type SideEntry } from './host-entry.js';
 import type { ApplyTrash } from './trash.js';
-import { errnoOf } from '../errors.js';
 
 const LINK_MAX = 4096;
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;

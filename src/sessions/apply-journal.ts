@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { isBerthError, errnoOf } from '../errors.js';
+import { errnoOf, isBerthError } from '../errors.js';
 import { joinBytes, showBytes, splitBytes } from '../workspace/byte-path.js';
 import { listFolder, removePath } from '../workspace/path-ops.js';
 import { inDir, lstatIn, openDirStrict, openRoot } from '../workspace/fd-dir.js';

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
+import { errnoOf } from '../errors.js';
 import { fdPath, type ConfinedRoot } from './confined-root.js';
 import { inDir, lstatIn, readSmallFileIn } from './fd-dir.js';
 import { isGitName } from './byte-path.js';
 import { GitignoreRules } from './gitignore-rules.js';
 import { escapeLookAlikes, showName } from './name-display.js';
-import { errnoOf } from '../errors.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 const GITIGNORE_MAX = 256 * 1024;

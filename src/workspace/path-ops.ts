@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { fdTarget, inDir, openChildDir, openRoot, removeTreeIn } from './fd-dir.js';
 import { errnoOf } from '../errors.js';
+import { fdTarget, inDir, openChildDir, openRoot, removeTreeIn } from './fd-dir.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 

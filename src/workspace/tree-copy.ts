@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { errnoOf } from '../errors.js';
 import { isGitName, joinBytes, showBytes } from './byte-path.js';
 import {
   fdTarget,
@@ -11,7 +12,6 @@ import {
   type EntryKind,
 } from './fd-dir.js';
 import { GitignoreRules } from './gitignore-rules.js';
-import { errnoOf } from '../errors.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
