@@ -516,7 +516,7 @@ export class Sessions {
     if (session.state === 'running' && session.baseline) return session;
     const when = session.endedAt ? ` at ${session.endedAt}` : '';
     throw new BerthError(
-      session.state === 'starting' ? 'NOT_RUNNING' : 'SESSION_ENDED',
+      session.state === 'starting' ? 'NOT_READY' : 'SESSION_ENDED',
       session.state === 'starting'
         ? `session "${id}" is still starting; try again in a moment`
         : `session "${id}" ended (${session.state}${when}) and its sandbox was removed, so its steps and diff are gone; see \`berth session list\``,
