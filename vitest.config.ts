@@ -6,11 +6,15 @@ import { defineConfig } from 'vitest/config';
  */
 export const UNIT_TESTS = [
   'test/config.test.ts',
+  'test/error-status.test.ts',
+  'test/guarded-server.test.ts',
   'test/host-tree-discipline.test.ts',
   'test/link-resolution.test.ts',
   'test/lint-layers.test.ts',
+  'test/ops-protocol.test.ts',
   'test/output-capture.test.ts',
   'test/sentinel-scanner.test.ts',
+  'test/stream-cap.test.ts',
   'test/wait-strategy.test.ts',
   'test/workspace-confinement.test.ts',
   'test/workspace-placement.test.ts',

@@ -1,5 +1,5 @@
 import { request, type Agent, type IncomingMessage } from 'node:http';
-import { NdjsonLines } from './ndjson-lines.js';
+import { decodeEvent, NdjsonDecoder, type ExitEvent, type RunBody } from '../src/ops/protocol.js';
 
 /** Where the side-car listens, its token, and the one keep-alive agent all requests share. */
 export interface OpsHttpEndpoint {
@@ -7,23 +7,6 @@ export interface OpsHttpEndpoint {
   url: string;
   token: string;
   agent: Agent;
-}
-
-/** The body of POST /run, as the API spells it. */
-export interface RunBody {
-  target: string;
-  command: string | string[];
-  cwd?: string;
-  env?: Record<string, string>;
-  timeout_ms?: number;
-  max_output_bytes?: number;
-}
-
-export interface ExitEvent {
-  code: number;
-  duration_ms: number;
-  timed_out: boolean;
-  truncated: boolean;
 }
 
 export interface PostRunOutcome {
@@ -42,17 +25,6 @@ export interface PostRunOutcome {
 
 const HEAD_BYTES = 4096;
 const STDERR_KEPT_CHARS = 4096;
-
-interface WireEvent {
-  type?: unknown;
-  run_id?: unknown;
-  data?: unknown;
-  encoding?: unknown;
-  code?: unknown;
-  duration_ms?: unknown;
-  timed_out?: unknown;
-  truncated?: unknown;
-}
 
 /**
  * One raw `POST /run` with node:http: decodes every NDJSON event as it arrives (base64 output
@@ -85,11 +57,11 @@ export function postRun(
 
     const onEvent = (line: string) => {
       if (exit !== undefined) throw new Error(`event after the exit event: ${line.slice(0, 200)}`);
-      const event = JSON.parse(line) as WireEvent;
-      if (event.type === 'start' && typeof event.run_id === 'string') {
+      const event = decodeEvent(line);
+      if (event.type === 'start') {
         runId = event.run_id;
-      } else if ((event.type === 'stdout' || event.type === 'stderr') && typeof event.data === 'string') {
-        const data = Buffer.from(event.data, event.encoding === 'base64' ? 'base64' : 'utf8');
+      } else if (event.type === 'stdout' || event.type === 'stderr') {
+        const data = event.data;
         if (event.type === 'stderr') {
           stderr = (stderr + data.toString('utf8')).slice(0, STDERR_KEPT_CHARS);
           return;
@@ -100,16 +72,9 @@ export function postRun(
           head.push(data.subarray(0, HEAD_BYTES - headBytes));
           headBytes += Math.min(data.length, HEAD_BYTES - headBytes);
         }
-      } else if (event.type === 'exit' && typeof event.code === 'number') {
-        exitMs = performance.now() - started;
-        exit = {
-          code: event.code,
-          duration_ms: Number(event.duration_ms),
-          timed_out: event.timed_out === true,
-          truncated: event.truncated === true,
-        };
       } else {
-        throw new Error(`unexpected event: ${line.slice(0, 200)}`);
+        exitMs = performance.now() - started;
+        exit = event;
       }
     };
 
@@ -123,10 +88,10 @@ export function postRun(
         res.once('error', (err) => settle(err));
         return;
       }
-      const lines = new NdjsonLines(onEvent);
+      const lines = new NdjsonDecoder();
       res.on('data', (chunk: Buffer) => {
         try {
-          lines.push(chunk);
+          for (const line of lines.push(chunk)) onEvent(line);
         } catch (err) {
           settle(err instanceof Error ? err : new Error(String(err)));
           req.destroy();

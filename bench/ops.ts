@@ -7,7 +7,8 @@ import { mustRun } from './command.js';
 import { ComposeProject } from './compose.js';
 import { BENCH_IMAGE, openBenchHub } from './hub-fixture.js';
 import { describe, log } from './log.js';
-import { postRun, type PostRunOutcome, type RunBody } from './ops-http-run.js';
+import type { RunBody } from '../src/ops/protocol.js';
+import { postRun, type PostRunOutcome } from './ops-http-run.js';
 import { startOpsSidecar, type OpsSidecar } from './ops-sidecar.js';
 import { OPS_STREAM_RUNS, OPS_STREAM_WARMUP_RUNS, OPS_WARMUP_RUNS } from './options.js';
 import {

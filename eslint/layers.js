@@ -10,7 +10,7 @@ const SERVICES = ['hub', 'sessions', 'sync', 'preview', 'team', 'lsp'];
 export const LAYERS = {
   config: [],
   store: [],
-  http: [],
+  http: ['workspace'],
   workspace: ['config'],
   runtime: ['config', 'workspace'],
   exec: ['config', 'workspace', 'runtime'],

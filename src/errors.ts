@@ -1,31 +1,58 @@
+/**
+ * Every error code berth uses, each naming what went wrong (not where). Programs branch on the
+ * code; the HTTP edge maps it to a status (http/error-status.ts).
+ */
+export const BERTH_ERROR_CODES = [
+  // the request itself
+  'INVALID_ARGUMENT',
+  'EMPTY_COMMAND',
+  'UNAUTHORIZED',
+  'POLICY_DENIED',
+  'CANCELLED',
+  'UNSUPPORTED',
+  // configuration
+  'CONFIG_NOT_FOUND',
+  'CONFIG_INVALID',
+  // things looked up by name
+  'UNKNOWN_PROJECT',
+  'UNKNOWN_SESSION',
+  'NOT_FOUND',
+  // paths and files
+  'PATH_INVALID',
+  'PATH_REFUSED',
+  'NOT_A_FILE',
+  'NOT_A_FOLDER',
+  'IS_A_FOLDER',
+  'TOO_LARGE',
+  'BINARY_FILE',
+  'ALREADY_EXISTS',
+  'EDIT_FAILED',
+  'SEARCH_FAILED',
+  'MASS_DELETE',
+  'FOLDER_BUSY',
+  // state
+  'NOT_RUNNING',
+  'NOT_READY',
+  'SESSION_ENDED',
+  // the tools berth drives
+  'IMAGE_UNAVAILABLE',
+  'BUILD_FAILED',
+  'UP_FAILED',
+  'GIT_FAILED',
+  'ENGINE_UNREACHABLE',
+  'ENGINE_ERROR',
+  'SIDECAR_UNREACHABLE',
+  'PROTOCOL_ERROR',
+] as const;
+
 /** Local errors: a string code for programs, a sentence for people, structured fields for both. */
-export type BerthErrorCode =
-  | 'CONFIG_NOT_FOUND'
-  | 'CONFIG_INVALID'
-  | 'UNKNOWN_PROJECT'
-  | 'UNKNOWN_SESSION'
-  | 'PATH_INVALID'
-  | 'IMAGE_UNAVAILABLE'
-  | 'BUILD_FAILED'
-  | 'ENGINE_UNREACHABLE'
-  | 'ENGINE_ERROR'
-  | 'EMPTY_COMMAND'
-  | 'INVALID_ARGUMENT'
-  | 'NOT_RUNNING'
-  | 'UP_FAILED'
-  | 'PATH_REFUSED'
-  | 'NOT_FOUND'
-  | 'NOT_A_FILE'
-  | 'IS_A_FOLDER'
-  | 'TOO_LARGE'
-  | 'BINARY_FILE'
-  | 'ALREADY_EXISTS'
-  | 'EDIT_FAILED'
-  | 'SEARCH_FAILED'
-  | 'MASS_DELETE'
-  | 'FOLDER_BUSY'
-  | 'SESSION_ENDED'
-  | 'NOT_READY';
+export type BerthErrorCode = (typeof BERTH_ERROR_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(BERTH_ERROR_CODES);
+
+export function isBerthErrorCode(value: unknown): value is BerthErrorCode {
+  return typeof value === 'string' && KNOWN_CODES.has(value);
+}
 
 export class BerthError extends Error {
   override readonly name = 'BerthError';
@@ -45,6 +72,12 @@ export class BerthError extends Error {
 
 export function isBerthError(err: unknown, code?: BerthErrorCode): err is BerthError {
   return err instanceof BerthError && (code === undefined || err.code === code);
+}
+
+/** The `code` of a Node system error (`ENOENT`, `EEXIST`, …), or undefined for anything else. */
+export function errnoOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** A short, single-line description of any thrown value, for wrapping engine errors. */

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { BerthError } from '../errors.js';
 import type { ContainerRuntime, RawExecOptions, RawExecResult } from '../runtime/container-runtime.js';
 import { EXEC_MARKER_ENV, killExecTree } from './kill-tree.js';
-import { DEFAULT_OUTPUT_CAP, OutputCapture } from './output-capture.js';
+import { OutputCapture } from './output-capture.js';
+import { DEFAULT_OUTPUT_CAP } from './stream-cap.js';
 
 /** A faster way into a container than an engine exec; undefined when it cannot take a command. */
 export interface ExecChannel {

@@ -62,7 +62,7 @@ export function toolTarget(
 export function requireSessions(deps: McpDeps): Sessions {
   if (!deps.sessions) {
     throw new BerthError(
-      'INVALID_ARGUMENT',
+      'UNSUPPORTED',
       'sessions are not available in this server (split mode has no engine here)',
     );
   }

@@ -1,7 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { BerthError } from '../errors.js';
+import { BerthError, errnoOf } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { errnoOf } from '../workspace/confined-root.js';
 
 /** A successful result: text for people and models, structured content for programs. */
 export function ok(text: string, structured?: Record<string, unknown>): CallToolResult {

@@ -1,5 +1,5 @@
 import type { OpsPolicyConfig } from '../config/types.js';
-import { OpsError } from './ops-error.js';
+import { BerthError } from '../errors.js';
 import type { Target } from './target.js';
 
 /** berth.yaml `ops:`: which targets the side-car may touch and which commands it refuses. */
@@ -28,9 +28,8 @@ export class OpsPolicy {
           (allow.includes(`compose:${t.project}`) || allow.includes(`service:${t.project}/${t.service}`));
     if (!allowed) {
       const what = t.kind === 'project' ? `project "${t.name}"` : `Compose project "${t.project}"`;
-      throw new OpsError(
-        403,
-        'PATH_REFUSED',
+      throw new BerthError(
+        'POLICY_DENIED',
         `${what} is not in ops.allow_targets; add it to berth.yaml to allow runs there`,
       );
     }
@@ -39,9 +38,8 @@ export class OpsPolicy {
   checkCommand(commandLine: string): void {
     const hit = this.deny.find((d) => d.re.test(commandLine));
     if (hit) {
-      throw new OpsError(
-        403,
-        'PATH_REFUSED',
+      throw new BerthError(
+        'POLICY_DENIED',
         `the command matches ops.deny_commands pattern /${hit.source}/ and was not run`,
       );
     }

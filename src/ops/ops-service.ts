@@ -2,32 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { WORKSPACE_DIR } from '../config/types.js';
 import { BerthError, describeError, isBerthError } from '../errors.js';
 import { runExec, validateArgv, validateEnv, type ExecResult } from '../exec/run-exec.js';
+import { DEFAULT_OUTPUT_CAP, StreamCap } from '../exec/stream-cap.js';
 import type { Hub } from '../hub/hub.js';
 import { ShellChannel } from '../exec/shell/shell-channel.js';
 import type { Logger } from '../logger.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { OpsRunTable, RunStatus } from '../store/ops-runs.js';
 import { pathComponents } from '../workspace/relative-path.js';
-import { OpsError } from './ops-error.js';
 import type { OpsPolicy } from './ops-policy.js';
 import { ownContainerId } from './own-container.js';
+import type { RunEvent, RunRequest } from './protocol.js';
 import { parseTarget, targetText, type Target } from './target.js';
 import { TargetQueue } from './target-queue.js';
-
-export interface RunRequest {
-  target: string;
-  command: string | string[];
-  cwd?: string;
-  env?: Record<string, string>;
-  timeoutMs?: number;
-  /** Bytes of each stream sent to the client (default 1 MiB); the rest is dropped and marked. */
-  maxOutputBytes?: number;
-}
-
-export type RunEvent =
-  | { type: 'start'; run_id: string }
-  | { type: 'stdout' | 'stderr'; data: Buffer }
-  | { type: 'exit'; code: number; duration_ms: number; timed_out: boolean; truncated: boolean };
 
 export interface PreparedRun {
   id: string;
@@ -45,8 +31,6 @@ export interface PreparedRun {
     drain?: () => Promise<void>,
   ): Promise<void>;
 }
-
-export const DEFAULT_STREAM_CAP = 1024 * 1024;
 
 export interface OpsDeps {
   hub: Hub;
@@ -118,11 +102,7 @@ export class OpsService {
   ): Promise<(argv: string[], options: Parameters<Hub['exec']>[2]) => Promise<ExecResult>> {
     if (target.kind === 'project') {
       const name = target.name;
-      try {
-        this.deps.hub.project(name);
-      } catch (err) {
-        throw new OpsError(404, 'UNKNOWN_PROJECT', describeError(err));
-      }
+      this.deps.hub.project(name);
       const folder = cwd === undefined ? [] : pathComponents(cwd);
       const dir = [WORKSPACE_DIR, ...folder].join('/');
       return async (argv, options) => {
@@ -150,9 +130,8 @@ export class OpsService {
     const container = running[0];
     if (!container) {
       const refusedSelf = containers.some((c) => c.id === this.self);
-      throw new OpsError(
-        refusedSelf ? 403 : 404,
-        refusedSelf ? 'PATH_REFUSED' : 'NOT_FOUND',
+      throw new BerthError(
+        refusedSelf ? 'POLICY_DENIED' : 'NOT_FOUND',
         refusedSelf
           ? 'that service is the side-car itself, which never runs commands in its own container'
           : `no running container for ${targetText(target)}; start it with docker-compose up`,
@@ -192,21 +171,18 @@ export class OpsService {
     runs.queued(id, name, request.command);
     onEvent({ type: 'start', run_id: id });
     const started = performance.now();
-    const cap = request.maxOutputBytes ?? DEFAULT_STREAM_CAP;
-    const streamed = { stdout: 0, stderr: 0 };
-    const marked = { stdout: false, stderr: false };
+    const caps = {
+      stdout: new StreamCap(request.maxOutputBytes ?? DEFAULT_OUTPUT_CAP),
+      stderr: new StreamCap(request.maxOutputBytes ?? DEFAULT_OUTPUT_CAP),
+    };
     const send =
       (type: 'stdout' | 'stderr') =>
       (chunk: Buffer): boolean | void => {
-        const room = cap - streamed[type];
-        streamed[type] += chunk.length;
+        const part = caps[type].take(chunk);
+        const marker = caps[type].markOnce();
         let more: boolean | void = undefined;
-        if (room > 0) more = onEvent({ type, data: chunk.length <= room ? chunk : chunk.subarray(0, room) });
-        // once, on the first byte past the cap (which may arrive in a later chunk)
-        if (streamed[type] > cap && !marked[type]) {
-          marked[type] = true;
-          more = onEvent({ type, data: Buffer.from(`\n[berth: output truncated at ${cap} bytes]\n`) });
-        }
+        if (part) more = onEvent({ type, data: part });
+        if (marker) more = onEvent({ type, data: marker });
         return more;
       };
     let release: (() => void) | undefined;
@@ -224,7 +200,7 @@ export class OpsService {
       });
       // the client was sent less than the command wrote only when a stream passed the cap;
       // the history's own 1 MiB copy is a separate matter, recorded with the run
-      const truncated = streamed.stdout > cap || streamed.stderr > cap;
+      const truncated = caps.stdout.truncated || caps.stderr.truncated;
       const status: RunStatus = controller.signal.aborted
         ? 'cancelled'
         : result.timedOut

@@ -1,4 +1,4 @@
-import { OpsError } from './ops-error.js';
+import { BerthError } from '../errors.js';
 
 export type Target =
   { kind: 'project'; name: string } | { kind: 'service'; project: string; service: string };
@@ -13,9 +13,8 @@ export function parseTarget(text: string): Target {
   if (project) return { kind: 'project', name: project[1]! };
   const service = SERVICE_TARGET.exec(text);
   if (service) return { kind: 'service', project: service[1]!, service: service[2]! };
-  throw new OpsError(
-    403,
-    'PATH_REFUSED',
+  throw new BerthError(
+    'POLICY_DENIED',
     'target must be project:<name> or service:<compose-project>/<service>; raw containers are never reachable',
   );
 }

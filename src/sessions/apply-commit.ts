@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
+import { errnoOf } from '../errors.js';
 import { ConfinedRoot } from '../workspace/confined-root.js';
-import { errnoCode, inDir, listNames, lstatIn, openChildDir } from '../workspace/fd-dir.js';
+import { inDir, listNames, lstatIn, openChildDir } from '../workspace/fd-dir.js';
 import { linkTargetInside } from '../workspace/link-resolution.js';
 import { asideName, putAsideBack, tmpName } from './apply-journal.js';
 import { openParent, type Action, type Plan } from './apply-plan.js';
@@ -249,7 +250,7 @@ function setAside(dirFd: number, name: Buffer, aside: Buffer): boolean {
     fs.renameSync(inDir(dirFd, name), inDir(dirFd, aside));
     return true;
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
+    if (errnoOf(err) === 'ENOENT') return false;
     throw err;
   }
 }
@@ -270,7 +271,7 @@ function linkInto(dirFd: number, tmp: Buffer, name: Buffer): boolean {
     fs.linkSync(inDir(dirFd, tmp), inDir(dirFd, name));
     return true;
   } catch (err) {
-    if (errnoCode(err) === 'EEXIST') return false;
+    if (errnoOf(err) === 'EEXIST') return false;
     throw err;
   }
 }
@@ -341,7 +342,7 @@ function folderOp(ctx: CommitContext, a: Numbered, report: CommitReport): void {
       fs.rmdirSync(inDir(parent.fd, name));
       report.folders.removed.push(a.shown);
     } catch (err) {
-      const code = errnoCode(err);
+      const code = errnoOf(err);
       if (code === 'ENOTEMPTY' || code === 'EEXIST')
         report.skipped.push({
           path: a.shown,
@@ -394,6 +395,6 @@ function unlinkQuiet(dirFd: number, name: Buffer): void {
   try {
     fs.unlinkSync(inDir(dirFd, name));
   } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') throw err;
+    if (errnoOf(err) !== 'ENOENT') throw err;
   }
 }

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { isBerthError } from '../errors.js';
+import { errnoOf, isBerthError } from '../errors.js';
 import { joinBytes, showBytes, splitBytes } from '../workspace/byte-path.js';
 import { listFolder, removePath } from '../workspace/path-ops.js';
-import { errnoCode, inDir, lstatIn, openDirStrict, openRoot } from '../workspace/fd-dir.js';
+import { inDir, lstatIn, openDirStrict, openRoot } from '../workspace/fd-dir.js';
 import { withFolderLock } from './folder-lock.js';
 import { ApplyTrash } from './trash.js';
 import { processAlive } from './process-alive.js';
@@ -184,7 +184,7 @@ export function putAsideBack(dirFd: number, aside: Buffer, name: Buffer, folder:
     }
     return true;
   } catch (err) {
-    if (errnoCode(err) === 'EEXIST' || errnoCode(err) === 'ENOTEMPTY') return false;
+    if (errnoOf(err) === 'EEXIST' || errnoOf(err) === 'ENOTEMPTY') return false;
     throw err;
   }
 }
@@ -193,7 +193,7 @@ function unlinkQuiet(dirFd: number, name: Buffer): void {
   try {
     fs.unlinkSync(inDir(dirFd, name));
   } catch (err) {
-    const code = errnoCode(err);
+    const code = errnoOf(err);
     if (code === 'EISDIR' || code === 'EPERM') fs.rmdirSync(inDir(dirFd, name));
     else if (code !== 'ENOENT') throw err;
   }

@@ -53,11 +53,11 @@ export class BlobStream {
   }
 
   private async read(id: string, sink: (chunk: Buffer) => void): Promise<number> {
-    if (!/^[0-9a-f]{40,64}$/.test(id)) throw new BerthError('ENGINE_ERROR', `not an object id: ${id}`);
+    if (!/^[0-9a-f]{40,64}$/.test(id)) throw new BerthError('GIT_FAILED', `not an object id: ${id}`);
     this.child.stdin.write(`${id}\n`);
     const header = (await this.line()).split(' ');
     if (header[1] !== 'blob' || header[0] !== id) {
-      throw new BerthError('ENGINE_ERROR', `the session repository has no blob ${id} (${header.join(' ')})`);
+      throw new BerthError('GIT_FAILED', `the session repository has no blob ${id} (${header.join(' ')})`);
     }
     const size = Number(header[2]);
     let left = size;
@@ -91,7 +91,7 @@ export class BlobStream {
 
   private async next(): Promise<Buffer> {
     const { value, done } = await this.chunks.next();
-    if (done) throw new BerthError('ENGINE_ERROR', 'git cat-file ended early');
+    if (done) throw new BerthError('GIT_FAILED', 'git cat-file ended early');
     return value;
   }
 }

@@ -2,8 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { BerthError } from '../errors.js';
-import { errnoCode } from '../workspace/fd-dir.js';
+import { BerthError, errnoOf } from '../errors.js';
+
 import { processAlive } from './process-alive.js';
 
 const DEFAULT_WAIT_MS = 120_000;
@@ -87,7 +87,7 @@ function tryCreate(file: string, text: string): boolean {
   try {
     fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
   } catch (err) {
-    if (errnoCode(err) === 'EEXIST') return false;
+    if (errnoOf(err) === 'EEXIST') return false;
     throw err;
   }
   try {
@@ -106,7 +106,7 @@ function readHolder(file: string): LockHolder | undefined {
     return { pid: parsed.pid, what: String(parsed.what ?? '?'), at: String(parsed.at ?? '?') };
   } catch (err) {
     // gone meanwhile, or being written right now: look again
-    if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
+    if (errnoOf(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
     throw err;
   }
 }
@@ -120,7 +120,7 @@ function takeOverStale(file: string, stale: LockHolder): void {
   try {
     fs.renameSync(file, aside);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return;
+    if (errnoOf(err) === 'ENOENT') return;
     throw err;
   }
   const moved = readHolder(aside);
@@ -128,7 +128,7 @@ function takeOverStale(file: string, stale: LockHolder): void {
     try {
       fs.linkSync(aside, file);
     } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw err;
+      if (errnoOf(err) !== 'EEXIST') throw err;
     }
   }
   fs.unlinkSync(aside);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BerthError } from '../errors.js';
-import { errnoCode, inDir, openDirStrict, openRoot, readSmallFileIn } from '../workspace/fd-dir.js';
+import { BerthError, errnoOf } from '../errors.js';
+import { inDir, openDirStrict, openRoot, readSmallFileIn } from '../workspace/fd-dir.js';
 import { removePath } from '../workspace/path-ops.js';
 import { inspectHostRepo } from './host-repo.js';
 import type { SandboxGit } from './sandbox-git.js';
@@ -85,7 +85,7 @@ async function packObjects(git: SandboxGit, scratch: string, head: string, paren
       input: `${head}\n${parent ? `^${parent}\n` : ''}`,
     })
   ).trim();
-  if (!/^[0-9a-f]{40,64}$/.test(hash)) throw new BerthError('ENGINE_ERROR', 'git pack-objects wrote no pack');
+  if (!/^[0-9a-f]{40,64}$/.test(hash)) throw new BerthError('GIT_FAILED', 'git pack-objects wrote no pack');
   return `pack-${hash}`;
 }
 
@@ -116,7 +116,7 @@ function placeFile(dirFd: number, name: string, data: Buffer, mode: number, same
     try {
       fs.linkSync(inDir(dirFd, tmp), inDir(dirFd, name));
     } catch (err) {
-      if (errnoCode(err) === 'EEXIST') return sameIsFine;
+      if (errnoOf(err) === 'EEXIST') return sameIsFine;
       throw err;
     }
     return true;

@@ -98,7 +98,7 @@ export class SandboxGit {
         .trim()
         .split('\n')[0];
       throw new BerthError(
-        'ENGINE_ERROR',
+        'GIT_FAILED',
         `git ${args[0]} failed in the session sandbox: ${(stderr || String(err)).replaceAll(this.gitDir, '<session git>').replaceAll(this.workTree, '<session workspace>')}`,
       );
     }

@@ -503,7 +503,7 @@ export class Sessions {
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new BerthError(
-      'UP_FAILED',
+      'NOT_READY',
       `the session container did not become ready (${last.trim().slice(0, 200)})`,
     );
   }
@@ -517,7 +517,7 @@ export class Sessions {
     if (session.state === 'running' && session.baseline) return session;
     const when = session.endedAt ? ` at ${session.endedAt}` : '';
     throw new BerthError(
-      session.state === 'starting' ? 'NOT_RUNNING' : 'SESSION_ENDED',
+      session.state === 'starting' ? 'NOT_READY' : 'SESSION_ENDED',
       session.state === 'starting'
         ? `session "${id}" is still starting; try again in a moment`
         : `session "${id}" ended (${session.state}${when}) and its sandbox was removed, so its steps and diff are gone; see \`berth session list\``,
@@ -548,7 +548,7 @@ export class Sessions {
   private async chooseRuntime(choice: RuntimeChoice): Promise<'runc' | 'runsc'> {
     if (choice === 'firecracker') {
       throw new BerthError(
-        'INVALID_ARGUMENT',
+        'UNSUPPORTED',
         'runtime firecracker is not supported on this host (it needs KVM); use runsc or runc',
       );
     }
@@ -557,7 +557,7 @@ export class Sessions {
     const hasRunsc = engine.runtimes.includes('runsc');
     if (choice === 'runsc' && !hasRunsc) {
       throw new BerthError(
-        'INVALID_ARGUMENT',
+        'UNSUPPORTED',
         'runtime runsc (gVisor) is not registered with this engine; run scripts/bootstrap-engine.sh or use runc',
       );
     }

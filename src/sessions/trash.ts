@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { BerthError } from '../errors.js';
+import { BerthError, errnoOf } from '../errors.js';
 import { joinBytes, showBytes, splitBytes } from '../workspace/byte-path.js';
-import { errnoCode, inDir, lstatIn, openDirStrict, openFileIn, openRoot } from '../workspace/fd-dir.js';
+import { inDir, lstatIn, openDirStrict, openFileIn, openRoot } from '../workspace/fd-dir.js';
 import { listFolder, removePath } from '../workspace/path-ops.js';
 import { folderKey } from './folder-lock.js';
 
@@ -83,7 +83,7 @@ export class ApplyTrash {
     try {
       fs.renameSync(inDir(dirFd, name), stored);
     } catch (err) {
-      if (errnoCode(err) !== 'EXDEV') throw err;
+      if (errnoOf(err) !== 'EXDEV') throw err;
       if (kind === 'link') {
         fs.symlinkSync(fs.readlinkSync(inDir(dirFd, name), { encoding: 'buffer' }), stored);
       } else {
@@ -214,7 +214,7 @@ function putBack(
   try {
     fs.unlinkSync(inDir(dirFd, tmp));
   } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') throw err;
+    if (errnoOf(err) !== 'ENOENT') throw err;
   }
   if (entry.kind === 'link') {
     fs.symlinkSync(fs.readlinkSync(stored, { encoding: 'buffer' }), inDir(dirFd, tmp));
@@ -238,7 +238,7 @@ function putBack(
         fs.linkSync(inDir(dirFd, tmp), inDir(dirFd, candidate));
         return candidate === name ? undefined : candidate;
       } catch (err) {
-        if (errnoCode(err) !== 'EEXIST') throw err;
+        if (errnoOf(err) !== 'EEXIST') throw err;
       }
     }
     throw new BerthError('ALREADY_EXISTS', `"${entry.shown}" and its restored name are both taken`);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import { BerthError } from '../errors.js';
+import { BerthError, errnoOf } from '../errors.js';
 import type { ConfinedRoot } from './confined-root.js';
-import { at, errnoOf, lstatAt } from './link-resolution.js';
+import { at, lstatAt } from './link-resolution.js';
 import { displayPath, pathComponents, refused } from './relative-path.js';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -82,7 +82,7 @@ export function describeOpenError(
   const shown = displayPath(components);
   if (code === 'ENOENT') return new BerthError('NOT_FOUND', `"${shown}" does not exist`);
   if (code === 'ENOTDIR' && wanted === 'folder') {
-    return new BerthError('NOT_A_FILE', `"${shown}" is a file, not a folder`);
+    return new BerthError('NOT_A_FOLDER', `"${shown}" is a file, not a folder`);
   }
   if (code === 'ELOOP')
     return refused(shown, 'is a symbolic link that changed while being opened; try again');

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { BerthError } from '../errors.js';
+import { BerthError, errnoOf } from '../errors.js';
 import {
   at,
   closeFolders,
-  errnoOf,
   fdPath,
   lstatAt,
   openFolderAt,
@@ -19,7 +18,7 @@ import { displayPath, pathComponents, refused } from './relative-path.js';
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
 // where they always were, for the modules that import them from here
-export { at, errnoOf, fdPath, lstatAt };
+export { at, fdPath, lstatAt };
 
 export interface Owner {
   uid: number;
@@ -142,7 +141,7 @@ export class ConfinedRoot {
     const components = [...walk.folders.slice(1).map((f) => f.name), name];
     const st = lstatAt(parent.fd, name);
     if (st && !st.isDirectory() && !st.isSymbolicLink())
-      throw new BerthError('NOT_A_FILE', `"${displayPath(components)}" is a file, not a folder`);
+      throw new BerthError('NOT_A_FOLDER', `"${displayPath(components)}" is a file, not a folder`);
     walk.folders.push({ name, fd: openFolderAt(parent.fd, name, components) });
   }
 

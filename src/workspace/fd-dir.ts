@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { BerthError } from '../errors.js';
+import { BerthError, errnoOf } from '../errors.js';
 import { joinBytes, showBytes } from './byte-path.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -38,17 +38,12 @@ export function kindOf(st: fs.Stats): EntryKind {
   return 'other';
 }
 
-export function errnoCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 /** The entry itself (a link is not followed), or undefined when nothing is there. */
 export function lstatIn(dirFd: number, name: Buffer | string): fs.Stats | undefined {
   try {
     return fs.lstatSync(inDir(dirFd, name));
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return undefined;
     throw err;
   }
 }
@@ -64,7 +59,7 @@ export function openRoot(path: string): number {
   try {
     return fs.openSync(path, O_RDONLY | O_DIRECTORY);
   } catch (err) {
-    throw new BerthError('NOT_FOUND', `the folder ${path} cannot be opened (${errnoCode(err) ?? 'error'})`);
+    throw new BerthError('NOT_FOUND', `the folder ${path} cannot be opened (${errnoOf(err) ?? 'error'})`);
   }
 }
 
@@ -82,12 +77,12 @@ export function openChildDir(dirFd: number, name: Buffer | string, create?: numb
       }
       return fd;
     } catch (err) {
-      const code = errnoCode(err);
+      const code = errnoOf(err);
       if (code === 'ENOENT' && create !== undefined && attempt === 0) {
         try {
           fs.mkdirSync(inDir(dirFd, name), create);
         } catch (mkErr) {
-          if (errnoCode(mkErr) !== 'EEXIST') throw mkErr;
+          if (errnoOf(mkErr) !== 'EEXIST') throw mkErr;
         }
         continue;
       }
@@ -180,9 +175,9 @@ export function removeTreeIn(dirFd: number, name: Buffer | string, again = true)
     try {
       fs.unlinkSync(inDir(dirFd, name));
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return;
+      if (errnoOf(err) === 'ENOENT') return;
       // EISDIR: it became a folder since the open; go round once more
-      if (errnoCode(err) === 'EISDIR' && again) return removeTreeIn(dirFd, name, false);
+      if (errnoOf(err) === 'EISDIR' && again) return removeTreeIn(dirFd, name, false);
       throw err;
     }
     return;

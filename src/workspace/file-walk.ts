@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { errnoOf, fdPath, type ConfinedRoot } from './confined-root.js';
+import { errnoOf } from '../errors.js';
+import { fdPath, type ConfinedRoot } from './confined-root.js';
 import { inDir, lstatIn, readSmallFileIn } from './fd-dir.js';
 import { isGitName } from './byte-path.js';
 import { GitignoreRules } from './gitignore-rules.js';

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import { BerthError } from '../errors.js';
+import { BerthError, errnoOf } from '../errors.js';
 import { isUtf8 } from 'node:buffer';
 import { isGitName } from './byte-path.js';
-import { errnoCode, listNames } from './fd-dir.js';
+import { listNames } from './fd-dir.js';
 import { escapeLookAlikes } from './name-display.js';
 import type { ConfinedRoot } from './confined-root.js';
 import { displayPath, refused } from './relative-path.js';
@@ -25,9 +25,6 @@ export function at(dirFd: number, name: string): string {
 export function fdPath(fd: number): string {
   return `/proc/self/fd/${fd}`;
 }
-
-/** (fd-dir.ts's errnoCode, under the name the file tools use) */
-export const errnoOf = errnoCode;
 
 export function lstatAt(dirFd: number, name: string): fs.Stats | undefined {
   try {
@@ -152,7 +149,7 @@ function walkPending(folders: WalkFolder[], start: Pending[], options: WalkOptio
         continue;
       }
       if (last) return { folders, leaf: name, missing: [] };
-      throw new BerthError('NOT_A_FILE', `"${displayPath(here(name))}" is a file, not a folder`);
+      throw new BerthError('NOT_A_FOLDER', `"${displayPath(here(name))}" is a file, not a folder`);
     }
     return { folders, missing: [] };
   } catch (err) {

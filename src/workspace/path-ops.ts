@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { errnoCode, fdTarget, inDir, openChildDir, openRoot, removeTreeIn } from './fd-dir.js';
+import { errnoOf } from '../errors.js';
+import { fdTarget, inDir, openChildDir, openRoot, removeTreeIn } from './fd-dir.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
@@ -66,7 +67,7 @@ async function removeTreeInAsync(dirFd: number, name: Buffer): Promise<void> {
     try {
       await fs.promises.unlink(inDir(dirFd, name));
     } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw err;
+      if (errnoOf(err) !== 'ENOENT') throw err;
     }
     return;
   }

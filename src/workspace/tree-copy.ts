@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
+import { errnoOf } from '../errors.js';
 import { isGitName, joinBytes, showBytes } from './byte-path.js';
 import {
-  errnoCode,
   fdTarget,
   inDir,
   kindOf,
@@ -158,7 +158,7 @@ function copyFile(fd: number, st: fs.Stats, srcDir: number, dstDir: number, name
       if (made.isFile() && made.ino === st.ino && made.dev === st.dev) return;
       fs.unlinkSync(to);
     } catch (err) {
-      const code = errnoCode(err);
+      const code = errnoOf(err);
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOENT') throw err;
     }
   }

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { startOpsServer, type Listen, type RunningOpsServer } from '../../src/ops/http/ops-server.js';
 import { OpsPolicy } from '../../src/ops/ops-policy.js';
 import { OpsService } from '../../src/ops/ops-service.js';
+import { NdjsonDecoder } from '../../src/ops/protocol.js';
 import { silentLogger } from '../../src/logger.js';
 import type { TestHub } from './test-hub.js';
 
@@ -30,7 +31,7 @@ export interface Reply {
   events: Record<string, unknown>[];
 }
 
-/** A real HTTP request to the side-car; NDJSON bodies are split into events. */
+/** A real HTTP request to the side-car; NDJSON bodies are split into events, as sent on the wire. */
 export function call(
   server: RunningOpsServer,
   method: string,
@@ -60,24 +61,22 @@ export function call(
         ...(options.signal ? { signal: options.signal } : {}),
       },
       (res) => {
-        let body = '';
-        let pending = '';
+        const chunks: Buffer[] = [];
         const events: Record<string, unknown>[] = [];
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-          if (!String(res.headers['content-type']).includes('ndjson')) return;
-          pending += c;
-          let nl = pending.indexOf('\n');
-          while (nl !== -1) {
-            const event = JSON.parse(pending.slice(0, nl)) as Record<string, unknown>;
+        const lines = new NdjsonDecoder();
+        const ndjson = String(res.headers['content-type']).includes('ndjson');
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          if (!ndjson) return;
+          for (const line of lines.push(c)) {
+            const event = JSON.parse(line) as Record<string, unknown>;
             events.push(event);
             options.onEvent?.(event);
-            pending = pending.slice(nl + 1);
-            nl = pending.indexOf('\n');
           }
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, events }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), events }),
+        );
         res.on('error', reject);
       },
     );

@@ -1,6 +1,6 @@
 import { request, type IncomingMessage } from 'node:http';
-import { BerthError } from '../../errors.js';
-import type { RunRequest } from '../ops-service.js';
+import { BerthError, isBerthErrorCode, type BerthErrorCode } from '../../errors.js';
+import { decodeEvent, NdjsonDecoder, runBody, type RunEvent, type RunRequest } from '../protocol.js';
 
 export interface OpsEndpoint {
   /** http://host:port or unix:///path/to/ops.sock */
@@ -29,57 +29,39 @@ export class OpsClient {
   constructor(private readonly endpoint: OpsEndpoint) {}
 
   async run(req: RunRequest, handlers: RunHandlers = {}, signal?: AbortSignal): Promise<RunOutcome> {
-    const body = {
-      target: req.target,
-      command: req.command,
-      ...(req.cwd !== undefined ? { cwd: req.cwd } : {}),
-      ...(req.env !== undefined ? { env: req.env } : {}),
-      ...(req.timeoutMs !== undefined ? { timeout_ms: req.timeoutMs } : {}),
-      ...(req.maxOutputBytes !== undefined ? { max_output_bytes: req.maxOutputBytes } : {}),
-    };
-    const res = await this.send('POST', '/run', body, signal);
+    const res = await this.send('POST', '/run', runBody(req), signal);
     if (res.statusCode !== 200) throw await this.refusal(res);
     let runId = '';
     let outcome: RunOutcome | undefined;
-    let pending = '';
     let full = false;
-    const onLine = (line: string) => {
-      if (line === '') return;
-      const event = JSON.parse(line) as {
-        type: string;
-        run_id?: string;
-        data?: string;
-        encoding?: string;
-        code?: number;
-        duration_ms?: number;
-        timed_out?: boolean;
-        truncated?: boolean;
-      };
+    const onEvent = (event: RunEvent) => {
       if (event.type === 'start') {
-        runId = event.run_id ?? '';
+        runId = event.run_id;
         handlers.onStart?.(runId);
       } else if (event.type === 'stdout' || event.type === 'stderr') {
-        const data = Buffer.from(event.data ?? '', event.encoding === 'base64' ? 'base64' : 'utf8');
-        if ((event.type === 'stdout' ? handlers.onStdout : handlers.onStderr)?.(data) === false) full = true;
-      } else if (event.type === 'exit') {
+        if ((event.type === 'stdout' ? handlers.onStdout : handlers.onStderr)?.(event.data) === false)
+          full = true;
+      } else {
         outcome = {
           runId,
-          code: event.code ?? 1,
-          durationMs: event.duration_ms ?? 0,
-          timedOut: event.timed_out ?? false,
-          truncated: event.truncated ?? false,
+          code: event.code,
+          durationMs: event.duration_ms,
+          timedOut: event.timed_out,
+          truncated: event.truncated,
         };
       }
     };
+    const lines = new NdjsonDecoder();
     await new Promise<void>((resolve, reject) => {
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        pending += chunk;
-        let nl = pending.indexOf('\n');
-        while (nl !== -1) {
-          onLine(pending.slice(0, nl));
-          pending = pending.slice(nl + 1);
-          nl = pending.indexOf('\n');
+      const fail = (err: unknown) => {
+        res.destroy();
+        reject(signal?.aborted ? interrupted() : err);
+      };
+      res.on('data', (chunk: Buffer) => {
+        try {
+          for (const line of lines.push(chunk)) onEvent(decodeEvent(line));
+        } catch (err) {
+          return fail(err);
         }
         // the reader is full: stop reading, so the side-car's writes block and the command pauses
         if (full && handlers.drain) {
@@ -89,12 +71,16 @@ export class OpsClient {
         }
       });
       res.once('end', () => resolve());
-      res.once('error', reject);
+      res.once('error', fail);
       res.once('aborted', () =>
-        reject(new BerthError('ENGINE_ERROR', 'the side-car closed the stream early')),
+        fail(new BerthError('PROTOCOL_ERROR', 'the side-car closed the stream early')),
       );
     });
-    if (!outcome) throw new BerthError('ENGINE_ERROR', 'the side-car ended the run without an exit event');
+    if (!outcome) {
+      throw new BerthError('PROTOCOL_ERROR', 'the side-car ended the run without an exit event', {
+        unparsedBytes: lines.leftover,
+      });
+    }
     return outcome;
   }
 
@@ -135,10 +121,10 @@ export class OpsClient {
         resolve,
       );
       req.once('error', (err: NodeJS.ErrnoException) => {
-        if (err.name === 'AbortError') return reject(new BerthError('INVALID_ARGUMENT', 'interrupted'));
+        if (err.name === 'AbortError') return reject(interrupted());
         reject(
           new BerthError(
-            'ENGINE_UNREACHABLE',
+            'SIDECAR_UNREACHABLE',
             `the ops side-car at ${this.endpoint.url} does not answer (${err.code ?? err.message}); start it with \`berth ops serve\``,
           ),
         );
@@ -147,18 +133,26 @@ export class OpsClient {
     });
   }
 
+  /** A non-200 answer: the side-car's own code, kept (PROTOCOL_ERROR when it sent none). */
   private async refusal(res: IncomingMessage): Promise<BerthError> {
     const text = await readAll(res);
     let message = text;
+    let code: BerthErrorCode = 'PROTOCOL_ERROR';
     try {
-      message = (JSON.parse(text) as { error?: string }).error ?? text;
+      const body = JSON.parse(text) as { error?: unknown; code?: unknown };
+      if (typeof body.error === 'string') message = body.error;
+      if (isBerthErrorCode(body.code)) code = body.code;
     } catch {
       // not JSON
     }
-    return new BerthError('INVALID_ARGUMENT', `the side-car refused (${res.statusCode}): ${message}`, {
+    return new BerthError(code, `the side-car refused (${res.statusCode}): ${message}`, {
       status: res.statusCode,
     });
   }
+}
+
+function interrupted(): BerthError {
+  return new BerthError('CANCELLED', 'interrupted');
 }
 
 function readAll(res: IncomingMessage): Promise<string> {

@@ -1,6 +1,7 @@
 import type { HubConfig, ProjectConfig } from '../../config/types.js';
 import { WORKSPACE_DIR } from '../../config/types.js';
 import { OutputCapture } from '../../exec/output-capture.js';
+import { DEFAULT_OUTPUT_CAP, StreamCap } from '../../exec/stream-cap.js';
 import { validateArgv, type ExecResult } from '../../exec/run-exec.js';
 import type { ProjectStatus } from '../../hub/hub-status.js';
 import { runTests, type TestReport } from '../../hub/hub-test.js';
@@ -39,8 +40,11 @@ export class RemoteProjects implements ProjectService {
   async exec(name: string, argv: string[], options: HubExecOptions = {}): Promise<ExecResult> {
     this.project(name);
     validateArgv(argv);
-    const stdout = new OutputCapture(options.outputCap);
-    const stderr = new OutputCapture(options.outputCap);
+    // the side-car cuts each stream at the cap and marks the cut; the capture keeps that marker
+    // and bounds memory only against an answer that ignores the cap
+    const keep = StreamCap.forwardedBytes(options.outputCap ?? DEFAULT_OUTPUT_CAP);
+    const stdout = new OutputCapture(keep);
+    const stderr = new OutputCapture(keep);
     const cwd = relativeCwd(options.cwd);
     const outcome = await this.client.run(
       {
@@ -49,6 +53,7 @@ export class RemoteProjects implements ProjectService {
         ...(cwd !== undefined ? { cwd } : {}),
         ...(options.env !== undefined ? { env: options.env } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.outputCap !== undefined ? { maxOutputBytes: options.outputCap } : {}),
       },
       {
         onStdout: (c) => {
