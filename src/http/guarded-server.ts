@@ -26,6 +26,12 @@ export interface GuardedServerOptions {
   /** How long a client gets to send its headers (default 10 s) and its whole request (30 s). */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** How often those deadlines are checked, so a slow client is cut off at most this late (250 ms). */
+  timeoutCheckMs?: number;
+  /** An idle kept-alive connection is closed after this long (default 5 s; Node adds 1 s of grace). */
+  keepAliveTimeoutMs?: number;
+  /** Connections the kernel may queue before they are accepted (default 1024, capped by somaxconn). */
+  listenBacklog?: number;
   /** A throw from the handler; the default answers a BerthError by its code, else 500. */
   onError?: (err: unknown, req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -39,8 +45,13 @@ export interface GuardedServer {
   close(): Promise<void>;
 }
 
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+export const SERVER_DEFAULTS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  timeoutCheckMs: 250,
+  keepAliveTimeoutMs: 5_000,
+  listenBacklog: 1024,
+} as const;
 
 /**
  * One HTTP server for berth's APIs: it listens on a socket or TCP, refuses a request whose
@@ -49,8 +60,12 @@ const REQUEST_TIMEOUT_MS = 30_000;
  */
 export async function startGuardedServer(options: GuardedServerOptions): Promise<GuardedServer> {
   const { listen, logger } = options;
-  const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
-  const requestTimeout = Math.max(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, headersTimeout);
+  const headersTimeout = options.headersTimeoutMs ?? SERVER_DEFAULTS.headersTimeoutMs;
+  const requestTimeout = Math.max(
+    options.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs,
+    headersTimeout,
+  );
+  const backlog = options.listenBacklog ?? SERVER_DEFAULTS.listenBacklog;
   let guard: GuardOptions = {
     token: options.token,
     allowedHosts: [],
@@ -64,7 +79,8 @@ export async function startGuardedServer(options: GuardedServerOptions): Promise
       requestTimeout,
       // Node enforces both timeouts only when it sweeps its connections, every 30 s by default,
       // which would let a 10 s header limit stretch to 40 s
-      connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 10)),
+      connectionsCheckingInterval: options.timeoutCheckMs ?? SERVER_DEFAULTS.timeoutCheckMs,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? SERVER_DEFAULTS.keepAliveTimeoutMs,
     },
     (req, res) => {
       const verdict = checkRequest(req, guard);
@@ -80,10 +96,10 @@ export async function startGuardedServer(options: GuardedServerOptions): Promise
 
   if ('socket' in listen) {
     removePath(listen.socket);
-    await listening(server, () => server.listen(listen.socket));
+    await listening(server, () => server.listen({ path: listen.socket, backlog }));
     chmodSync(listen.socket, 0o600);
   } else {
-    await listening(server, () => server.listen(listen.port, listen.host));
+    await listening(server, () => server.listen({ port: listen.port, host: listen.host, backlog }));
   }
   const port = 'socket' in listen ? undefined : (server.address() as AddressInfo).port;
   if (!('socket' in listen)) {

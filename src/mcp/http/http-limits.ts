@@ -1,4 +1,5 @@
 import { BerthError } from '../../errors.js';
+import { SERVER_DEFAULTS } from '../../http/guarded-server.js';
 
 /** What the MCP HTTP server allows a client; every value is enforced by the code, not just stated. */
 export interface HttpLimits {
@@ -21,14 +22,11 @@ export interface HttpLimits {
 }
 
 export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  timeoutCheckMs: 250,
-  keepAliveTimeoutMs: 5_000,
+  // the timeouts, deadline checks and backlog every berth HTTP server has
+  ...SERVER_DEFAULTS,
   maxBodyBytes: 16 * 1024 * 1024,
   sessionIdleMs: 30 * 60_000,
   maxSessions: 100,
-  listenBacklog: 1024,
 });
 
 /** The defaults with `overrides` applied, checked: every value a positive whole number, headers within the request. */

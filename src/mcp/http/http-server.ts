@@ -1,15 +1,8 @@
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { McpDeps } from '../deps.js';
 import { createServer } from '../server.js';
-import { readJsonBody } from '../../http/read-body.js';
-import { checkRequest, hostsFor } from '../../http/request-guard.js';
+import { json, readJsonRequest, startGuardedServer } from '../../http/guarded-server.js';
 import { httpLimits, type HttpLimits } from './http-limits.js';
 import { McpSessions, type McpSession } from './mcp-sessions.js';
 
@@ -53,36 +46,13 @@ export async function startHttpServer(deps: McpDeps, options: HttpServerOptions)
     ...options.limits,
   });
   const sessions = new McpSessions(() => createServer(deps), limits, deps.logger);
-  let guard = { token: options.token, allowedHosts: [] as string[], allowedOrigins: [] as string[] };
-  const server = createHttpServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      // Node checks both deadlines on this interval (30 s by default, which let a 10 s limit
-      // run to 40 s)
-      connectionsCheckingInterval: limits.timeoutCheckMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-    },
-    (req, res) => {
-      handle(req, res).catch((err: unknown) => {
-        deps.logger.error({ err }, 'http request failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-        else res.end();
-      });
-    },
-  );
 
+  /** Runs once Host, Origin and token have passed (guarded-server.ts). */
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const verdict = checkRequest(req, guard);
-    if (!verdict.ok) {
-      if (verdict.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="berth"');
-      req.resume();
-      return sendJson(res, verdict.status, { error: verdict.message });
-    }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== MCP_PATH) {
       req.resume();
-      return sendJson(res, 404, { error: `not found; the MCP endpoint is ${MCP_PATH}` });
+      return json(res, 404, { error: `not found; the MCP endpoint is ${MCP_PATH}`, code: 'NOT_FOUND' });
     }
     if (req.method !== 'POST' && req.method !== 'DELETE') {
       req.resume();
@@ -103,12 +73,12 @@ export async function startHttpServer(deps: McpDeps, options: HttpServerOptions)
       if (!session) return rpcError(res, 404, -32001, 'Session not found');
       return serve(session, req, res);
     }
-    const read = await readJsonBody(req, limits.maxBodyBytes);
-    if (!read.ok && read.reason === 'too-large') {
-      res.setHeader('Connection', 'close');
-      return sendJson(res, 413, { error: `request body over ${limits.maxBodyBytes} bytes` });
-    }
-    if (!read.ok) return rpcError(res, 400, -32700, 'Parse error: the body is not JSON');
+    const read = await readJsonRequest(req, res, limits.maxBodyBytes, {
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32700, message: 'Parse error: the body is not JSON' },
+    });
+    if (!read) return;
     if (sessionId !== undefined) {
       const session = sessions.get(sessionId);
       if (!session) return rpcError(res, 404, -32001, 'Session not found; start a new one with initialize');
@@ -131,41 +101,32 @@ export async function startHttpServer(deps: McpDeps, options: HttpServerOptions)
     await session.transport.handleRequest(req, res, body);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port, host: options.host, backlog: limits.listenBacklog }, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const { hosts, origins } = hostsFor(options.host, port);
-  const extra = (options.extraHosts ?? []).map((h) => h.toLowerCase());
-  guard = {
+  const guarded = await startGuardedServer({
+    listen: { host: options.host, port: options.port },
     token: options.token,
-    allowedHosts: [...hosts, ...extra],
-    allowedOrigins: [...origins, ...extra.map((h) => `http://${h}`)],
-  };
-  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+    realm: 'berth',
+    handler: handle,
+    logger: deps.logger,
+    headersTimeoutMs: limits.headersTimeoutMs,
+    requestTimeoutMs: limits.requestTimeoutMs,
+    timeoutCheckMs: limits.timeoutCheckMs,
+    keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+    listenBacklog: limits.listenBacklog,
+    ...(options.extraHosts !== undefined ? { extraHosts: options.extraHosts } : {}),
+  });
   return {
-    url: `http://${shownHost}:${port}${MCP_PATH}`,
-    port,
-    server,
+    url: `${guarded.url}${MCP_PATH}`,
+    port: guarded.port!,
+    server: guarded.server,
     limits,
     sessionCount: () => sessions.size,
     close: async () => {
       await sessions.closeAll();
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
+      await guarded.close();
     },
   };
 }
 
 function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  sendJson(res, status, { jsonrpc: '2.0', id: null, error: { code, message } });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
+  json(res, status, { jsonrpc: '2.0', id: null, error: { code, message } });
 }
