@@ -2,10 +2,15 @@ import type { HubConfig, ProjectConfig } from '../../config/types.js';
 import { WORKSPACE_DIR } from '../../config/types.js';
 import { OutputCapture } from '../../exec/output-capture.js';
 import { validateArgv, type ExecResult } from '../../exec/run-exec.js';
-import type { ProjectStatus } from '../../hub/hub-status.js';
-import { runTests, type TestReport } from '../../hub/hub-test.js';
-import type { HubExecOptions, TestOptions } from '../../hub/hub.js';
-import type { ProjectService } from '../../hub/project-service.js';
+import type {
+  ExecOptions,
+  ProjectService,
+  ProjectStatus,
+  TestOptions,
+  TestReport,
+  UpResult,
+} from '../../hub/projects.js';
+import { runTests } from '../../hub/test-run.js';
 import { findProject, selectProjects } from '../../hub/project-lookup.js';
 import type { OpsClient } from './ops-client.js';
 
@@ -30,13 +35,14 @@ export class RemoteProjects implements ProjectService {
     return projects.filter((p) => wanted.has(p.name));
   }
 
-  /** The side-car brings a project up when a command first needs it. */
-  async up(names: string[] = []): Promise<unknown[]> {
+  /** The side-car brings a project up when a command first needs it: nothing is done here. */
+  async up(names: string[] = []): Promise<UpResult[]> {
     selectProjects(this.config, names);
     return [];
   }
 
-  async exec(name: string, argv: string[], options: HubExecOptions = {}): Promise<ExecResult> {
+  /** The side-car starts a stopped project itself (`startIfStopped` is always so here). */
+  async exec(name: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     this.project(name);
     validateArgv(argv);
     const stdout = new OutputCapture(options.outputCap);

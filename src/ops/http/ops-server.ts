@@ -6,7 +6,7 @@ import { readJsonBody } from '../../http/read-body.js';
 import { checkRequest, hostsFor } from '../../http/request-guard.js';
 import type { Logger } from '../../logger.js';
 import type { ContainerRuntime } from '../../runtime/container-runtime.js';
-import type { Hub } from '../../hub/hub.js';
+import type { ProjectService } from '../../hub/projects.js';
 import type { OpsRunTable } from '../../store/ops-runs.js';
 import { OpsError } from '../ops-error.js';
 import type { OpsService } from '../ops-service.js';
@@ -20,7 +20,7 @@ export interface OpsServerDeps {
   service: OpsService;
   runs: OpsRunTable;
   runtime: ContainerRuntime;
-  hub: Hub;
+  hub: ProjectService;
   logger: Logger;
 }
 
