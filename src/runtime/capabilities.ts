@@ -47,16 +47,16 @@ export function chooseIsolation(offers: IsolationOffer[], choice: string): Isola
     if (!best) throw new BerthError('INVALID_ARGUMENT', 'this runtime offers no isolation level here');
     return { level: best.level, name: best.name };
   }
-  const byName = offers.find((o) => o.name === choice);
-  if (byName?.available) return { level: byName.level, name: byName.name };
-  if (byName) {
+  const matching = offers.filter((o) => o.name === choice || o.level === choice);
+  const chosen = matching.find((o) => o.available);
+  if (chosen) return { level: chosen.level, name: chosen.name };
+  const refused = matching[0];
+  if (refused) {
     throw new BerthError(
       'INVALID_ARGUMENT',
-      `runtime ${choice} is not supported on this host${byName.advice ? ` (${byName.advice})` : ''}${instead}`,
+      `runtime ${choice} is not supported on this host${refused.advice ? ` (${refused.advice})` : ''}${instead}`,
     );
   }
-  const byLevel = available.find((o) => o.level === choice);
-  if (byLevel) return { level: byLevel.level, name: byLevel.name };
   throw new BerthError(
     'INVALID_ARGUMENT',
     `runtime ${choice} is not one this engine offers; use auto${names.length > 0 ? `, ${names.join(', ')}` : ''}`,
