@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, DockerRuntime, Hub, loadConfig, Store, type HubConfig } from '../src/index.js';
+import { createLogger, openBerth, type Hub, type HubConfig } from '../src/index.js';
 import { describe, log } from './log.js';
 
 export const BENCH_IMAGE = 'berth-test/busybox';
@@ -25,19 +25,19 @@ export interface BenchHubOptions {
   opsAllowTargets?: string[];
 }
 
-/** Wires the hub the way src/cli/context.ts does, with a temporary BERTH_HOME. */
+/** Wires the hub through openBerth, as the CLI does, with a temporary BERTH_HOME. */
 export function openBenchHub(dir: string, projects: string[], options: BenchHubOptions = {}): BenchHub {
   mkdirSync(dir, { recursive: true });
   for (const name of projects) mkdirSync(join(dir, name));
   const configFile = join(dir, 'berth.yaml');
   writeFileSync(configFile, configText(projects, options));
   const logger = createLogger();
-  const config = loadConfig({ cwd: dir });
   const home = join(dir, '.berth-home');
-  const store = Store.open(home);
-  const deps = { runtime: new DockerRuntime(logger), store, logger, config, home };
-  const hub = new Hub(deps);
-  const engineHub = new Hub({ ...deps, runner: false });
+  const berth = openBerth({ cwd: dir, home, logger });
+  const { config, hub } = berth;
+  // the same hub and store over a runtime with its agent off: every exec through the engine
+  const engine = openBerth({ config, home, logger, store: berth.store, agent: false });
+  const engineHub = engine.hub;
   return {
     dir,
     configFile,
@@ -54,7 +54,8 @@ export function openBenchHub(dir: string, projects: string[], options: BenchHubO
             `remove them with: docker rm -f $(docker ps -aq --filter label=berth.hub=${config.hubId})`,
         );
       } finally {
-        store.close();
+        await engine.close();
+        await berth.close();
       }
     },
   };

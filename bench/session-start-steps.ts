@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKSPACE_DIR } from '../src/config/types.js';
-import { KEEPALIVE_CMD } from '../src/hub/container-spec.js';
 import type { ContainerRuntime } from '../src/runtime/container-runtime.js';
+import { hardenedSpec } from '../src/runtime/hardened-spec.js';
 import { populateSandbox } from '../src/sessions/sandbox-copy.js';
 import { chownTreeAt } from '../src/workspace/tree-chown.js';
 import { SESSION_UID } from '../src/sessions/sessions.js';
@@ -32,7 +32,7 @@ export async function timeBerthStartSteps(
   };
   let containerId: string | undefined;
   try {
-    await step('image check (inspect)', () => runtime.inspectImage(image));
+    await step('image check (inspect)', () => runtime.images.inspect(image));
     // the same functions Sessions.start calls, one at a time
     mkdirSync(dir, { recursive: true });
     await step('copy .git data + work tree through fds, add -A, baseline commit', () =>
@@ -40,29 +40,28 @@ export async function timeBerthStartSteps(
     );
     await step('chown tree (fds)', async () => chownTreeAt(workTree, SESSION_UID, SESSION_UID));
     await step('container create', async () => {
-      containerId = await runtime.createContainer({
-        name: `berth-bench-steps-${Date.now()}`,
-        image,
-        cmd: KEEPALIVE_CMD,
-        labels: { 'berth-bench': 'session' },
-        env: { HOME: '/tmp' },
-        user: `${SESSION_UID}:${SESSION_UID}`,
-        workingDir: WORKSPACE_DIR,
-        mounts: [{ source: workTree, target: WORKSPACE_DIR }],
-        network: { mode: 'none' },
-        security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
-        resources: { nanoCpus: 1e9, memoryBytes: 1024 ** 3, pidsLimit: 256 },
-        restart: 'no',
-        init: true,
-      });
+      containerId = await runtime.containers.create(
+        hardenedSpec({
+          name: `berth-bench-steps-${Date.now()}`,
+          image,
+          // the agent, as Sessions.start has it on runc (the runtime makes and mounts its folder)
+          agent: true,
+          labels: { 'berth-bench': 'session' },
+          env: { HOME: '/tmp' },
+          user: `${SESSION_UID}:${SESSION_UID}`,
+          workingDir: WORKSPACE_DIR,
+          mounts: [{ source: workTree, target: WORKSPACE_DIR }],
+          limits: { cpus: 1, memoryBytes: 1024 ** 3, pids: 256 },
+        }),
+      );
     });
-    await step('container start', () => runtime.startContainer(containerId!));
+    await step('container start', () => runtime.containers.start(containerId!));
     await step('readiness (exec sh -c "exit 0")', async () => {
-      const { exitCode } = await runtime.exec(containerId!, { cmd: ['/bin/sh', '-c', 'exit 0'] });
+      const { exitCode } = await runtime.exec.run({ id: containerId! }, { cmd: ['/bin/sh', '-c', 'exit 0'] });
       if (exitCode !== 0) throw new Error(`readiness exec exited with ${exitCode}`);
     });
   } finally {
-    if (containerId) await runtime.removeContainer(containerId).catch(() => undefined);
+    if (containerId) await runtime.containers.remove(containerId).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
   return times;

@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DockerRuntime, silentLogger, Store } from '../src/index.js';
+import { openBerth, silentLogger } from '../src/index.js';
+import { DEFAULT_OPS, type HubConfig } from '../src/config/types.js';
 import { Sessions } from '../src/sessions/sessions.js';
 import { runAlternating, type TimedSeries } from './alternating-runs.js';
 import { mustRun, runCommand } from './command.js';
@@ -23,6 +24,8 @@ import {
 import { median, medianSummary, ratio, type MedianSummary } from './stats.js';
 
 const IMAGE = 'berth-test/busybox';
+/** Sessions need no projects. */
+const NO_PROJECTS: HubConfig = { hubId: 'bench-sessions', projects: [], ops: DEFAULT_OPS };
 const APPLY_FILES = 100;
 const START_RATIO_AIM = 0.5;
 /** A tool call is quick: it gets more runs than a start. */
@@ -66,8 +69,8 @@ export async function benchSession(root: string, runs: number, signal: AbortSign
   mkdirSync(dir, { recursive: true });
   log('session: writing the 10,000-file project and committing it');
   const project = await makeBenchProject(join(dir, 'project'), APPLY_FILES);
-  const runtime = new DockerRuntime(silentLogger());
-  const store = Store.open(home);
+  const berth = openBerth({ config: NO_PROJECTS, home, logger: silentLogger() });
+  const { runtime, store } = berth;
   const sessions = new Sessions({ runtime, table: store.sessions(), logger: silentLogger(), home });
   let copies = 0;
   const freshPath = () => join(dir, `copy-${++copies}`);
@@ -217,7 +220,7 @@ export async function benchSession(root: string, runs: number, signal: AbortSign
     const left = await runCommand('docker', ['ps', '-aq', '--filter', 'label=berth-bench=session']);
     const ids = left.stdout.split('\n').filter((l) => l !== '');
     if (ids.length > 0) await runCommand('docker', ['rm', '-f', ...ids]);
-    store.close();
+    await berth.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

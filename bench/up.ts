@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { composeFileFor } from '../src/hub/compose-export.js';
-import type { UpAction } from '../src/hub/hub-up.js';
+import type { UpAction } from '../src/hub/projects.js';
 import type { Hub } from '../src/index.js';
 import { ComposeProject, writeComposeFile } from './compose.js';
 import { openBenchHub } from './hub-fixture.js';

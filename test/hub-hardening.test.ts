@@ -3,9 +3,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stopReport } from '../src/exec/stop-report.js';
-import { Hub } from '../src/hub/hub.js';
+import { openBerth } from '../src/app/open-berth.js';
 import { silentLogger } from '../src/logger.js';
-import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
 import { dockerHostStrategy } from '../src/runtime/docker/engine-discovery.js';
 import { runCli } from './helpers/run-cli.js';
 import { makeGitProject } from './helpers/git-project.js';
@@ -26,16 +25,15 @@ describe('a timed-out command says whether its kill was carried out', () => {
     await using t = createTestHub({ projects: { app: busybox('./app') } });
     await t.hub.up();
     // the same hub, but its engine does not answer: the command still runs through the runner
-    const blind = new Hub({
-      runtime: new DockerRuntime(silentLogger(), [
-        dockerHostStrategy({ DOCKER_HOST: 'unix:///nonexistent/berth-test/docker.sock' }),
-      ]),
+    await using berth = openBerth({
+      engine: [dockerHostStrategy({ DOCKER_HOST: 'unix:///nonexistent/berth-test/docker.sock' })],
       store: t.store,
       logger: silentLogger(),
       config: t.config,
       home: t.home,
       env: {},
     });
+    const blind = berth.hub;
     const r = await blind.exec('app', ['sleep', '307'], { timeoutMs: 800 });
     expect(r).toMatchObject({ timedOut: true, killFailed: true });
     const report = stopReport(r, { timeoutMs: 800 });

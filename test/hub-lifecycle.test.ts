@@ -33,12 +33,12 @@ describe('hub lifecycle (up / status / down)', () => {
     expect(beta.action).toBe('recreated');
     expect(beta.containerId).not.toBe(first[1]!.containerId);
     expect((await hub.exec('beta', ['/bin/sh', '-c', 'echo $MODE'])).stdout).toBe('two\n');
-    expect(await t.runtime.inspectContainer(first[1]!.containerId)).toBeUndefined();
+    expect(await t.runtime.containers.inspect(first[1]!.containerId)).toBeUndefined();
 
     const removed = await hub.down();
     expect(removed.map((r) => r.project).sort()).toEqual(['alpha', 'beta']);
-    expect(await t.runtime.listContainers(hubLabels(t.config.hubId, 'project'))).toEqual([]);
-    expect(await t.runtime.listNetworks(hubLabels(t.config.hubId, 'network'))).toEqual([]);
+    expect(await t.runtime.containers.list(hubLabels(t.config.hubId, 'project'))).toEqual([]);
+    expect(await t.runtime.networks.list(hubLabels(t.config.hubId, 'network'))).toEqual([]);
     expect(readFileSync(join(t.dir, 'alpha', 'keep.txt'), 'utf8')).toBe('project data');
     expect((await hub.down()).length).toBe(0);
   });
@@ -59,7 +59,7 @@ describe('hub lifecycle (up / status / down)', () => {
     expect(status[0]!.uptimeSeconds).toBeGreaterThanOrEqual(0);
     expect(status[1]).toMatchObject({ name: 'two', state: 'missing', containerId: null });
 
-    await t.runtime.stopContainer(one!.containerId, 1);
+    await t.runtime.containers.stop(one!.containerId, 1);
     expect((await t.hub.status(['one']))[0]!.state).toBe('stopped');
     // up starts a stopped, unchanged container instead of recreating it
     const [again] = await t.hub.up(['one']);
@@ -93,9 +93,9 @@ describe('hub lifecycle (up / status / down)', () => {
     await expect(hub.up()).rejects.toThrow(
       /project "broken" could not be brought up: .*berth needs an image with \/bin\/sh/,
     );
-    const left = await t.runtime.listContainers(hubLabels(t.config.hubId, 'project'));
+    const left = await t.runtime.containers.list(hubLabels(t.config.hubId, 'project'));
     expect(left.map((c) => c.id)).toEqual([good!.containerId]);
-    const networks = await t.runtime.listNetworks(hubLabels(t.config.hubId, 'network'));
+    const networks = await t.runtime.networks.list(hubLabels(t.config.hubId, 'network'));
     expect(networks.map((n) => n.labels['berth.project'])).toEqual(['good']);
     expect(existsSync(join(t.dir, 'broken'))).toBe(true);
   });

@@ -16,7 +16,7 @@ describe('project isolation', () => {
 
     // B serves its workspace over HTTP; B itself can fetch it (control), A cannot.
     expect((await t.hub.exec('b', ['httpd', '-p', '8080', '-h', '/workspace'])).exitCode).toBe(0);
-    const bInfo = await t.runtime.inspectContainer(b!.containerId);
+    const bInfo = await t.runtime.containers.inspect(b!.containerId);
     const bIp = Object.values(bInfo!.ipAddresses)[0]!;
     expect(bIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     // busybox nc, not wget: this busybox build's `wget -T` crashes

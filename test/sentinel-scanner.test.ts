@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SentinelScanner } from '../src/exec/shell/sentinel-scanner.js';
+import { SentinelScanner } from '../src/runtime/shell/sentinel-scanner.js';
 
 describe('sentinel scanner', () => {
   const S = 'BERTH-abc-';

@@ -74,7 +74,7 @@ describe.each(['runc', 'runsc'] as const)(
 
         // applying ends the session: no container, no sandbox
         expect(sessions.get(s.id).state).toBe('applied');
-        expect(await runtime.inspectContainer(s.containerId!)).toBeUndefined();
+        expect(await runtime.containers.inspect(s.containerId!)).toBeUndefined();
         expect(existsSync(join(dir, 'home', 'sessions', s.id))).toBe(false);
       } finally {
         store.close();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sessions } from '../src/sessions/sessions.js';
 import type { SessionRecord } from '../src/store/session-table.js';
 import type { Store } from '../src/store/store.js';
-import type { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
+import type { ContainerRuntime } from '../src/runtime/container-runtime.js';
 import { makeGitProject } from './helpers/git-project.js';
 import { makeTempDir } from './helpers/test-hub.js';
 import { openTestSessions } from './helpers/test-sessions.js';
@@ -20,7 +20,7 @@ const LEFTOVER = /sleep 3[0-9][0-9]\b/;
 describe.each(['runc', 'runsc'] as const)('a session call ends everything it started, on %s', (runtime) => {
   let dir: string;
   let store: Store;
-  let engine: DockerRuntime;
+  let engine: ContainerRuntime;
   let sessions: Sessions;
   let s: SessionRecord;
   const sh = (script: string, timeoutMs = 30_000) =>
@@ -32,7 +32,7 @@ describe.each(['runc', 'runsc'] as const)('a session call ends everything it sta
     expect(r.exitCode, r.stderr).toBe(0);
     return r.stdout;
   };
-  const startedAt = async () => (await engine.inspectContainer(s.containerId!))?.startedAt?.getTime();
+  const startedAt = async () => (await engine.containers.inspect(s.containerId!))?.startedAt?.getTime();
 
   beforeAll(async () => {
     dir = makeTempDir();

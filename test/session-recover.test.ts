@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../src/runtime/labels.js';
+import { hardenedSpec } from '../src/runtime/hardened-spec.js';
 import { makeTempDir } from './helpers/test-hub.js';
 import { openTestSessions } from './helpers/test-sessions.js';
 
@@ -59,25 +60,22 @@ describe('an interrupted session start', () => {
         expect(await sessions.recover()).toEqual([left!.id]);
         expect(sessions.get(left!.id).state).toBe('failed');
         expect(existsSync(join(home, 'sessions', left!.id))).toBe(false);
-        expect(await runtime.listContainers({ [LABEL.session]: left!.id })).toEqual([]);
+        expect(await runtime.containers.list({ [LABEL.session]: left!.id })).toEqual([]);
         // and a live start is never touched: recover() again finds nothing
         expect(await sessions.recover()).toEqual([]);
         // a container the engine made for it after all (its create outlived the kill) goes too
-        const late = await runtime.createContainer({
-          name: `berth-late-${left!.id}`,
-          image: 'berth-test/busybox',
-          cmd: ['sleep', '60'],
-          labels: { [LABEL.session]: left!.id, [LABEL.role]: 'session' },
-          env: {},
-          mounts: [],
-          init: false,
-          network: { mode: 'none' },
-          security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
-          resources: { nanoCpus: 1e8, memoryBytes: 64 * 1024 * 1024, pidsLimit: 16 },
-          restart: 'no',
-        });
+        const late = await runtime.containers.create(
+          hardenedSpec({
+            name: `berth-late-${left!.id}`,
+            image: 'berth-test/busybox',
+            cmd: ['sleep', '60'],
+            labels: { [LABEL.session]: left!.id, [LABEL.role]: 'session' },
+            init: false,
+            limits: { cpus: 0.1, memoryBytes: 64 * 1024 * 1024, pids: 16 },
+          }),
+        );
         await sessions.recover();
-        expect(await runtime.inspectContainer(late)).toBeUndefined();
+        expect(await runtime.containers.inspect(late)).toBeUndefined();
       } finally {
         store.close();
       }

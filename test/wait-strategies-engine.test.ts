@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
-import type { ContainerSpec } from '../src/runtime/container-runtime.js';
+import { hardenedSpec } from '../src/runtime/hardened-spec.js';
 import { containerProbes } from '../src/exec/wait/container-probes.js';
 import { httpBelow500, logLine, shellReady, tcpPort } from '../src/exec/wait/strategies.js';
 import { waitUntilReady } from '../src/exec/wait/wait-strategy.js';
@@ -13,34 +13,29 @@ const created: string[] = [];
 const networks: string[] = [];
 
 async function start(name: string, script: string): Promise<string> {
-  const network = await runtime.createNetwork({
+  const network = await runtime.networks.create({
     name: `berth-wait-${run}-${name}`,
     labels: { 'berth.hub': `wait-${run}`, 'berth.role': 'network' },
   });
   networks.push(network.id);
-  const spec: ContainerSpec = {
+  const spec = hardenedSpec({
     name: `berth-wait-${run}-${name}`,
     image: 'berth-test/busybox',
     cmd: ['/bin/sh', '-c', script],
     labels: { 'berth.hub': `wait-${run}`, 'berth.role': 'project', 'berth.project': name },
-    env: {},
-    mounts: [],
+    limits: { cpus: 0.5, memoryBytes: 64 * 1024 * 1024, pids: 64 },
     network: { mode: 'network', name: network.name },
-    security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
-    resources: { nanoCpus: 5e8, memoryBytes: 64 * 1024 * 1024, pidsLimit: 64 },
-    restart: 'no',
-    init: true,
     user: '65534:65534',
-  };
-  const id = await runtime.createContainer(spec);
+  });
+  const id = await runtime.containers.create(spec);
   created.push(id);
-  await runtime.startContainer(id);
+  await runtime.containers.start(id);
   return id;
 }
 
 afterAll(async () => {
-  for (const id of created) await runtime.removeContainer(id);
-  for (const id of networks) await runtime.removeNetwork(id);
+  for (const id of created) await runtime.containers.remove(id);
+  for (const id of networks) await runtime.networks.remove(id);
 });
 
 describe('wait strategies against a real container', () => {

@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { BerthError } from '../errors.js';
-import type { ContainerRuntime, RawExecOptions, RawExecResult } from '../runtime/container-runtime.js';
-import { EXEC_MARKER_ENV, killExecTree } from './kill-tree.js';
+import type { ContainerRuntime, ExecTarget, RawExecOptions } from '../runtime/container-runtime.js';
+import { EXEC_MARKER_ENV } from '../runtime/kill-tree.js';
 import { OutputCapture } from './output-capture.js';
 import { DEFAULT_OUTPUT_CAP } from './stream-cap.js';
-
-/** A faster way into a container than an engine exec; undefined when it cannot take a command. */
-export interface ExecChannel {
-  exec(options: RawExecOptions): Promise<RawExecResult | undefined>;
-}
 
 export interface ExecRequest {
   argv: string[];
@@ -25,11 +20,11 @@ export interface ExecRequest {
   drain?: () => Promise<void>;
   /** Aborting kills the process tree, like a timeout. */
   signal?: AbortSignal;
-  /** The id every process of this run carries (see kill-tree.ts); generated when not given. */
+  /** The id every process of this run carries (see runtime/kill-tree.ts); generated when not given. */
   marker?: string;
   /**
    * How to end the run on timeout or abort; resolves true when it did. Default: kill the
-   * processes that carry the marker (kill-tree.ts).
+   * processes that carry the marker (the runtime's `exec.kill`).
    */
   kill?: () => Promise<boolean>;
 }
@@ -64,17 +59,14 @@ export const KILLED_EXIT_CODE = 137;
 /**
  * Runs argv in a container: streams chunks as they come, keeps capped copies, enforces the
  * timeout by killing the process tree inside the container. Never throws on a non-zero exit.
+ * How the command gets there is the runtime's choice (`exec.run`).
  */
 export async function runExec(
   runtime: ContainerRuntime,
-  container: string | (() => Promise<string>),
+  container: string | ExecTarget,
   request: ExecRequest,
-  channel?: ExecChannel,
 ): Promise<ExecResult> {
-  // looked up only when needed: the runner path never asks the engine
-  let containerId: Promise<string> | undefined;
-  const resolveContainer = () =>
-    (containerId ??= typeof container === 'string' ? Promise.resolve(container) : container());
+  const target: ExecTarget = typeof container === 'string' ? { id: container } : container;
   validateArgv(request.argv);
   validateEnv(request.env ?? {});
   const stdout = new OutputCapture(request.outputCap ?? DEFAULT_OUTPUT_CAP);
@@ -86,13 +78,11 @@ export async function runExec(
   let killFailed = false;
   let killing: Promise<void> | undefined;
 
-  const killTree = async () => {
-    const killOptions = {
+  const killTree = () =>
+    runtime.exec.kill(target, marker, {
       deadlineMs: KILL_DEADLINE_MS,
       ...(request.user !== undefined ? { user: request.user } : {}),
-    };
-    return killExecTree(runtime, await resolveContainer(), marker, killOptions);
-  };
+    });
   const kill = (): Promise<void> => {
     killing ??= (async () => {
       try {
@@ -135,9 +125,7 @@ export async function runExec(
       ...(request.drain ? { drain: request.drain } : {}),
       signal: detach.signal,
     };
-    // The runner in the container is the fast path; it cannot switch users, the engine can.
-    const viaRunner = request.user === undefined && channel ? await channel.exec(options) : undefined;
-    const raw = viaRunner ?? (await runtime.exec(await resolveContainer(), options));
+    const raw = await runtime.exec.run(target, options);
     // the kill may still be under way when the stream closed: its outcome belongs in the result
     if (killing) await killing;
     return {

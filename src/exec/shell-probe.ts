@@ -12,15 +12,18 @@ export async function probeShell(
 ): Promise<{ ready: boolean; output: string }> {
   let output = '';
   try {
-    const { exitCode } = await runtime.exec(id, {
-      cmd: ['/bin/sh', '-c', 'exit 0'],
-      onStdout: (c) => {
-        output += c.toString();
+    const { exitCode } = await runtime.exec.run(
+      { id },
+      {
+        cmd: ['/bin/sh', '-c', 'exit 0'],
+        onStdout: (c) => {
+          output += c.toString();
+        },
+        onStderr: (c) => {
+          output += c.toString();
+        },
       },
-      onStderr: (c) => {
-        output += c.toString();
-      },
-    });
+    );
     return { ready: exitCode === 0, output };
   } catch (err) {
     return { ready: false, output: describeError(err) };

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { HubConfig } from '../config/types.js';
 import { WORKSPACE_DIR } from '../config/types.js';
-import { KEEPALIVE_CMD } from './container-spec.js';
+import { KEEPALIVE_CMD } from '../runtime/agent/main-process.js';
 
 /**
  * An equivalent docker-compose.yml for people who prefer plain Compose: same images, mounts,

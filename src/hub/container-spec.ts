@@ -2,18 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ProjectConfig } from '../config/types.js';
 import { WORKSPACE_DIR } from '../config/types.js';
 import type { ContainerSpec } from '../runtime/container-runtime.js';
+import { hardenedSpec } from '../runtime/hardened-spec.js';
 import { hubLabels, LABEL } from '../runtime/labels.js';
-import { RUNNER_CMD, RUNNER_MOUNT } from '../exec/runner/runner-script.js';
-
-/**
- * For plain Compose: stay alive and stop promptly; any image with /bin/sh (busybox included).
- * berth's own containers run RUNNER_CMD, which does this and also serves commands.
- */
-export const KEEPALIVE_CMD = [
-  '/bin/sh',
-  '-c',
-  "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done",
-];
 
 export interface FolderOwner {
   uid: number;
@@ -47,39 +37,34 @@ export function projectContainerSpec(
   project: ProjectConfig,
   image: { ref: string; id: string },
   owner: ProjectFolder,
-  runnerDir: string,
 ): { spec: ContainerSpec; hash: string } {
   const env: Record<string, string> = { BERTH_PROJECT: project.name };
   // A uid that is not in the image's /etc/passwd gets HOME=/, where tools cannot write.
   if (owner.uid !== 0) env.HOME = '/tmp';
   Object.assign(env, project.env);
-  const spec: ContainerSpec = {
+  const spec = hardenedSpec({
     name: containerName(hubId, project.name),
     image: image.ref,
-    cmd: RUNNER_CMD,
+    // the runtime's agent serves commands (and keeps it alive)
+    agent: true,
     labels: { ...hubLabels(hubId, 'project', project.name), [LABEL.path]: project.path },
     env,
     // Run as the folder's owner so files created inside show up on the host with the right owner.
     user: `${owner.uid}:${owner.gid}`,
     workingDir: WORKSPACE_DIR,
     hostname: project.name,
-    mounts: [
-      { source: project.path, target: WORKSPACE_DIR },
-      { source: runnerDir, target: RUNNER_MOUNT },
-    ],
+    mounts: [{ source: project.path, target: WORKSPACE_DIR }],
     network:
       project.network === 'isolated'
         ? { mode: 'network', name: networkName(hubId, project.name) }
         : { mode: project.network },
-    security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
-    resources: {
-      nanoCpus: Math.round(project.resources.cpus * 1e9),
+    limits: {
+      cpus: project.resources.cpus,
       memoryBytes: project.resources.memoryBytes,
-      pidsLimit: project.resources.pids,
+      pids: project.resources.pids,
     },
-    restart: 'unless-stopped',
-    init: true,
-  };
+    keepAlive: true,
+  });
   const hash = createHash('sha256')
     .update(JSON.stringify({ spec, imageId: image.id, source: { dev: owner.dev, ino: owner.ino } }))
     .digest('hex')

@@ -2,21 +2,7 @@ import type { HubConfig } from '../config/types.js';
 import type { ContainerInfo, ContainerRuntime } from '../runtime/container-runtime.js';
 import { hubLabels, LABEL } from '../runtime/labels.js';
 import type { ProjectConfig } from '../config/types.js';
-
-export type ProjectState = 'running' | 'stopped' | 'missing';
-
-export interface ProjectStatus {
-  name: string;
-  state: ProjectState;
-  /** healthy | unhealthy | starting | none (no health check) | missing */
-  health: string;
-  containerId: string | null;
-  image: string;
-  uptimeSeconds: number | null;
-  path: string;
-  /** The engine's own state word (running, exited, created, ...), or null when missing. */
-  engineState: string | null;
-}
+import type { ProjectStatus } from './projects.js';
 
 export async function projectStatuses(
   runtime: ContainerRuntime,
@@ -24,11 +10,13 @@ export async function projectStatuses(
   projects: ProjectConfig[],
   now: () => Date = () => new Date(),
 ): Promise<ProjectStatus[]> {
-  const containers = await runtime.listContainers(hubLabels(config.hubId, 'project'));
+  const containers = await runtime.containers.list(hubLabels(config.hubId, 'project'));
   return Promise.all(
     projects.map(async (project) => {
       const listed = containers.find((c) => c.labels[LABEL.project] === project.name);
-      const info: ContainerInfo | undefined = listed ? await runtime.inspectContainer(listed.id) : undefined;
+      const info: ContainerInfo | undefined = listed
+        ? await runtime.containers.inspect(listed.id)
+        : undefined;
       if (!info) {
         return {
           name: project.name,

@@ -8,25 +8,13 @@ import type { Store } from '../store/store.js';
 import { networkName, projectContainerSpec, type ProjectFolder } from './container-spec.js';
 import { resolveImage, type ResolvedImage } from './image-resolver.js';
 import { checkProjectFolder } from './project-lookup.js';
-import { prepareRunnerDir, removeRunnerDir, runnerDirFor } from '../exec/runner/runner-dir.js';
-import { existsSync } from 'node:fs';
-
-export type UpAction = 'created' | 'recreated' | 'started' | 'unchanged';
-
-export interface UpResult {
-  project: string;
-  action: UpAction;
-  containerId: string;
-  image: string;
-}
+import type { UpResult } from './projects.js';
 
 export interface UpDeps {
   runtime: ContainerRuntime;
   store: Store;
   logger: Logger;
   config: HubConfig;
-  /** BERTH_HOME: runner folders live under it. */
-  home: string;
   onProgress?: (project: string, line: string) => void;
 }
 
@@ -40,12 +28,11 @@ interface Prepared {
 class Created {
   readonly containers: string[] = [];
   readonly networks: string[] = [];
-  readonly runnerDirs: string[] = [];
 
   async rollback(runtime: ContainerRuntime, logger: Logger): Promise<void> {
-    for (const id of this.containers) await runtime.removeContainer(id).catch((e: unknown) => logger.warn(e));
-    for (const id of this.networks) await runtime.removeNetwork(id).catch((e: unknown) => logger.warn(e));
-    for (const dir of this.runnerDirs) removeRunnerDir(dir);
+    for (const id of this.containers)
+      await runtime.containers.remove(id).catch((e: unknown) => logger.warn(e));
+    for (const id of this.networks) await runtime.networks.remove(id).catch((e: unknown) => logger.warn(e));
   }
 }
 
@@ -65,7 +52,7 @@ export async function upProjects(deps: UpDeps, projects: ProjectConfig[]): Promi
     );
     prepared.push({ project, owner: owners[i]!, image });
   }
-  const existing = await runtime.listContainers(hubLabels(config.hubId, 'project'));
+  const existing = await runtime.containers.list(hubLabels(config.hubId, 'project'));
   const created = new Created();
   const outcomes = await Promise.allSettled(prepared.map((p) => upOne(deps, p, existing, created)));
   const failed = outcomes.findIndex((o) => o.status === 'rejected');
@@ -91,8 +78,7 @@ async function upOne(
   created: Created,
 ): Promise<UpResult> {
   const { runtime, config, store } = deps;
-  const runnerDir = runnerDirFor(deps.home, config.hubId, project.name);
-  const { spec, hash } = projectContainerSpec(config.hubId, project, image, owner, runnerDir);
+  const { spec, hash } = projectContainerSpec(config.hubId, project, image, owner);
   const current = existing.find((c) => c.labels[LABEL.project] === project.name);
   const record = (containerId: string) =>
     store.upsertProject({
@@ -110,8 +96,7 @@ async function upOne(
       record(current.id);
       return { project: project.name, action: 'unchanged', containerId: current.id, image: image.ref };
     }
-    if (!existsSync(runnerDir)) prepareRunnerDir(runnerDir, owner);
-    await runtime.startContainer(current.id);
+    await runtime.containers.start(current.id);
     await expectRunning(runtime, current.id);
     record(current.id);
     return { project: project.name, action: 'started', containerId: current.id, image: image.ref };
@@ -119,14 +104,12 @@ async function upOne(
 
   if (current) {
     deps.onProgress?.(project.name, 'configuration or project folder changed; recreating the container');
-    await runtime.removeContainer(current.id);
+    await runtime.containers.remove(current.id);
   }
   await ensureNetwork(deps, project, created);
-  prepareRunnerDir(runnerDir, owner);
-  if (!current) created.runnerDirs.push(runnerDir);
-  const id = await runtime.createContainer(spec);
+  const id = await runtime.containers.create(spec);
   created.containers.push(id);
-  await runtime.startContainer(id);
+  await runtime.containers.start(id);
   await expectRunning(runtime, id);
   record(id);
   return {
@@ -140,14 +123,14 @@ async function upOne(
 async function ensureNetwork(deps: UpDeps, project: ProjectConfig, created: Created): Promise<void> {
   const { runtime, config } = deps;
   const labels = hubLabels(config.hubId, 'network', project.name);
-  const networks = await runtime.listNetworks(labels);
+  const networks = await runtime.networks.list(labels);
   if (project.network !== 'isolated') {
     // a project that left `isolated` no longer needs its own network
-    for (const n of networks) await runtime.removeNetwork(n.id);
+    for (const n of networks) await runtime.networks.remove(n.id);
     return;
   }
   if (networks.length > 0) return;
-  const network = await runtime.createNetwork({ name: networkName(config.hubId, project.name), labels });
+  const network = await runtime.networks.create({ name: networkName(config.hubId, project.name), labels });
   created.networks.push(network.id);
 }
 
@@ -155,7 +138,7 @@ async function ensureNetwork(deps: UpDeps, project: ProjectConfig, created: Crea
 async function expectRunning(runtime: ContainerRuntime, id: string): Promise<void> {
   const { ready, output } = await probeShell(runtime, id);
   if (!ready) {
-    const info = await runtime.inspectContainer(id);
+    const info = await runtime.containers.inspect(id);
     const detail = output.trim().replace(/\s+/g, ' ').slice(0, 300);
     throw new BerthError(
       'UP_FAILED',

@@ -25,7 +25,7 @@ export async function resolveImage(
   if (project.build) {
     const tag = builtImageTag(hubId, project.name);
     onProgress?.(`building ${tag} from ${project.build.dockerfile}`);
-    const image = await runtime.buildImage(
+    const image = await runtime.images.build(
       {
         context: project.build.context,
         dockerfile: project.build.dockerfile,
@@ -38,11 +38,11 @@ export async function resolveImage(
     return { ref: tag, id: image.id };
   }
   const ref = project.image!;
-  const local = await runtime.inspectImage(ref);
+  const local = await runtime.images.inspect(ref);
   if (local) return { ref, id: local.id };
   onProgress?.(`pulling ${ref}`);
   try {
-    await runtime.pullImage(ref, onProgress);
+    await runtime.images.pull(ref, onProgress);
   } catch (err) {
     throw new BerthError(
       'IMAGE_UNAVAILABLE',
@@ -50,7 +50,7 @@ export async function resolveImage(
       { project: project.name, image: ref },
     );
   }
-  const pulled = await runtime.inspectImage(ref);
+  const pulled = await runtime.images.inspect(ref);
   if (!pulled) {
     throw new BerthError(
       'IMAGE_UNAVAILABLE',

@@ -1,4 +1,4 @@
-import type { ProjectService } from '../hub/project-service.js';
+import type { ProjectService } from '../hub/projects.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../logger.js';

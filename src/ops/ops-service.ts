@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { WORKSPACE_DIR } from '../config/types.js';
-import { BerthError, describeError, isBerthError } from '../errors.js';
+import { BerthError, describeError } from '../errors.js';
 import { runExec, validateArgv, validateEnv, type ExecResult } from '../exec/run-exec.js';
 import { DEFAULT_OUTPUT_CAP, StreamCap } from '../exec/stream-cap.js';
-import type { Hub } from '../hub/hub.js';
-import { ShellChannel } from '../exec/shell/shell-channel.js';
+import type { ExecOptions, ProjectService } from '../hub/projects.js';
 import type { Logger } from '../logger.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { OpsRunTable, RunStatus } from '../store/ops-runs.js';
 import { pathComponents } from '../workspace/relative-path.js';
 import type { OpsPolicy } from './ops-policy.js';
-import { ownContainerId } from './own-container.js';
 import type { RunEvent, RunRequest } from './protocol.js';
 import { parseTarget, targetText, type Target } from './target.js';
 import { TargetQueue } from './target-queue.js';
@@ -20,9 +18,8 @@ export interface PreparedRun {
   target: Target;
   argv: string[];
   request: RunRequest;
-  /** Runs it; resolves once the exit event has been sent. */
   /**
-   * `onEvent` returning false means the reader is full: output pauses until `drain` resolves,
+   * Runs it; resolves once the exit event has been sent. `onEvent` returning false means the reader is full: output pauses until `drain` resolves,
    * which stops the command on a full pipe instead of growing memory.
    */
   execute(
@@ -32,8 +29,11 @@ export interface PreparedRun {
   ): Promise<void>;
 }
 
+/** How a prepared run reaches its container. */
+type Runner = (argv: string[], options: ExecOptions) => Promise<ExecResult>;
+
 export interface OpsDeps {
-  hub: Hub;
+  hub: ProjectService;
   runtime: ContainerRuntime;
   runs: OpsRunTable;
   policy: OpsPolicy;
@@ -48,9 +48,6 @@ export interface OpsDeps {
 export class OpsService {
   private readonly queue: TargetQueue;
   private readonly active = new Map<string, AbortController>();
-  private readonly self = ownContainerId();
-  /** Attached shells per Compose service container (see exec/shell/). */
-  private readonly shells = new Map<string, ShellChannel>();
 
   constructor(private readonly deps: OpsDeps) {
     this.queue = new TargetQueue(deps.policy.maxConcurrent);
@@ -85,71 +82,38 @@ export class OpsService {
     return true;
   }
 
-  /** Ends the attached shells kept for Compose services. */
-  close(): void {
-    for (const shells of this.shells.values()) shells.close();
-    this.shells.clear();
-  }
-
   isActive(id: string): boolean {
     return this.active.has(id);
   }
 
   /** Finds the container now (so a missing one is a 404) and returns how to run in it. */
-  private async resolver(
-    target: Target,
-    cwd: string | undefined,
-  ): Promise<(argv: string[], options: Parameters<Hub['exec']>[2]) => Promise<ExecResult>> {
+  private async resolver(target: Target, cwd: string | undefined): Promise<Runner> {
     if (target.kind === 'project') {
       const name = target.name;
       this.deps.hub.project(name);
       const folder = cwd === undefined ? [] : pathComponents(cwd);
       const dir = [WORKSPACE_DIR, ...folder].join('/');
-      return async (argv, options) => {
-        try {
-          return await this.deps.hub.exec(name, argv, { ...options, cwd: dir });
-        } catch (err) {
-          if (!isBerthError(err, 'NOT_RUNNING')) throw err;
-          // the side-car owns the engine: it brings the project up
-          await this.deps.hub.up([name]);
-          return this.deps.hub.exec(name, argv, { ...options, cwd: dir });
-        }
-      };
+      // the side-car owns the engine: it brings the project up when it is not
+      return (argv, options) =>
+        this.deps.hub.exec(name, argv, { ...options, cwd: dir, startIfStopped: true });
     }
-    const containers = await this.deps.runtime.listContainers({
-      'com.docker.compose.project': target.project,
-      'com.docker.compose.service': target.service,
-    });
-    const running = containers
-      .filter((c) => c.state === 'running' && c.id !== this.self)
-      .sort(
-        (a, b) =>
-          Number(a.labels['com.docker.compose.container-number'] ?? 0) -
-          Number(b.labels['com.docker.compose.container-number'] ?? 0),
-      );
-    const container = running[0];
+    const { containers, self } = await this.deps.runtime.containers.findService(
+      target.project,
+      target.service,
+    );
+    const container = containers.find((c) => c.state === 'running');
     if (!container) {
-      const refusedSelf = containers.some((c) => c.id === this.self);
       throw new BerthError(
-        refusedSelf ? 'POLICY_DENIED' : 'NOT_FOUND',
-        refusedSelf
+        self ? 'POLICY_DENIED' : 'NOT_FOUND',
+        self
           ? 'that service is the side-car itself, which never runs commands in its own container'
           : `no running container for ${targetText(target)}; start it with docker-compose up`,
       );
     }
-    let shells = this.shells.get(container.id);
-    if (!shells) {
-      shells = new ShellChannel(this.deps.runtime, container.id, this.deps.logger);
-      this.shells.set(container.id, shells);
-    }
-    const channel = shells;
+    // not berth's container: the runtime serves it through attached shells where it can
+    const service = { id: container.id, foreign: true };
     return (argv, options) =>
-      runExec(
-        this.deps.runtime,
-        container.id,
-        { ...options, argv, ...(cwd !== undefined ? { cwd } : {}) },
-        channel,
-      );
+      runExec(this.deps.runtime, service, { ...options, argv, ...(cwd !== undefined ? { cwd } : {}) });
   }
 
   private async execute(
@@ -157,7 +121,7 @@ export class OpsService {
     target: Target,
     argv: string[],
     request: RunRequest,
-    run: (argv: string[], options: Parameters<Hub['exec']>[2]) => Promise<ExecResult>,
+    run: Runner,
     onEvent: (e: RunEvent) => boolean | void,
     signal: AbortSignal,
     drain?: () => Promise<void>,

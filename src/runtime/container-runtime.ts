@@ -1,41 +1,118 @@
 import type { Readable } from 'node:stream';
+import type { RuntimeCapabilities } from './capabilities.js';
+import type { ContainerInfo, ContainerSpec } from './container-spec.js';
 
-/** The only door to a container engine. Everything above `runtime/` goes through this. */
+export type {
+  ContainerInfo,
+  ContainerSpec,
+  ContainerState,
+  BindMount,
+  IsolationLevel,
+} from './container-spec.js';
+export type { RuntimeCapabilities } from './capabilities.js';
+
+/**
+ * The only door to a container engine. Everything above `runtime/` goes through this. It is
+ * split by capability: every runtime has `containers` and `exec`; `images`, `networks`, `files`
+ * and `events` are there on every runtime too, but one that cannot do them answers with a null
+ * object that says why (see capabilities.ts), so callers ask `capabilities()` instead of
+ * testing for methods.
+ */
 export interface ContainerRuntime {
   readonly name: string;
   /** Throws ENGINE_UNREACHABLE with advice when the engine does not answer. */
   ping(): Promise<EngineInfo>;
+  /** What this runtime can do here; asks the engine once (isolation depends on it). */
+  capabilities(): Promise<RuntimeCapabilities>;
+  readonly containers: RuntimeContainers;
+  readonly exec: RuntimeExec;
+  readonly images: RuntimeImages;
+  readonly networks: RuntimeNetworks;
+  readonly files: RuntimeFiles;
+  readonly events: RuntimeEvents;
+  /** Ends what the runtime keeps open between commands (pooled shells). */
+  close(): void;
+}
 
-  inspectImage(ref: string): Promise<ImageInfo | undefined>;
-  pullImage(ref: string, onProgress?: ProgressFn): Promise<void>;
-  buildImage(spec: ImageBuildSpec, onProgress?: ProgressFn): Promise<ImageInfo>;
-
-  createNetwork(spec: NetworkSpec): Promise<NetworkInfo>;
-  listNetworks(labels: Labels): Promise<NetworkInfo[]>;
-  /** Idempotent: a network that is already gone is not an error. */
-  removeNetwork(id: string): Promise<void>;
-
-  createContainer(spec: ContainerSpec): Promise<string>;
+export interface RuntimeContainers {
+  /**
+   * Creates a container from an intent (see ContainerSpec): the runtime maps isolation, limits,
+   * keep-alive and the agent to its own settings.
+   */
+  create(spec: ContainerSpec): Promise<string>;
   /** Idempotent: starting a running container is not an error. */
-  startContainer(id: string): Promise<void>;
-  stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  start(id: string): Promise<void>;
+  stop(id: string, timeoutSeconds?: number): Promise<void>;
   /** Idempotent: removing a missing container is not an error. Forces removal of running ones. */
-  removeContainer(id: string): Promise<void>;
-  inspectContainer(id: string): Promise<ContainerInfo | undefined>;
-  listContainers(labels: Labels): Promise<ContainerInfo[]>;
+  remove(id: string): Promise<void>;
+  inspect(id: string): Promise<ContainerInfo | undefined>;
+  list(labels: Labels): Promise<ContainerInfo[]>;
   /** Resolves once the container is not running (at once if it is not); aborting stops waiting. */
-  waitContainer(id: string, signal?: AbortSignal): Promise<void>;
-  /** How many times the kernel killed a process of this container for memory since `since`. */
-  countOomKills(id: string, since: Date): Promise<number>;
+  wait(id: string, signal?: AbortSignal): Promise<void>;
+  logs(id: string, options: LogOptions): Promise<void>;
+  /**
+   * The containers of a service that berth did not create (a Compose service), first replica
+   * first; the container this process runs in is left out and reported as `self`.
+   */
+  findService(project: string, service: string): Promise<{ containers: ContainerInfo[]; self: boolean }>;
+}
 
-  /** Runs argv in a running container; never throws for a non-zero exit. */
-  exec(id: string, options: RawExecOptions): Promise<RawExecResult>;
+/** Which container a command runs in. */
+export interface ExecTarget {
+  /**
+   * The container's id, or how to find it: looked up only when the runtime's fast path cannot
+   * take the command (a lookup throws NOT_RUNNING when there is no running container).
+   */
+  id: string | (() => Promise<string>);
+  /** The name berth created it with (its spec's `name`): how the runtime finds its agent. */
+  name?: string;
+  /** A container berth did not create (a Compose service). */
+  foreign?: boolean;
+}
+
+export interface RuntimeExec {
+  /**
+   * Runs argv in a running container by the fastest way this runtime has into it; never throws
+   * for a non-zero exit. NOT_RUNNING when the container is not running.
+   */
+  run(target: ExecTarget, options: RawExecOptions): Promise<RawExecResult>;
+  /**
+   * Ends every process whose environment carries `EXEC_MARKER_ENV=<marker>` (see kill-tree.ts),
+   * children that started their own session included. True when it was done; throws when the
+   * engine cannot be reached.
+   */
+  kill(target: ExecTarget, marker: string, options?: KillOptions): Promise<boolean>;
   /** Starts a long-lived process with stdin attached (a shell to feed commands to). */
   attach(id: string, options: AttachOptions): Promise<AttachedProcess>;
-  logs(id: string, options: LogOptions): Promise<void>;
+}
 
-  putArchive(id: string, path: string, tar: Readable): Promise<void>;
-  getArchive(id: string, path: string): Promise<Readable>;
+export interface KillOptions {
+  user?: string;
+  /** Stop waiting after this long and report failure (the caller has a bigger hammer). */
+  deadlineMs?: number;
+}
+
+export interface RuntimeImages {
+  inspect(ref: string): Promise<ImageInfo | undefined>;
+  pull(ref: string, onProgress?: ProgressFn): Promise<void>;
+  build(spec: ImageBuildSpec, onProgress?: ProgressFn): Promise<ImageInfo>;
+}
+
+export interface RuntimeNetworks {
+  create(spec: NetworkSpec): Promise<NetworkInfo>;
+  list(labels: Labels): Promise<NetworkInfo[]>;
+  /** Idempotent: a network that is already gone is not an error. */
+  remove(id: string): Promise<void>;
+}
+
+export interface RuntimeFiles {
+  put(id: string, path: string, tar: Readable): Promise<void>;
+  get(id: string, path: string): Promise<Readable>;
+}
+
+export interface RuntimeEvents {
+  /** How many times the kernel killed a process of this container for memory since `since`. */
+  countOomKills(id: string, since: Date): Promise<number>;
 }
 
 export type Labels = Record<string, string>;
@@ -45,6 +122,7 @@ export interface EngineInfo {
   endpoint: string;
   version: string;
   apiVersion: string;
+  /** The engine's own runtime names (facts for people; choose isolation via capabilities()). */
   runtimes: string[];
 }
 
@@ -73,61 +151,8 @@ export interface NetworkInfo {
   labels: Labels;
 }
 
-export interface BindMount {
-  source: string;
-  target: string;
-  readOnly?: boolean;
-}
-
-export interface ContainerSpec {
-  name: string;
-  image: string;
-  cmd: string[];
-  labels: Labels;
-  env: Record<string, string>;
-  user?: string;
-  workingDir?: string;
-  hostname?: string;
-  mounts: BindMount[];
-  /** `none`, `bridge` (the engine's default), or the name of a network to join. */
-  network: { mode: 'none' } | { mode: 'bridge' } | { mode: 'network'; name: string };
-  security: { capDrop: string[]; capAdd: string[]; noNewPrivileges: boolean; readOnlyRootfs: boolean };
-  resources: {
-    nanoCpus: number;
-    memoryBytes: number;
-    pidsLimit: number;
-    /** RLIMIT_NPROC for every process in the container (gVisor enforces it per sandbox). */
-    nproc?: number;
-  };
-  restart: 'no' | 'unless-stopped';
-  /** Run a tiny init as PID 1 that reaps orphans. */
-  init: boolean;
-  /** OCI runtime, e.g. `runsc` for gVisor; engine default when undefined. */
-  runtime?: string;
-}
-
-export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
-
-export interface ContainerInfo {
-  id: string;
-  name: string;
-  image: string;
-  labels: Labels;
-  state: ContainerState;
-  /** healthy | unhealthy | starting, or `none` when the image defines no health check. */
-  health: string;
-  startedAt?: Date;
-  /** Set by inspect: the container stopped because it ran out of memory. */
-  oomKilled?: boolean;
-  /** network name → IPv4 address */
-  ipAddresses: Record<string, string>;
-}
-
-export interface RawExecOptions {
-  cmd: string[];
-  env?: Record<string, string>;
-  workingDir?: string;
-  user?: string;
+/** Where a command's output goes: the sink every transport feeds (see exec-stream.ts). */
+export interface OutputSink {
   /** Returning false asks for a pause: the stream stops until `drain` resolves. */
   onStdout?: (chunk: Buffer) => boolean | void;
   onStderr?: (chunk: Buffer) => boolean | void;
@@ -135,6 +160,13 @@ export interface RawExecOptions {
   drain?: () => Promise<void>;
   /** Aborting detaches the client: the stream is closed; the process may live on. */
   signal?: AbortSignal;
+}
+
+export interface RawExecOptions extends OutputSink {
+  cmd: string[];
+  env?: Record<string, string>;
+  workingDir?: string;
+  user?: string;
 }
 
 export interface AttachOptions {

@@ -8,7 +8,7 @@ export const LABEL = {
   session: 'berth.session',
 } as const;
 
-export type Role = 'project' | 'network' | 'image';
+export type Role = 'project' | 'session' | 'network' | 'image';
 
 export function hubLabels(hubId: string, role: Role, project?: string): Record<string, string> {
   const labels: Record<string, string> = { [LABEL.hub]: hubId, [LABEL.role]: role };

@@ -1,8 +1,6 @@
 import { runExec, type ExecRequest, type ExecResult } from '../exec/run-exec.js';
-import type { RunnerChannel } from '../exec/runner/runner-channel.js';
-import { within } from '../exec/within.js';
-import type { ContainerRuntime } from '../runtime/container-runtime.js';
-import { explicitEngineHost } from '../runtime/docker/engine-discovery.js';
+import type { ContainerRuntime, ExecTarget } from '../runtime/container-runtime.js';
+import { within } from '../runtime/within.js';
 import { reapSandbox, reapSandboxReport } from './sandbox-reap.js';
 
 export interface SandboxExecOutcome {
@@ -30,24 +28,21 @@ const EVENT_SLACK_MS = 1500;
  */
 export async function execInSandbox(
   runtime: ContainerRuntime,
-  containerId: string,
+  target: ExecTarget & { id: string },
   request: ExecRequest,
   memoryLimit: string,
-  channel?: RunnerChannel,
 ): Promise<SandboxExecOutcome> {
-  // An engine named explicitly (DOCKER_HOST) must answer before anything runs, even when the
-  // runner could take the call without it (this throws ENGINE_UNREACHABLE).
-  if (channel && explicitEngineHost(process.env) !== undefined) await runtime.inspectContainer(containerId);
+  const containerId = target.id;
   const since = new Date(Date.now() - EVENT_SLACK_MS);
-  const reapOptions = { deadlineMs: REAP_DEADLINE_MS, ...(channel ? { channel } : {}) };
-  const reap = () => reapSandbox(runtime, containerId, reapOptions);
+  const reapOptions = { deadlineMs: REAP_DEADLINE_MS };
+  const reap = () => reapSandbox(runtime, target, reapOptions);
   const stop = new AbortController();
   const forward = () => stop.abort();
   request.signal?.addEventListener('abort', forward, { once: true });
   if (request.signal?.aborted) stop.abort();
   const watching = new AbortController();
   let died = false;
-  void runtime.waitContainer(containerId, watching.signal).then(
+  void runtime.containers.wait(containerId, watching.signal).then(
     () => {
       if (watching.signal.aborted) return;
       died = true;
@@ -58,23 +53,23 @@ export async function execInSandbox(
   let result: ExecResult;
   try {
     // a timeout or an abort ends everything too, not only what kept the call's marker
-    result = await runExec(runtime, containerId, { ...request, kill: reap, signal: stop.signal }, channel);
+    result = await runExec(runtime, target, { ...request, kill: reap, signal: stop.signal });
   } finally {
     watching.abort();
     request.signal?.removeEventListener('abort', forward);
   }
   // (a kill that failed here is followed by the reap below, or by the restart)
   delete result.killFailed;
-  // This never throws. Through the runner a second pass follows when the first ended anything
-  // of the agent's: until its last process died it could queue requests in the runner's FIFO,
-  // and the runner reads them in order, so by the time it reads the second reap every queued
-  // request has been started, and is killed by it. When the first pass found nothing, nothing
-  // could queue after it. After that nothing of the agent's runs until the next call.
-  const first = died ? 'failed' : await reapSandboxReport(runtime, containerId, reapOptions);
-  const ended = first === 'clean' || (first === 'killed' && (!channel || (await reap())));
+  // This never throws. A second pass follows when the first ended anything of the agent's:
+  // until its last process died it could queue commands (the runtime's agent reads its requests
+  // in order, so by the time it reads the second reap every queued one has been started, and is
+  // killed by it). When the first pass found nothing, nothing could queue after it. After that
+  // nothing of the agent's runs until the next call.
+  const first = died ? 'failed' : await reapSandboxReport(runtime, target, reapOptions);
+  const ended = first === 'clean' || (first === 'killed' && (await reap()));
   if (!ended) {
     // the engine can take many seconds to answer during a fork storm; it is only a report
-    const info = await within(INSPECT_DEADLINE_MS, runtime.inspectContainer(containerId));
+    const info = await within(INSPECT_DEADLINE_MS, runtime.containers.inspect(containerId));
     const stopped = died || (info !== undefined && info.state !== 'running');
     const why = !stopped
       ? 'the command left processes that could not be stopped from inside (the pids limit was probably reached)'
@@ -84,7 +79,7 @@ export async function execInSandbox(
     return { result: withNotice(result, `${why}; ${RESTARTED}`), restart: true };
   }
   if (result.exitCode === 137 && !result.timedOut && !stop.signal.aborted) {
-    const kills = await runtime.countOomKills(containerId, since).catch(() => 0);
+    const kills = await runtime.events.countOomKills(containerId, since).catch(() => 0);
     if (kills > 0) {
       const notice = `killed by the kernel for memory: the session's limit is ${memoryLimit}; the session keeps working`;
       return { result: withNotice(result, notice), restart: false };

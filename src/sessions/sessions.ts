@@ -3,16 +3,14 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join, resolve } from 'node:path';
 import { parseSize } from '../config/sizes.js';
 import { DEFAULT_IMAGE, WORKSPACE_DIR } from '../config/types.js';
-import { BerthError, isBerthError } from '../errors.js';
+import { BerthError } from '../errors.js';
 import type { ExecRequest, ExecResult } from '../exec/run-exec.js';
 import { probeShell } from '../exec/shell-probe.js';
-import { RunnerChannel } from '../exec/runner/runner-channel.js';
-import { prepareRunnerDir } from '../exec/runner/runner-dir.js';
-import { RUNNER_CMD, RUNNER_MOUNT } from '../exec/runner/runner-script.js';
-// eslint-disable-next-line layers/imports-point-down -- KEEPALIVE_CMD moves below hub/ with the runtime work
-import { KEEPALIVE_CMD } from '../hub/container-spec.js';
+import { startIfStopped } from '../exec/start-if-stopped.js';
 import type { Logger } from '../logger.js';
-import type { ContainerRuntime, ContainerSpec } from '../runtime/container-runtime.js';
+import { chooseIsolation, type IsolationChoice } from '../runtime/capabilities.js';
+import type { ContainerRuntime, ExecTarget } from '../runtime/container-runtime.js';
+import { hardenedSpec } from '../runtime/hardened-spec.js';
 import { LABEL } from '../runtime/labels.js';
 import type { SessionRecord, SessionTable } from '../store/session-table.js';
 import { listFolder, removePath, removePathAsync } from '../workspace/path-ops.js';
@@ -38,6 +36,11 @@ function readIfExists(path: string): string | undefined {
   }
 }
 
+/** The sandbox container of a session (its name is how the runtime finds the sandbox's agent). */
+function sandboxName(id: string): string {
+  return `berth-session-${id}`;
+}
+
 /** The unprivileged user every session runs as. */
 export const SESSION_UID = 1000;
 
@@ -45,20 +48,11 @@ const DEFAULT_MEMORY = '1g';
 const DEFAULT_PIDS = 256;
 
 /**
- * On runc the pids cgroup bounds the session. Under gVisor (ptrace platform) each task of the
- * sandbox costs host threads too: about 9 for an idle task and over 50 during a fork storm
- * (measured), and the sentry dies when the cgroup refuses it one. So there the task limit is
- * RLIMIT_NPROC, which gVisor enforces inside the sandbox (the session runs as one non-root
- * uid), and the host pids limit is a backstop that leaves room for idle tasks but protects the
- * host's pid space (32768 on many hosts): a fork storm may still end the sandbox, which the
- * next call reports and berth restarts. RLIMIT_NPROC is not used on runc: there it would count
- * the uid's processes across the whole host.
+ * How isolated a session is: `auto` (the strongest the runtime has here, gVisor on Docker when
+ * it is registered), a level (`standard`, `strong`), or a name the runtime offers (see
+ * RuntimeCapabilities.isolationLevels).
  */
-export function pidLimits(runtime: 'runc' | 'runsc', pids: number) {
-  return runtime === 'runsc' ? { pidsLimit: 1024 + 16 * pids, nproc: pids } : { pidsLimit: pids };
-}
-
-export type RuntimeChoice = 'auto' | 'runc' | 'runsc' | 'firecracker';
+export type RuntimeChoice = string;
 
 export interface StartOptions {
   /** The host folder to copy. */
@@ -102,7 +96,7 @@ export class Sessions {
 
   private paths(id: string) {
     const root = join(this.deps.home, 'sessions', id);
-    return { root, workspace: join(root, 'workspace'), git: join(root, 'git'), run: join(root, 'run') };
+    return { root, workspace: join(root, 'workspace'), git: join(root, 'git') };
   }
 
   async start(options: StartOptions): Promise<SessionRecord> {
@@ -113,9 +107,9 @@ export class Sessions {
         `path ${hostPath} is not a folder; give the project folder to copy`,
       );
     }
-    const runtime = await this.chooseRuntime(options.runtime ?? 'auto');
+    const isolation = await this.chooseIsolation(options.runtime ?? 'auto');
     const image = options.image ?? DEFAULT_IMAGE;
-    if (!(await this.deps.runtime.inspectImage(image))) {
+    if (!(await this.deps.runtime.images.inspect(image))) {
       throw new BerthError(
         'IMAGE_UNAVAILABLE',
         `image ${image} is not present locally; build it or pick another with --image`,
@@ -138,7 +132,7 @@ export class Sessions {
       id,
       project: options.project ?? null,
       hostPath,
-      runtime,
+      runtime: isolation.name,
       network,
       image,
       memory,
@@ -156,13 +150,12 @@ export class Sessions {
       });
       chownTreeAt(paths.workspace, SESSION_UID, SESSION_UID);
       options.onProgress?.('starting the sandbox container');
-      // the in-container runner skips the engine's exec set-up; gVisor keeps FIFOs to itself
-      const runner = runtime === 'runc';
-      if (runner) prepareRunnerDir(paths.run, { uid: SESSION_UID, gid: SESSION_UID });
-      const spec: ContainerSpec = {
-        name: `berth-session-${id}`,
+      const spec = hardenedSpec({
+        name: sandboxName(id),
         image,
-        cmd: runner ? RUNNER_CMD : KEEPALIVE_CMD,
+        // the runtime's agent serves the calls where it can (it keeps the sandbox alive either way)
+        agent: true,
+        isolation: isolation.level,
         labels: {
           [LABEL.session]: id,
           [LABEL.role]: 'session',
@@ -172,25 +165,18 @@ export class Sessions {
         user: `${SESSION_UID}:${SESSION_UID}`,
         workingDir: WORKSPACE_DIR,
         hostname: id,
-        mounts: [
-          { source: paths.workspace, target: WORKSPACE_DIR },
-          ...(runner ? [{ source: paths.run, target: RUNNER_MOUNT }] : []),
-        ],
+        mounts: [{ source: paths.workspace, target: WORKSPACE_DIR }],
         network: network === 'none' ? { mode: 'none' } : { mode: 'bridge' },
-        security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
-        resources: { nanoCpus: Math.round(cpus * 1e9), memoryBytes, ...pidLimits(runtime, pids) },
-        restart: 'no',
-        init: true,
-        ...(runtime === 'runsc' ? { runtime: 'runsc' } : {}),
-      };
-      containerId = await this.deps.runtime.createContainer(spec);
-      await this.deps.runtime.startContainer(containerId);
+        limits: { cpus, memoryBytes, pids },
+      });
+      containerId = await this.deps.runtime.containers.create(spec);
+      await this.deps.runtime.containers.start(containerId);
       await this.waitReady(containerId);
       this.deps.table.started(id, containerId, populated.baseline);
       removePath(join(paths.root, STARTING_FILE));
       return this.get(id);
     } catch (err) {
-      if (containerId) await this.deps.runtime.removeContainer(containerId).catch(() => undefined);
+      if (containerId) await this.deps.runtime.containers.remove(containerId).catch(() => undefined);
       removePath(paths.root);
       this.deps.table.ended(id, 'failed');
       throw err;
@@ -210,8 +196,8 @@ export class Sessions {
       if (session.state !== 'starting') continue;
       const owner = Number.parseInt(readIfExists(join(this.paths(session.id).root, STARTING_FILE)) ?? '', 10);
       if (processAlive(owner)) continue;
-      for (const c of await this.deps.runtime.listContainers({ [LABEL.session]: session.id })) {
-        await this.deps.runtime.removeContainer(c.id).catch(() => undefined);
+      for (const c of await this.deps.runtime.containers.list({ [LABEL.session]: session.id })) {
+        await this.deps.runtime.containers.remove(c.id).catch(() => undefined);
       }
       this.removeSandbox(session.id);
       this.deps.table.ended(session.id, 'failed');
@@ -219,10 +205,10 @@ export class Sessions {
     }
     // a container the engine finished creating after its start was killed (and after an earlier
     // recover ran): its session, one of this home's, has ended
-    for (const c of await this.deps.runtime.listContainers({ [LABEL.role]: 'session' })) {
+    for (const c of await this.deps.runtime.containers.list({ [LABEL.role]: 'session' })) {
       const record = this.deps.table.get(c.labels[LABEL.session] ?? '');
       if (!record || record.state === 'running' || record.state === 'starting') continue;
-      await this.deps.runtime.removeContainer(c.id).catch(() => undefined);
+      await this.deps.runtime.containers.remove(c.id).catch(() => undefined);
     }
     return cleaned;
   }
@@ -261,15 +247,12 @@ export class Sessions {
     const containerId = session.containerId!;
     const memory = session.memory ?? DEFAULT_MEMORY;
     const request = { ...options, argv };
-    let outcome;
-    try {
-      outcome = await execInSandbox(this.deps.runtime, containerId, request, memory, this.channel(session));
-    } catch (err) {
-      // stopped between calls (an engine restart, a host reboot): bring it back once
-      if (!isBerthError(err, 'NOT_RUNNING')) throw err;
-      await this.restartSandbox(containerId);
-      outcome = await execInSandbox(this.deps.runtime, containerId, request, memory, this.channel(session));
-    }
+    const target = { name: sandboxName(id), id: containerId } satisfies ExecTarget;
+    // stopped between calls (an engine restart, a host reboot): brought back once
+    const outcome = await startIfStopped(
+      () => execInSandbox(this.deps.runtime, target, request, memory),
+      () => this.restartSandbox(containerId),
+    );
     const { result } = outcome;
     if (outcome.restart) await this.restartSandbox(containerId);
     const label = options.label ?? `run_command ${JSON.stringify(argv.join(' '))}`;
@@ -454,7 +437,7 @@ export class Sessions {
 
   private async end(id: string, state: 'discarded' | 'applied' | 'merged'): Promise<void> {
     const session = this.get(id);
-    if (session.containerId) await this.deps.runtime.removeContainer(session.containerId);
+    if (session.containerId) await this.deps.runtime.containers.remove(session.containerId);
     this.removeSandbox(id);
     if (session.state === 'running' || session.state === 'starting') this.deps.table.ended(id, state);
   }
@@ -486,8 +469,8 @@ export class Sessions {
 
   private async restartSandbox(containerId: string): Promise<void> {
     this.deps.logger.warn({ container: containerId.slice(0, 12) }, 'restarting a session sandbox');
-    await this.deps.runtime.stopContainer(containerId, 0);
-    await this.deps.runtime.startContainer(containerId);
+    await this.deps.runtime.containers.stop(containerId, 0);
+    await this.deps.runtime.containers.start(containerId);
     await this.waitReady(containerId);
   }
 
@@ -498,7 +481,7 @@ export class Sessions {
       const probe = await probeShell(this.deps.runtime, containerId);
       if (probe.ready) return;
       last = probe.output;
-      const info = await this.deps.runtime.inspectContainer(containerId);
+      const info = await this.deps.runtime.containers.inspect(containerId);
       if (info && info.state !== 'running' && info.state !== 'created') break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -535,33 +518,14 @@ export class Sessions {
     return session;
   }
 
-  private channel(session: SessionRecord): RunnerChannel | undefined {
-    const dir = this.paths(session.id).run;
-    return session.runtime === 'runc' && existsSync(dir) ? new RunnerChannel(dir) : undefined;
-  }
-
   private git(id: string): SandboxGit {
     const paths = this.paths(id);
     return new SandboxGit(paths.git, paths.workspace);
   }
 
-  private async chooseRuntime(choice: RuntimeChoice): Promise<'runc' | 'runsc'> {
-    if (choice === 'firecracker') {
-      throw new BerthError(
-        'UNSUPPORTED',
-        'runtime firecracker is not supported on this host (it needs KVM); use runsc or runc',
-      );
-    }
-    if (choice === 'runc') return 'runc';
-    const engine = await this.deps.runtime.ping();
-    const hasRunsc = engine.runtimes.includes('runsc');
-    if (choice === 'runsc' && !hasRunsc) {
-      throw new BerthError(
-        'UNSUPPORTED',
-        'runtime runsc (gVisor) is not registered with this engine; run scripts/bootstrap-engine.sh or use runc',
-      );
-    }
-    return hasRunsc ? 'runsc' : 'runc';
+  /** Validated before anything changes: an isolation this runtime cannot give is refused. */
+  private async chooseIsolation(choice: RuntimeChoice): Promise<IsolationChoice> {
+    return chooseIsolation((await this.deps.runtime.capabilities()).isolationLevels, choice);
   }
 
   /** Puts back what applies deleted or replaced: of one apply id, or of every apply of a session. */

@@ -22,7 +22,7 @@ export function cliFixture(name: string): CliFixture {
   const env = { BERTH_HOME: join(dir, '.berth-home') };
   const runtime = new DockerRuntime(silentLogger());
   const ours = async () =>
-    (await runtime.listContainers({ 'berth.role': 'project' })).filter((c) =>
+    (await runtime.containers.list({ 'berth.role': 'project' })).filter((c) =>
       (c.labels['berth.path'] ?? '').startsWith(`${dir}/`),
     );
   return {
@@ -32,7 +32,7 @@ export function cliFixture(name: string): CliFixture {
     containers: async () => (await ours()).map((c) => c.name),
     networks: async () => {
       const hubs = new Set((await ours()).map((c) => c.labels['berth.hub']));
-      return (await runtime.listNetworks({ 'berth.role': 'network' }))
+      return (await runtime.networks.list({ 'berth.role': 'network' }))
         .filter((n) => hubs.has(n.labels['berth.hub']))
         .map((n) => n.name);
     },

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { openBerth } from '../../src/app/open-berth.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { HubConfig } from '../../src/config/types.js';
-import { Hub } from '../../src/hub/hub.js';
+import type { Hub } from '../../src/hub/hub.js';
 import { silentLogger } from '../../src/logger.js';
-import { DockerRuntime } from '../../src/runtime/docker/docker-runtime.js';
-import { Store } from '../../src/store/store.js';
+import type { ContainerRuntime } from '../../src/runtime/container-runtime.js';
+import type { Store } from '../../src/store/store.js';
 import { TEST_DIR_PREFIX } from './sweep.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -22,7 +23,7 @@ export interface TestHub extends AsyncDisposable {
   home: string;
   hub: Hub;
   config: HubConfig;
-  runtime: DockerRuntime;
+  runtime: ContainerRuntime;
   store: Store;
   /** Rewrites berth.yaml and returns a hub over the new config (same store and runtime). */
   reconfigure(projects: Record<string, unknown>): Hub;
@@ -52,17 +53,13 @@ export function createTestHub(options: TestHubOptions): TestHub {
     mkdirSync(p.path, { recursive: true });
     if (options.owner) chownSync(p.path, options.owner.uid, options.owner.gid);
   }
-  const logger = silentLogger();
-  const runtime = new DockerRuntime(logger);
-  const store = Store.open(home);
-  const hub = new Hub({
-    runtime,
-    store,
-    logger,
+  const berth = openBerth({
     config,
     home,
-    ...(options.runner === false ? { runner: false } : {}),
+    logger: silentLogger(),
+    ...(options.runner === false ? { agent: false } : {}),
   });
+  const { runtime, store, hub } = berth;
   const current = { hub };
   return {
     dir,
@@ -77,14 +74,14 @@ export function createTestHub(options: TestHubOptions): TestHub {
       writeConfig(dir, projects);
       const next = loadConfig({ cwd: dir, file: 'berth.yaml' });
       for (const p of next.projects) mkdirSync(p.path, { recursive: true });
-      current.hub = new Hub({ runtime, store, logger, config: next, home });
+      current.hub = berth.hubFor(next);
       return current.hub;
     },
     async [Symbol.asyncDispose]() {
       try {
         await current.hub.down();
       } finally {
-        store.close();
+        await berth.close();
         rmSync(dir, { recursive: true, force: true });
       }
     },

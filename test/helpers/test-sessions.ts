@@ -1,18 +1,23 @@
+import { openBerth } from '../../src/app/open-berth.js';
+import { DEFAULT_OPS, type HubConfig } from '../../src/config/types.js';
 import { silentLogger } from '../../src/logger.js';
-import { DockerRuntime } from '../../src/runtime/docker/docker-runtime.js';
+import type { ContainerRuntime } from '../../src/runtime/container-runtime.js';
 import { Sessions } from '../../src/sessions/sessions.js';
-import { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 
 export interface TestSessions {
   sessions: Sessions;
   store: Store;
-  runtime: DockerRuntime;
+  runtime: ContainerRuntime;
 }
+
+/** A hub config with no projects: sessions need none. */
+const NO_PROJECTS: HubConfig = { hubId: 'sessions-test', projects: [], ops: DEFAULT_OPS };
 
 /** Sessions over the real engine with their own BERTH_HOME; close `store` when done. */
 export function openTestSessions(home: string): TestSessions {
-  const store = Store.open(home);
-  const runtime = new DockerRuntime(silentLogger());
-  const sessions = new Sessions({ runtime, table: store.sessions(), logger: silentLogger(), home });
+  const { store, runtime, logger } = openBerth({ config: NO_PROJECTS, home, logger: silentLogger() });
+  // (not recovered: a test decides when recover() runs)
+  const sessions = new Sessions({ runtime, table: store.sessions(), logger, home });
   return { sessions, store, runtime };
 }

@@ -10,7 +10,6 @@ import {
   type Connection,
 } from '../../mcp/client-config.js';
 import { loadOrCreateToken } from '../../http/token.js';
-import { opsEndpoint } from '../../ops/ops-endpoint.js';
 import { berthHome } from '../../store/berth-home.js';
 import type { GlobalOptions } from '../context.js';
 import { printLine, progress } from '../output.js';
@@ -47,29 +46,13 @@ export function registerMcpCommand(program: Command): void {
     .action(async (opts: McpOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const { openContext, openSessionsFor } = await import('../context.js');
-      await using ctx = openContext(globals);
-      const [
-        { createServer },
-        { StdioServerTransport },
-        { startHttpServer },
-        { OpsClient },
-        { RemoteProjects },
-      ] = await Promise.all([
+      await using ctx = openContext(globals, opts.ops !== undefined ? { opsUrl: opts.ops } : {});
+      const [{ createServer }, { StdioServerTransport }, { startHttpServer }] = await Promise.all([
         import('../../mcp/server.js'),
         import('@modelcontextprotocol/sdk/server/stdio.js'),
         import('../../mcp/http/http-server.js'),
-        import('../../ops/client/ops-client.js'),
-        import('../../ops/client/remote-projects.js'),
       ]);
-      const hub =
-        opts.ops === undefined
-          ? ctx.hub
-          : new RemoteProjects(
-              ctx.config,
-              new OpsClient(
-                opsEndpoint(berthHome(), ctx.config, { ...process.env, BERTH_OPS_URL: opts.ops }),
-              ),
-            );
+      const hub = ctx.projects;
       // sessions need the engine: not in split mode
       const sessions = opts.ops === undefined ? await openSessionsFor(ctx) : undefined;
       const deps = { hub, logger: ctx.logger, ...(sessions ? { sessions } : {}) };

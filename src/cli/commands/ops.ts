@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { BerthError } from '../../errors.js';
 import { loadOrCreateToken } from '../../http/token.js';
 import { OPS_SOCKET, OPS_TOKEN_FILE } from '../../ops/ops-endpoint.js';
-import { berthHome } from '../../store/berth-home.js';
 import type { GlobalOptions } from '../context.js';
 import { progress } from '../output.js';
 
@@ -35,7 +34,7 @@ export function registerOpsCommand(program: Command): void {
       }
       const { openContext } = await import('../context.js');
       await using ctx = openContext(cmd.optsWithGlobals<GlobalOptions>());
-      const home = berthHome();
+      const { home } = ctx;
       const token =
         opts.token ?? process.env.BERTH_OPS_TOKEN ?? loadOrCreateToken(home, OPS_TOKEN_FILE).token;
       if (token.length < 16)
@@ -44,13 +43,12 @@ export function registerOpsCommand(program: Command): void {
         opts.listen !== undefined
           ? parseListen(opts.listen)
           : { socket: opts.socket ?? join(home, OPS_SOCKET) };
-      const [{ startOpsServer }, { OpsPolicy }, { OpsService }, { DockerRuntime }] = await Promise.all([
+      const [{ startOpsServer }, { OpsPolicy }, { OpsService }] = await Promise.all([
         import('../../ops/http/ops-server.js'),
         import('../../ops/ops-policy.js'),
         import('../../ops/ops-service.js'),
-        import('../../runtime/docker/docker-runtime.js'),
       ]);
-      const runtime = new DockerRuntime(ctx.logger);
+      const { runtime } = ctx;
       await runtime.ping();
       const runs = ctx.store.opsRuns(ctx.config.hubId);
       const service = new OpsService({
@@ -76,6 +74,5 @@ export function registerOpsCommand(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       await running.close();
-      service.close();
     });
 }

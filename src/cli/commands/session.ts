@@ -22,7 +22,7 @@ async function openSessions(cmd: Command) {
 interface StartOptions {
   project?: string;
   path?: string;
-  runtime: 'auto' | 'runc' | 'runsc' | 'firecracker';
+  runtime: string;
   network: 'none' | 'bridge';
   cpus?: string;
   memory?: string;
@@ -42,7 +42,11 @@ export function registerSessionCommand(program: Command): void {
     .description('copy a project into a sandbox and start its container; prints the session id')
     .option('--project <name>', 'a project of berth.yaml')
     .option('--path <dir>', 'a folder (default: the current folder)')
-    .option('--runtime <runtime>', 'auto (gVisor when available) | runc | runsc | firecracker', 'auto')
+    .option(
+      '--runtime <runtime>',
+      'auto (the strongest isolation the engine has, e.g. gVisor) | standard | strong | a runtime name the engine offers',
+      'auto',
+    )
     .option('--network <mode>', 'none | bridge', 'none')
     .option('--cpus <n>', 'CPU limit (default 1)')
     .option('--memory <size>', 'memory limit, swap included (default 1g)')
@@ -51,12 +55,6 @@ export function registerSessionCommand(program: Command): void {
     .option('--include-ignored', 'also copy files that .gitignore excludes')
     .option('--json', 'print the session as JSON')
     .action(async (opts: StartOptions, cmd: Command) => {
-      if (!['auto', 'runc', 'runsc', 'firecracker'].includes(opts.runtime)) {
-        throw new BerthError(
-          'INVALID_ARGUMENT',
-          `--runtime ${opts.runtime}: use auto, runc, runsc or firecracker`,
-        );
-      }
       if (!['none', 'bridge'].includes(opts.network)) {
         throw new BerthError('INVALID_ARGUMENT', `--network ${opts.network}: use none or bridge`);
       }

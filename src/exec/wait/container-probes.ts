@@ -10,8 +10,8 @@ export function containerProbes(runtime: ContainerRuntime, id: string): Containe
   return {
     shell: () => probeShell(runtime, id),
     async address(port) {
-      const info = await runtime.inspectContainer(id);
-      const ip = Object.values(info?.ipAddresses ?? {}).find((a) => a !== '');
+      const info = await runtime.containers.inspect(id);
+      const ip = Object.values(info?.ipAddresses ?? {}).find((a): a is string => a !== '');
       return ip === undefined ? undefined : { host: ip, port };
     },
     async logs() {
@@ -19,11 +19,16 @@ export function containerProbes(runtime: ContainerRuntime, id: string): Containe
       const add = (c: Buffer) => {
         text += c.toString();
       };
-      await runtime.logs(id, { follow: false, tail: LOG_TAIL_LINES, onStdout: add, onStderr: add });
+      await runtime.containers.logs(id, {
+        follow: false,
+        tail: LOG_TAIL_LINES,
+        onStdout: add,
+        onStderr: add,
+      });
       return text;
     },
     async running() {
-      return (await runtime.inspectContainer(id))?.state === 'running';
+      return (await runtime.containers.inspect(id))?.state === 'running';
     },
   };
 }

@@ -1,9 +1,9 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { WORKSPACE_DIR } from '../../config/types.js';
-import { BerthError, isBerthError } from '../../errors.js';
+import { BerthError } from '../../errors.js';
 import type { ExecResult } from '../../exec/run-exec.js';
-import type { HubExecOptions } from '../../hub/hub.js';
+import type { ExecOptions } from '../../hub/projects.js';
 import { pathComponents } from '../../workspace/relative-path.js';
 import { requireSessions, type McpDeps } from '../deps.js';
 import { progressReporter, type ToolExtra } from '../progress.js';
@@ -54,7 +54,7 @@ export function registerRunCommandTool(server: McpServer, deps: McpDeps): void {
       guard(deps.logger, async () => {
         const folder = cwd === undefined ? [] : pathComponents(cwd);
         const progress = progressReporter(extra, 'running');
-        const options: HubExecOptions = {
+        const options: ExecOptions = {
           source: 'mcp',
           cwd: [WORKSPACE_DIR, ...folder].join('/'),
           timeoutMs: timeout_ms ?? DEFAULT_TIMEOUT_MS,
@@ -77,24 +77,17 @@ export function registerRunCommandTool(server: McpServer, deps: McpDeps): void {
                   ...options,
                   label: `run_command ${JSON.stringify(command)}`,
                 })
-              : await runUpIfNeeded(deps, project!, ['/bin/sh', '-c', command], options);
+              : // a stopped or missing project is brought up once, then the command runs
+                await deps.hub.exec(project!, ['/bin/sh', '-c', command], {
+                  ...options,
+                  startIfStopped: true,
+                });
         } finally {
           progress.stop();
         }
         return ok(describeRun(result, options.timeoutMs!), structuredRun(result));
       }),
   );
-}
-
-/** A stopped or missing project is brought up once, then the command runs. */
-async function runUpIfNeeded(deps: McpDeps, project: string, argv: string[], options: HubExecOptions) {
-  try {
-    return await deps.hub.exec(project, argv, options);
-  } catch (err) {
-    if (!isBerthError(err, 'NOT_RUNNING')) throw err;
-    await deps.hub.up([project]);
-    return deps.hub.exec(project, argv, options);
-  }
 }
 
 export function structuredRun(r: ExecResult) {

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { ProjectTestResult } from '../../hub/hub-test.js';
+import type { ProjectTestResult } from '../../hub/projects.js';
 import type { McpDeps } from '../deps.js';
 import { progressReporter, type ToolExtra } from '../progress.js';
 import { projectField } from '../schemas.js';

@@ -14,9 +14,12 @@ const inputSchema = z.strictObject(
   {
     project: projectField,
     runtime: z
-      .enum(['auto', 'runc', 'runsc'])
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,40}$/)
       .optional()
-      .describe('Container runtime (default auto: gVisor when the engine has it)'),
+      .describe(
+        'Isolation: auto (default: the strongest the engine has, gVisor when it is there), standard, strong, or a runtime name the engine offers (e.g. runc)',
+      ),
   },
   {
     error: (issue) =>

@@ -3,10 +3,15 @@ import { WORKSPACE_DIR } from '../../config/types.js';
 import { OutputCapture } from '../../exec/output-capture.js';
 import { DEFAULT_OUTPUT_CAP, StreamCap } from '../../exec/stream-cap.js';
 import { validateArgv, type ExecResult } from '../../exec/run-exec.js';
-import type { ProjectStatus } from '../../hub/hub-status.js';
-import { runTests, type TestReport } from '../../hub/hub-test.js';
-import type { HubExecOptions, TestOptions } from '../../hub/hub.js';
-import type { ProjectService } from '../../hub/project-service.js';
+import type {
+  ExecOptions,
+  ProjectService,
+  ProjectStatus,
+  TestOptions,
+  TestReport,
+  UpResult,
+} from '../../hub/projects.js';
+import { runTests } from '../../hub/test-run.js';
 import { findProject, selectProjects } from '../../hub/project-lookup.js';
 import type { OpsClient } from './ops-client.js';
 
@@ -31,13 +36,14 @@ export class RemoteProjects implements ProjectService {
     return projects.filter((p) => wanted.has(p.name));
   }
 
-  /** The side-car brings a project up when a command first needs it. */
-  async up(names: string[] = []): Promise<unknown[]> {
+  /** The side-car brings a project up when a command first needs it: nothing is done here. */
+  async up(names: string[] = []): Promise<UpResult[]> {
     selectProjects(this.config, names);
     return [];
   }
 
-  async exec(name: string, argv: string[], options: HubExecOptions = {}): Promise<ExecResult> {
+  /** The side-car starts a stopped project itself (`startIfStopped` is always so here). */
+  async exec(name: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     this.project(name);
     validateArgv(argv);
     // the side-car cuts each stream at the cap and marks the cut; the capture keeps that marker

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
-import type { Hub } from '../../hub/hub.js';
 import { json, readJsonRequest, startGuardedServer, type Listen } from '../../http/guarded-server.js';
 import { routeTable, type Route, type RouteContext } from '../../http/route-table.js';
 import type { Logger } from '../../logger.js';
 import type { ContainerRuntime } from '../../runtime/container-runtime.js';
+import type { ProjectService } from '../../hub/projects.js';
 import type { OpsRunTable } from '../../store/ops-runs.js';
 import type { OpsService } from '../ops-service.js';
 import { encodeEvent, parseRunBody } from '../protocol.js';
@@ -14,7 +14,7 @@ export interface OpsServerDeps {
   service: OpsService;
   runs: OpsRunTable;
   runtime: ContainerRuntime;
-  hub: Hub;
+  hub: ProjectService;
   logger: Logger;
 }
 

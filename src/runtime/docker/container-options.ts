@@ -1,11 +1,23 @@
 import type Docker from 'dockerode';
-import type { ContainerSpec } from '../container-runtime.js';
+import { KEEPALIVE_CMD, RUNNER_CMD, RUNNER_MOUNT } from '../agent/main-process.js';
+import type { ContainerSpec } from '../container-spec.js';
+import { GVISOR_RUNTIME, pidLimits } from './gvisor.js';
 
-/** Translates berth's engine-neutral spec into Engine API create options. Nothing else is settable. */
-export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+/** The label that says a container runs berth's agent (its folder is named after the container). */
+export const AGENT_LABEL = 'berth.agent';
+
+/**
+ * Translates berth's intent into Engine API create options. Nothing else is settable.
+ * `agentDir`: the host folder to serve the agent through, when the agent can run here; without
+ * it an `agent` spec runs the plain keep-alive and every command goes through the engine.
+ */
+export function toCreateOptions(spec: ContainerSpec, agentDir?: string): Docker.ContainerCreateOptions {
   const networkMode = spec.network.mode === 'network' ? spec.network.name : spec.network.mode;
+  const mounts =
+    agentDir !== undefined ? [...spec.mounts, { source: agentDir, target: RUNNER_MOUNT }] : spec.mounts;
+  const { pidsLimit, nproc } = pidLimits(spec);
   const hostConfig: Docker.HostConfig = {
-    Mounts: spec.mounts.map((m) => ({
+    Mounts: mounts.map((m) => ({
       Type: 'bind',
       Source: m.source,
       Target: m.target,
@@ -16,21 +28,20 @@ export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOpti
     CapAdd: spec.security.capAdd,
     SecurityOpt: spec.security.noNewPrivileges ? ['no-new-privileges:true'] : [],
     ReadonlyRootfs: spec.security.readOnlyRootfs,
-    NanoCpus: spec.resources.nanoCpus,
+    NanoCpus: Math.round(spec.resources.cpus * 1e9),
     Memory: spec.resources.memoryBytes,
     MemorySwap: spec.resources.memoryBytes,
-    PidsLimit: spec.resources.pidsLimit,
-    RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart },
+    PidsLimit: pidsLimit,
+    RestartPolicy: { Name: spec.keepAlive ? 'unless-stopped' : '' },
     Init: spec.init,
   };
-  if (spec.runtime !== undefined) hostConfig.Runtime = spec.runtime;
-  const nproc = spec.resources.nproc;
+  if (spec.isolation === 'strong') hostConfig.Runtime = GVISOR_RUNTIME;
   if (nproc !== undefined) hostConfig.Ulimits = [{ Name: 'nproc', Soft: nproc, Hard: nproc }];
+  const cmd = spec.agent ? (agentDir !== undefined ? RUNNER_CMD : KEEPALIVE_CMD) : spec.cmd;
   const options: Docker.ContainerCreateOptions = {
     name: spec.name,
     Image: spec.image,
-    Cmd: spec.cmd,
-    Labels: spec.labels,
+    Labels: agentDir !== undefined ? { ...spec.labels, [AGENT_LABEL]: 'runner' } : spec.labels,
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     HostConfig: hostConfig,
     AttachStdin: false,
@@ -39,6 +50,7 @@ export function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOpti
     Tty: false,
     OpenStdin: false,
   };
+  if (cmd !== undefined) options.Cmd = cmd;
   if (spec.user !== undefined) options.User = spec.user;
   if (spec.workingDir !== undefined) options.WorkingDir = spec.workingDir;
   if (spec.hostname !== undefined) options.Hostname = spec.hostname;

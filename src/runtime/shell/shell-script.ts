@@ -1,4 +1,4 @@
-import { requestScript } from '../runner/runner-script.js';
+import { requestScript } from '../agent/request-script.js';
 
 /**
  * What an attached shell is fed for one command. The request script (the same one the runner

@@ -1,27 +1,7 @@
 import type { ProjectConfig } from '../config/types.js';
 import { describeError } from '../errors.js';
 import type { ExecResult } from '../exec/run-exec.js';
-import type { HubExecOptions, TestOptions } from './hub.js';
-
-export type TestStatus = 'passed' | 'failed' | 'timed-out' | 'skipped' | 'error';
-
-export interface ProjectTestResult {
-  project: string;
-  status: TestStatus;
-  command: string | null;
-  exitCode: number | null;
-  durationMs: number;
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-  /** Why a project was skipped or errored. */
-  message?: string;
-}
-
-export interface TestReport {
-  ok: boolean;
-  results: ProjectTestResult[];
-}
+import type { ExecOptions, ProjectTestResult, TestOptions, TestReport, TestStatus } from './projects.js';
 
 export function testResultFrom(
   project: ProjectConfig,
@@ -78,7 +58,7 @@ export function verdict(results: ProjectTestResult[]): boolean {
 /** Each project's commands.test through `exec`, all at once; shared by Hub and RemoteProjects. */
 export async function runTests(
   projects: ProjectConfig[],
-  exec: (project: string, argv: string[], options: HubExecOptions) => Promise<ExecResult>,
+  exec: (project: string, argv: string[], options: ExecOptions) => Promise<ExecResult>,
   options: TestOptions = {},
 ): Promise<TestReport> {
   const results = await Promise.all(

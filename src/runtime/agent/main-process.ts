@@ -1,4 +1,9 @@
-/** Where the project container sees its private runner folder. */
+/**
+ * The two main processes berth's containers run: the agent (the runner) and a plain keep-alive.
+ * Both stay alive until TERM and let every command run as an exec beside them.
+ */
+
+/** Where a container sees its private agent (runner) folder. */
 export const RUNNER_MOUNT = '/run/berth';
 
 /**
@@ -24,22 +29,16 @@ if [ -d "$d" ] && [ -w "$d" ] && { [ -p "$d/requests" ] || mkfifo -m 600 "$d/req
 fi
 while :; do sleep 3600 & wait $!; done`;
 
+/** berth's agent as the main process: the keep-alive loop, serving commands when it can. */
 export const RUNNER_CMD = ['/bin/sh', '-c', RUNNER];
 
-/** Single-quotes a word for POSIX sh. */
-export function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
 /**
- * The script for one request: its own output FIFOs (set here, not on the runner's command line:
- * a shell that redirects a command's stderr reports that command's death by signal, "Killed",
- * into the same stream), environment, working directory, then exec of the exact argv.
+ * The main process without the agent: stay alive and stop promptly; any image with /bin/sh
+ * (busybox included). For plain Compose, and for containers whose isolation keeps FIFOs to
+ * itself (gVisor).
  */
-export function requestScript(argv: string[], env: Record<string, string>, cwd: string | undefined): string {
-  const lines = ['exec </dev/null >&5 2>&6 5>&- 6>&-'];
-  lines.push(...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`));
-  if (cwd !== undefined) lines.push(`cd -- ${shellQuote(cwd)} || exit 126`);
-  lines.push(`exec ${argv.map(shellQuote).join(' ')}`);
-  return `${lines.join('\n')}\n`;
-}
+export const KEEPALIVE_CMD = [
+  '/bin/sh',
+  '-c',
+  "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done",
+];

@@ -1,14 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../logger.js';
-import { flowGate } from '../../runtime/flow-gate.js';
-import type {
-  AttachedProcess,
-  ContainerRuntime,
-  RawExecOptions,
-  RawExecResult,
-} from '../../runtime/container-runtime.js';
-import { ExitGrace } from '../exit-grace.js';
-import { EXEC_MARKER_ENV, killExecTree } from '../kill-tree.js';
+import type { AttachedProcess, AttachOptions, RawExecOptions, RawExecResult } from '../container-runtime.js';
+import { ExecStream } from '../exec-stream.js';
+import { EXEC_MARKER_ENV } from '../kill-tree.js';
 import { SentinelScanner } from './sentinel-scanner.js';
 import { shellCommand, shellHello } from './shell-script.js';
 
@@ -17,15 +11,20 @@ const HELLO_TIMEOUT_MS = 5000;
 /** Idle shells kept per container; more are made when more commands run at once. */
 const MAX_IDLE = 4;
 
+/** What a shell channel needs from its runtime: a process to attach, a way to kill a marker. */
+export interface ShellHost {
+  attach(options: AttachOptions): Promise<AttachedProcess>;
+  /** Ends every process that carries the marker (see kill-tree.ts). */
+  kill(marker: string, deadlineMs: number): Promise<unknown>;
+}
+
 interface Running {
   options: RawExecOptions;
-  exitCode?: number;
   ended: { out: boolean; err: boolean };
-  grace: ExitGrace;
-  /** The consumers behind a gate: a full consumer pauses the shell, and the command with it. */
-  toStdout: (chunk: Buffer) => void;
-  toStderr: (chunk: Buffer) => void;
-  finish: (result: RawExecResult | undefined, reusable: boolean) => void;
+  /** From the `E <code>` marker (the `X` one told the stream already). */
+  exitCode?: number;
+  /** Output, exit, grace and abort (a full consumer pauses the shell, and the command with it). */
+  stream: ExecStream;
 }
 
 /**
@@ -41,7 +40,7 @@ export class ShellChannel {
   private unsupported = false;
 
   constructor(
-    private readonly runtime: ContainerRuntime,
+    private readonly host: ShellHost,
     private readonly containerId: string,
     private readonly logger: Logger,
   ) {}
@@ -70,7 +69,7 @@ export class ShellChannel {
 
   private async open(): Promise<PooledShell | undefined> {
     try {
-      return await PooledShell.start(this.runtime, this.containerId);
+      return await PooledShell.start(this.host);
     } catch (err) {
       this.logger.debug({ err, container: this.containerId.slice(0, 12) }, 'no attached shell');
       this.unsupported = true;
@@ -81,7 +80,7 @@ export class ShellChannel {
   private discard(shell: PooledShell): void {
     shell.close();
     // it may be blocked on a child that keeps a FIFO open: end it and its copies
-    void killExecTree(this.runtime, this.containerId, shell.marker, { deadlineMs: 10_000 });
+    void this.host.kill(shell.marker, 10_000).catch(() => undefined);
   }
 }
 
@@ -98,7 +97,7 @@ class PooledShell {
   private running?: Running;
   private unsupportedSeen = false;
 
-  static async start(runtime: ContainerRuntime, containerId: string): Promise<PooledShell> {
+  static async start(host: ShellHost): Promise<PooledShell> {
     const shell = new PooledShell();
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the shell did not answer')), HELLO_TIMEOUT_MS);
@@ -107,7 +106,7 @@ class PooledShell {
         resolve();
       };
     });
-    shell.proc = await runtime.attach(containerId, {
+    shell.proc = await host.attach({
       cmd: ['/bin/sh'],
       env: { [EXEC_MARKER_ENV]: shell.marker },
       onStdout: (c) => shell.onChunk('out', c),
@@ -124,37 +123,26 @@ class PooledShell {
     return shell;
   }
 
-  run(options: RawExecOptions): Promise<Outcome> {
-    return new Promise((resolve) => {
-      if (!this.alive) return resolve({ kind: 'ran', result: { exitCode: undefined }, reusable: false });
-      const onAbort = () => running.finish({ exitCode: undefined }, false);
-      // the copies get a grace period once the command exited; a shell still waiting after
-      // it is given up
-      const grace = new ExitGrace(() => running.finish({ exitCode: running.exitCode }, false));
-      const drain = grace.wrapDrain(options.drain);
-      const running: Running = {
-        options,
-        ended: { out: false, err: false },
-        grace,
-        toStdout: flowGate(this.proc, drain)(options.onStdout),
-        toStderr: flowGate(this.proc, drain)(options.onStderr),
-        finish: (result, reusable) => {
-          if (this.running !== running) return;
-          // bytes held back as a possible marker start were output after all
-          if (!reusable) this.flushHeld(running);
-          this.running = undefined;
-          running.grace.clear();
-          options.signal?.removeEventListener('abort', onAbort);
-          if (this.unsupportedSeen) resolve({ kind: 'unsupported' });
-          else resolve({ kind: 'ran', result: result ?? { exitCode: undefined }, reusable });
-        },
-      };
+  async run(options: RawExecOptions): Promise<Outcome> {
+    if (!this.alive) return { kind: 'ran', result: { exitCode: undefined }, reusable: false };
+    // the copies get a grace period once the command exited; a shell still waiting after it is
+    // given up, like one whose caller detached
+    const stream = new ExecStream(options, this.proc, () => undefined);
+    const running: Running = { options, ended: { out: false, err: false }, stream };
+    if (!stream.how) {
       this.running = running;
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
       const id = randomBytes(8).toString('hex');
       this.proc.write(shellCommand(this.sentinel, id, options.cmd, options.env ?? {}, options.workingDir));
-    });
+    }
+    const result = await stream.result;
+    const reusable = stream.how === 'ended' && !this.unsupportedSeen;
+    if (this.running === running) {
+      // bytes held back as a possible marker start were output after all
+      if (!reusable) this.flushHeld(running);
+      this.running = undefined;
+    }
+    if (this.unsupportedSeen) return { kind: 'unsupported' };
+    return { kind: 'ran', result, reusable };
   }
 
   get isAlive(): boolean {
@@ -177,8 +165,8 @@ class PooledShell {
     const { data, markers } = (stream === 'out' ? this.out : this.err).push(chunk);
     const running = this.running;
     if (data.length > 0 && running) {
-      running.grace.activity();
-      (stream === 'out' ? running.toStdout : running.toStderr)(data);
+      if (stream === 'out') running.stream.stdout(data);
+      else running.stream.stderr(data);
     }
     for (const marker of markers) this.onMarker(stream, marker);
   }
@@ -190,25 +178,21 @@ class PooledShell {
     if (marker === 'F') {
       this.unsupportedSeen = true;
       running.ended[stream] = true;
-      if (running.ended.out && running.ended.err) running.finish(undefined, false);
+      if (running.ended.out && running.ended.err) running.stream.lost();
       return;
     }
     const [kind, code] = marker.split(' ');
-    if (kind === 'X' && code !== undefined) {
-      running.exitCode = Number(code);
-      running.grace.exited();
-      return;
-    }
+    if (kind === 'X' && code !== undefined) return running.stream.exited(Number(code));
     if (kind === 'E') {
       if (code !== undefined) running.exitCode = Number(code);
       running.ended[stream] = true;
-      if (running.ended.out && running.ended.err) running.finish({ exitCode: running.exitCode }, true);
+      if (running.ended.out && running.ended.err) running.stream.end(running.exitCode);
     }
   }
 
   private onClose(): void {
     this.alive = false;
     // the shell or its container went away mid-command: like a detached exec
-    this.running?.finish({ exitCode: this.running.exitCode }, false);
+    this.running?.stream.lost();
   }
 }

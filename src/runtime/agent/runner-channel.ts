@@ -2,16 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { RawExecOptions, RawExecResult } from '../../runtime/container-runtime.js';
-import { flowGate } from '../../runtime/flow-gate.js';
-import { ExitGrace } from '../exit-grace.js';
+import type { RawExecOptions, RawExecResult } from '../container-runtime.js';
+import { ExecStream } from '../exec-stream.js';
 import { makeFifos } from './fifo-maker.js';
-import { requestScript } from './runner-script.js';
+import { requestScript } from './request-script.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK, O_NOFOLLOW, O_CREAT, O_EXCL } = constants;
 
 /**
- * Runs commands through the runner in a project container (see runner-script.ts). The folder is
+ * Runs commands through the runner in a project container (see main-process.ts). The folder is
  * writable by the container, which is untrusted: every open refuses symlinks and anything that
  * is not a FIFO, and the script is created exclusively, so nothing planted there can redirect a
  * hub read or write onto a host file.
@@ -68,62 +67,37 @@ export class RunnerChannel {
     keepers: number[],
     options: RawExecOptions,
   ): Promise<RawExecResult> {
-    return new Promise((resolve) => {
-      const sockets = [outFd, errFd, statusFd].map(
-        (fd) => new Socket({ fd, readable: true, writable: false }),
-      );
-      const [out, err, status] = sockets as [Socket, Socket, Socket];
-      let exitCode: number | undefined;
-      let statusText = '';
-      let open = 3;
-      let done = false;
-      const releaseKeepers = () => {
-        while (keepers.length > 0) closeQuietly(keepers.pop()!);
-      };
-      const finish = () => {
-        if (done) return;
-        done = true;
-        grace.clear();
-        releaseKeepers();
-        options.signal?.removeEventListener('abort', onAbort);
-        resolve({ exitCode });
-      };
-      const onAbort = () => {
-        for (const s of sockets) s.destroy();
-        exitCode = undefined;
-        finish();
-      };
-      // Like the engine, stop waiting for output a moment after the command itself exited: a
-      // background child that kept stdout open must not hold the call.
-      const grace = new ExitGrace(() => {
-        for (const s of sockets) s.destroy();
-        finish();
-      });
-      const drain = grace.wrapDrain(options.drain);
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      out.on('data', flowGate(out, drain)(options.onStdout));
-      err.on('data', flowGate(err, drain)(options.onStderr));
-      out.on('data', () => grace.activity());
-      err.on('data', () => grace.activity());
-      status.on('data', (c: Buffer) => {
-        statusText += c.toString();
-        // The runner has opened all three write ends: from now on, EOF means the command's
-        // side closed them, exactly as with an engine exec.
-        if (/^S\n/.test(statusText)) releaseKeepers();
-        const exit = /\nE (\d+)\n/.exec(statusText);
-        if (exit) {
-          exitCode = Number(exit[1]);
-          grace.exited();
-        }
-      });
-      for (const s of sockets) {
-        s.on('error', () => s.destroy());
-        s.on('close', () => {
-          if (--open === 0) finish();
-        });
-      }
+    const sockets = [outFd, errFd, statusFd].map((fd) => new Socket({ fd, readable: true, writable: false }));
+    const [out, err, status] = sockets as [Socket, Socket, Socket];
+    const releaseKeepers = () => {
+      while (keepers.length > 0) closeQuietly(keepers.pop()!);
+    };
+    // Like the engine, stop waiting for output a moment after the command itself exited: a
+    // background child that kept stdout open must not hold the call (see exec-stream.ts).
+    const stream = new ExecStream(options, { stdout: out, stderr: err }, () => {
+      for (const s of sockets) s.destroy();
     });
+    void stream.result.then(releaseKeepers);
+    if (stream.how) return stream.result;
+    let statusText = '';
+    let open = 3;
+    out.on('data', (c: Buffer) => stream.stdout(c));
+    err.on('data', (c: Buffer) => stream.stderr(c));
+    status.on('data', (c: Buffer) => {
+      statusText += c.toString();
+      // The runner has opened all three write ends: from now on, EOF means the command's
+      // side closed them, exactly as with an engine exec.
+      if (/^S\n/.test(statusText)) releaseKeepers();
+      const exit = /\nE (\d+)\n/.exec(statusText);
+      if (exit) stream.exited(Number(exit[1]));
+    });
+    for (const s of sockets) {
+      s.on('error', () => s.destroy());
+      s.on('close', () => {
+        if (--open === 0) stream.end();
+      });
+    }
+    return stream.result;
   }
 }
 

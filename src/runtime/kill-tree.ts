@@ -1,5 +1,4 @@
-import type { ContainerRuntime, RawExecOptions } from '../runtime/container-runtime.js';
-import type { RunnerChannel } from './runner/runner-channel.js';
+import type { KillOptions, RawExecOptions, RawExecResult } from './container-runtime.js';
 import { within } from './within.js';
 
 /** Every exec carries this variable; its descendants inherit it, which is how we find them. */
@@ -29,39 +28,28 @@ done
 exit 1
 `;
 
-export interface KillOptions {
-  user?: string;
-  /** Stop waiting after this long and report failure (the caller has a bigger hammer). */
-  deadlineMs?: number;
-  /** Send the kill through the container's runner when it is there (faster than an exec). */
-  channel?: RunnerChannel;
-}
-
 /**
  * The engine API cannot kill an exec, so a second command in the same container kills the whole
- * process tree of the first, including children that started their own session.
+ * process tree of the first, including children that started their own session. `run` runs a
+ * command in that container (a runtime's engine exec). True when it was done; past `deadlineMs`
+ * the wait stops and the answer is false.
  */
-export async function killExecTree(
-  runtime: ContainerRuntime,
-  containerId: string,
+export async function killMarked(
+  run: (options: RawExecOptions) => Promise<RawExecResult>,
   marker: string,
   options: KillOptions = {},
 ): Promise<boolean> {
-  const { user, deadlineMs, channel } = options;
+  const { user, deadlineMs } = options;
   const detach = new AbortController();
   const exec: RawExecOptions = {
     cmd: ['/bin/sh', '-c', KILL_SCRIPT, 'berth-kill', `${EXEC_MARKER_ENV}=${marker}`],
     ...(user !== undefined ? { user } : {}),
     signal: detach.signal,
   };
-  const kill = (async () => {
-    const viaRunner = channel && user === undefined ? await channel.exec(exec) : undefined;
-    const result = viaRunner ?? (await runtime.exec(containerId, exec));
-    return result.exitCode === 0;
-  })();
+  const kill = run(exec).then((result) => result.exitCode === 0);
   if (deadlineMs === undefined) return kill;
-  // Past the deadline we stop waiting. Creating the exec, or a runner out of tasks, can hang
-  // too, so the deadline covers all of it.
+  // Past the deadline we stop waiting. Creating the exec can hang too, so the deadline covers
+  // all of it.
   const ended = await within(deadlineMs, kill);
   if (ended === undefined) detach.abort();
   return ended ?? false;
