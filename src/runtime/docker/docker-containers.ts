@@ -27,6 +27,8 @@ export interface DockerContainersDeps {
  */
 export class DockerContainers implements RuntimeContainers {
   private readonly self = ownContainerId();
+  /** Created here and not started yet: their agent folder was made with them. */
+  private readonly fresh = new Set<string>();
 
   constructor(private readonly deps: DockerContainersDeps) {}
 
@@ -38,6 +40,7 @@ export class DockerContainers implements RuntimeContainers {
     try {
       const container = await docker.createContainer(toCreateOptions(spec, agentDir));
       this.deps.logger.debug({ container: container.id.slice(0, 12), name: spec.name }, 'container created');
+      this.fresh.add(container.id);
       return container.id;
     } catch (err) {
       if (agentDir !== undefined) removeRunnerDir(agentDir);
@@ -48,10 +51,13 @@ export class DockerContainers implements RuntimeContainers {
   async start(id: string): Promise<void> {
     const docker = await this.deps.docker();
     // an agent folder that went away (a new BERTH_HOME, a cleanup) is made again before the start
-    const info = await this.inspectRaw(docker, id);
-    const dir = info?.Config.Labels?.[AGENT_LABEL] ? this.deps.agentDir(nameOf(info.Name)) : undefined;
-    const owner = ownerOf(info?.Config.User);
-    if (dir !== undefined && owner && !existsSync(dir)) prepareRunnerDir(dir, owner);
+    // (one just created here has its folder: no need to ask the engine)
+    if (!this.fresh.delete(id)) {
+      const info = await this.inspectRaw(docker, id);
+      const dir = info?.Config.Labels?.[AGENT_LABEL] ? this.deps.agentDir(nameOf(info.Name)) : undefined;
+      const owner = ownerOf(info?.Config.User);
+      if (dir !== undefined && owner && !existsSync(dir)) prepareRunnerDir(dir, owner);
+    }
     try {
       await docker.getContainer(id).start();
     } catch (err) {
@@ -80,6 +86,7 @@ export class DockerContainers implements RuntimeContainers {
       if (status !== 404 && status !== 409) throw engineError(`removing container ${id.slice(0, 12)}`, err);
     }
     this.deps.forget(id);
+    this.fresh.delete(id);
     if (info?.Config.Labels?.[AGENT_LABEL]) {
       const dir = this.deps.agentDir(nameOf(info.Name));
       // the container could write it: removed without following what it planted
