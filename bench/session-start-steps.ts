@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { WORKSPACE_DIR } from '../src/config/types.js';
+import { WorkspacePlacement } from '../src/workspace/placement.js';
 import type { ContainerRuntime } from '../src/runtime/container-runtime.js';
 import { hardenedSpec } from '../src/runtime/hardened-spec.js';
 import { populateSandbox } from '../src/sessions/sandbox-copy.js';
@@ -49,8 +49,8 @@ export async function timeBerthStartSteps(
           labels: { 'berth-bench': 'session' },
           env: { HOME: '/tmp' },
           user: `${SESSION_UID}:${SESSION_UID}`,
-          workingDir: WORKSPACE_DIR,
-          mounts: [{ source: workTree, target: WORKSPACE_DIR }],
+          workingDir: WorkspacePlacement.bind(workTree).containerPath(),
+          mounts: [WorkspacePlacement.bind(workTree).bindMount()],
           limits: { cpus: 1, memoryBytes: 1024 ** 3, pids: 256 },
         }),
       );

@@ -55,4 +55,3 @@ export interface HubConfig {
 
 export const DEFAULT_RESOURCES: ProjectResources = { cpus: 2, memoryBytes: 2 * 1024 ** 3, pids: 1024 };
 export const DEFAULT_IMAGE = 'berth-test/toolchain';
-export const WORKSPACE_DIR = '/workspace';

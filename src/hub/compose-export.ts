@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { HubConfig } from '../config/types.js';
-import { WORKSPACE_DIR } from '../config/types.js';
+import { WorkspacePlacement } from '../workspace/placement.js';
 import { KEEPALIVE_CMD } from '../runtime/agent/main-process.js';
 
 /**
@@ -18,14 +18,15 @@ export function composeFileFor(config: HubConfig): string {
       service.build = { context: p.build.context, dockerfile: p.build.dockerfile, args: p.build.args };
     else service.image = p.image;
     service.command = KEEPALIVE_CMD;
-    service.working_dir = WORKSPACE_DIR;
+    const placement = WorkspacePlacement.forProject(p);
+    service.working_dir = placement.containerPath();
     service.hostname = p.name;
     if (existsSync(p.path)) {
       const { uid, gid } = statSync(p.path);
       service.user = `${uid}:${gid}`;
     }
     service.environment = { BERTH_PROJECT: p.name, ...p.env };
-    service.volumes = [{ type: 'bind', source: p.path, target: WORKSPACE_DIR }];
+    service.volumes = [{ type: 'bind', ...placement.bindMount() }];
     if (p.network === 'isolated') {
       service.networks = [p.name];
       networks[p.name] = {};

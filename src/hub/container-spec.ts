@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { ProjectConfig } from '../config/types.js';
-import { WORKSPACE_DIR } from '../config/types.js';
 import type { ContainerSpec } from '../runtime/container-runtime.js';
 import { hardenedSpec } from '../runtime/hardened-spec.js';
 import { hubLabels, LABEL } from '../runtime/labels.js';
+import { WorkspacePlacement } from '../workspace/placement.js';
 
 export interface FolderOwner {
   uid: number;
@@ -42,6 +42,7 @@ export function projectContainerSpec(
   // A uid that is not in the image's /etc/passwd gets HOME=/, where tools cannot write.
   if (owner.uid !== 0) env.HOME = '/tmp';
   Object.assign(env, project.env);
+  const placement = WorkspacePlacement.forProject(project);
   const spec = hardenedSpec({
     name: containerName(hubId, project.name),
     image: image.ref,
@@ -51,9 +52,9 @@ export function projectContainerSpec(
     env,
     // Run as the folder's owner so files created inside show up on the host with the right owner.
     user: `${owner.uid}:${owner.gid}`,
-    workingDir: WORKSPACE_DIR,
+    workingDir: placement.containerPath(),
     hostname: project.name,
-    mounts: [{ source: project.path, target: WORKSPACE_DIR }],
+    mounts: [placement.bindMount()],
     network:
       project.network === 'isolated'
         ? { mode: 'network', name: networkName(hubId, project.name) }

@@ -25,7 +25,7 @@ export class Workspaces {
     let workspace = this.cache.get(project);
     if (!workspace) {
       const { path } = this.deps.hub.project(project);
-      workspace = new Workspace(WorkspacePlacement.bind(path), this.deps.limits);
+      workspace = new Workspace(WorkspacePlacement.forProject({ path }), this.deps.limits);
       this.cache.set(project, workspace);
     }
     return workspace;
@@ -52,7 +52,7 @@ export function toolTarget(
   const sessions = requireSessions(deps);
   const id = args.session!;
   return {
-    workspace: new Workspace(WorkspacePlacement.bind(sessions.workspacePath(id)), deps.limits),
+    workspace: new Workspace(sessions.runningPlacement(id), deps.limits),
     record: async (label) => {
       await sessions.commitStep(id, label);
     },

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { WORKSPACE_DIR } from '../config/types.js';
 import { BerthError, describeError } from '../errors.js';
 import { runExec, validateArgv, validateEnv, type ExecResult } from '../exec/run-exec.js';
 import { DEFAULT_OUTPUT_CAP, StreamCap } from '../exec/stream-cap.js';
@@ -12,6 +11,7 @@ import type { OpsPolicy } from './ops-policy.js';
 import type { RunEvent, RunRequest } from './protocol.js';
 import { parseTarget, targetText, type Target } from './target.js';
 import { TargetQueue } from './target-queue.js';
+import { WorkspacePlacement } from '../workspace/placement.js';
 
 export interface PreparedRun {
   id: string;
@@ -90,9 +90,9 @@ export class OpsService {
   private async resolver(target: Target, cwd: string | undefined): Promise<Runner> {
     if (target.kind === 'project') {
       const name = target.name;
-      this.deps.hub.project(name);
+      const placement = WorkspacePlacement.forProject(this.deps.hub.project(name));
       const folder = cwd === undefined ? [] : pathComponents(cwd);
-      const dir = [WORKSPACE_DIR, ...folder].join('/');
+      const dir = placement.containerPath(folder);
       // the side-car owns the engine: it brings the project up when it is not
       return (argv, options) =>
         this.deps.hub.exec(name, argv, { ...options, cwd: dir, startIfStopped: true });

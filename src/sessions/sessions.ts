@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseSize } from '../config/sizes.js';
-import { DEFAULT_IMAGE, WORKSPACE_DIR } from '../config/types.js';
+import { DEFAULT_IMAGE } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import type { ExecRequest, ExecResult } from '../exec/run-exec.js';
 import { probeShell } from '../exec/shell-probe.js';
@@ -24,6 +24,7 @@ import { applySession, type ApplyReport, type SessionApplyOptions } from './sess
 import { findTrash, listTrash, restoreFromTrash, type RestoreReport, type TrashApply } from './trash.js';
 import { execInSandbox } from './sandbox-exec.js';
 import { SandboxGit } from './sandbox-git.js';
+import { WorkspacePlacement } from '../workspace/placement.js';
 
 /** In a sandbox root while its start runs: the pid of the process starting it. */
 const STARTING_FILE = 'starting.pid';
@@ -150,6 +151,7 @@ export class Sessions {
       });
       chownTreeAt(paths.workspace, SESSION_UID, SESSION_UID);
       options.onProgress?.('starting the sandbox container');
+      const placement = this.placement(id);
       const spec = hardenedSpec({
         name: sandboxName(id),
         image,
@@ -163,9 +165,9 @@ export class Sessions {
         },
         env: { HOME: '/tmp', BERTH_SESSION: id },
         user: `${SESSION_UID}:${SESSION_UID}`,
-        workingDir: WORKSPACE_DIR,
+        workingDir: placement.containerPath(),
         hostname: id,
-        mounts: [{ source: paths.workspace, target: WORKSPACE_DIR }],
+        mounts: [placement.bindMount()],
         network: network === 'none' ? { mode: 'none' } : { mode: 'bridge' },
         limits: { cpus, memoryBytes, pids },
       });
@@ -290,10 +292,20 @@ export class Sessions {
     return run;
   }
 
-  /** The sandbox folder of a running session (for the file tools). */
-  workspacePath(id: string): string {
+  /** Where a session's files are: its sandbox folder, bind-mounted into its container. */
+  placement(id: string): WorkspacePlacement {
+    return WorkspacePlacement.bind(this.paths(id).workspace);
+  }
+
+  /** The placement of a running session (for the file tools). */
+  runningPlacement(id: string): WorkspacePlacement {
     this.running(id);
-    return this.paths(id).workspace;
+    return this.placement(id);
+  }
+
+  /** The sandbox folder of a running session. */
+  workspacePath(id: string): string {
+    return this.runningPlacement(id).hostPath();
   }
 
   /** Records whatever a tool changed as one step; no step when nothing changed. */

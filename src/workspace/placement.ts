@@ -29,6 +29,11 @@ export class WorkspacePlacement {
     readonly containerRoot: string = CONTAINER_ROOT,
   ) {}
 
+  /** Where a configured project's files are (today always its folder, bind-mounted). */
+  static forProject(project: { path: string }): WorkspacePlacement {
+    return WorkspacePlacement.bind(project.path);
+  }
+
   static bind(hostRoot: string): WorkspacePlacement {
     return new WorkspacePlacement('bind', hostRoot, undefined);
   }
@@ -98,6 +103,17 @@ export class WorkspacePlacement {
     }
     if (path.includes('\0')) return undefined;
     return this.fromContainerPath(path);
+  }
+
+  /** The bind mount of a `bind` placement; a clear error for the kinds that have none. */
+  bindMount(): { source: string; target: string } {
+    if (this.kind !== 'bind') {
+      throw new BerthError(
+        'UNSUPPORTED',
+        `a ${this.kind} workspace is not a bind mount; this container cannot be given one yet`,
+      );
+    }
+    return { source: this.hostPath(), target: this.containerRoot };
   }
 
   /** What the container mounts at its workspace root. */

@@ -1,6 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { WORKSPACE_DIR } from '../../config/types.js';
 import { BerthError } from '../../errors.js';
 import type { ExecResult } from '../../exec/run-exec.js';
 import type { ExecOptions } from '../../hub/projects.js';
@@ -9,6 +8,7 @@ import { requireSessions, type McpDeps } from '../deps.js';
 import { progressReporter, type ToolExtra } from '../progress.js';
 import { pathField, targetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
+import { WorkspacePlacement } from '../../workspace/placement.js';
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
@@ -54,9 +54,14 @@ export function registerRunCommandTool(server: McpServer, deps: McpDeps): void {
       guard(deps.logger, async () => {
         const folder = cwd === undefined ? [] : pathComponents(cwd);
         const progress = progressReporter(extra, 'running');
+        // sessions and projects place their files alike; each says where
+        const placement =
+          session !== undefined
+            ? requireSessions(deps).placement(session)
+            : WorkspacePlacement.forProject(deps.hub.project(project ?? ''));
         const options: ExecOptions = {
           source: 'mcp',
-          cwd: [WORKSPACE_DIR, ...folder].join('/'),
+          cwd: placement.containerPath(folder),
           timeoutMs: timeout_ms ?? DEFAULT_TIMEOUT_MS,
           signal: extra.signal,
           onStdout: progress.output,

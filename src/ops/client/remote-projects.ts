@@ -1,5 +1,5 @@
 import type { HubConfig, ProjectConfig } from '../../config/types.js';
-import { WORKSPACE_DIR } from '../../config/types.js';
+import { WorkspacePlacement } from '../../workspace/placement.js';
 import { OutputCapture } from '../../exec/output-capture.js';
 import { DEFAULT_OUTPUT_CAP, StreamCap } from '../../exec/stream-cap.js';
 import { validateArgv, type ExecResult } from '../../exec/run-exec.js';
@@ -44,14 +44,14 @@ export class RemoteProjects implements ProjectService {
 
   /** The side-car starts a stopped project itself (`startIfStopped` is always so here). */
   async exec(name: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    this.project(name);
+    const project = this.project(name);
     validateArgv(argv);
     // the side-car cuts each stream at the cap and marks the cut; the capture keeps that marker
     // and bounds memory only against an answer that ignores the cap
     const keep = StreamCap.forwardedBytes(options.outputCap ?? DEFAULT_OUTPUT_CAP);
     const stdout = new OutputCapture(keep);
     const stderr = new OutputCapture(keep);
-    const cwd = relativeCwd(options.cwd);
+    const cwd = relativeCwd(WorkspacePlacement.forProject(project), options.cwd);
     const outcome = await this.client.run(
       {
         target: `project:${name}`,
@@ -88,8 +88,13 @@ export class RemoteProjects implements ProjectService {
   }
 }
 
-/** The side-car takes cwd relative to the project root; callers here speak container paths. */
-function relativeCwd(cwd: string | undefined): string | undefined {
-  if (cwd === undefined || cwd === WORKSPACE_DIR) return undefined;
-  return cwd.startsWith(`${WORKSPACE_DIR}/`) ? cwd.slice(WORKSPACE_DIR.length + 1) : cwd;
+/**
+ * The side-car takes cwd relative to the project root; callers here speak container paths. One
+ * elsewhere is passed on as given, and the side-car refuses it.
+ */
+function relativeCwd(placement: WorkspacePlacement, cwd: string | undefined): string | undefined {
+  if (cwd === undefined) return undefined;
+  const inside = placement.fromContainerPath(cwd);
+  if (inside === undefined) return cwd;
+  return inside.length === 0 ? undefined : inside.join('/');
 }
