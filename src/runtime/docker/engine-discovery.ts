@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Logger } from '../../logger.js';
 import { BerthError, describeError } from '../../errors.js';
+import { logEngineCalls } from './engine-log.js';
 
 /** Where an engine may answer. Tried in order; the first that answers a ping wins. */
 export interface EngineStrategy {
@@ -86,6 +87,7 @@ export async function discoverEngine(
     try {
       await withTimeout(docker.ping(), pingTimeoutMs);
       logger.debug({ strategy: strategy.getName() }, 'engine answered');
+      logEngineCalls(docker, logger);
       return { docker, endpoint: strategy.getName() };
     } catch (err) {
       const reason = describeError(err);
