@@ -4,7 +4,10 @@ import { BerthError } from '../../errors.js';
 export interface ContainerProbes {
   /** Whether a shell command runs in the container now, and what it said when not. */
   shell(): Promise<{ ready: boolean; output: string }>;
-  /** Where the host reaches the container's `port` (its address on its network); undefined when nowhere. */
+  /**
+   * Where the host reaches the container's `port`: the published host port when it has one, else
+   * its address on its network; undefined when nowhere.
+   */
   address(port: number): Promise<{ host: string; port: number } | undefined>;
   /** The container's output so far (both streams). */
   logs(): Promise<string>;
