@@ -48,13 +48,15 @@ export async function waitUntilReady(
   const onAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let last: string;
+  // one listener for the whole wait, not one per attempt
+  const timedOut = aborted(stop.signal);
   try {
     for (;;) {
       if (options.signal?.aborted) throw notReady(options, strategy, started, 'the wait was cancelled');
       // an attempt that hangs (a shell that never answers) must not outlast the wait
       const seen = await Promise.race([
         strategy.attempt(probes, stop.signal).catch((err: unknown) => describe(err)),
-        aborted(stop.signal),
+        timedOut,
       ]);
       if (seen === undefined) return;
       last = seen;
