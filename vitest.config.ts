@@ -17,6 +17,8 @@ export const UNIT_TESTS = [
   'test/runtime-capabilities.test.ts',
   'test/runtime-discipline.test.ts',
   'test/sentinel-scanner.test.ts',
+  'test/status-table.test.ts',
+  'test/store-members.test.ts',
   'test/stream-cap.test.ts',
   'test/wait-strategy.test.ts',
   'test/workspace-confinement.test.ts',

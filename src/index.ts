@@ -21,5 +21,12 @@ export type {
   ProjectTestResult,
   UpResult,
   DownResult,
+  DownOptions,
+  MemberStatus,
+  MemberUp,
 } from './hub/projects.js';
+export { memberName, memberVolume } from './hub/unit-role.js';
+export type { UnitRole, MemberContext, MemberPlan } from './hub/unit-role.js';
+export { httpBelow500, logLine, shellReady, tcpPort, allOf } from './exec/wait/strategies.js';
+export type { WaitStrategy } from './exec/wait/wait-strategy.js';
 export { createLogger, silentLogger } from './logger.js';

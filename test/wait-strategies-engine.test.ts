@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
-import { hardenedSpec } from '../src/runtime/hardened-spec.js';
+import { hardenedSpec, type HardenedSpecInput } from '../src/runtime/hardened-spec.js';
 import { containerProbes } from '../src/exec/wait/container-probes.js';
 import { httpBelow500, logLine, shellReady, tcpPort } from '../src/exec/wait/strategies.js';
 import { waitUntilReady } from '../src/exec/wait/wait-strategy.js';
@@ -12,7 +12,7 @@ const run = randomBytes(4).toString('hex');
 const created: string[] = [];
 const networks: string[] = [];
 
-async function start(name: string, script: string): Promise<string> {
+async function start(name: string, script: string, extra: Partial<HardenedSpecInput> = {}): Promise<string> {
   const network = await runtime.networks.create({
     name: `berth-wait-${run}-${name}`,
     labels: { 'berth.hub': `wait-${run}`, 'berth.role': 'network' },
@@ -26,6 +26,7 @@ async function start(name: string, script: string): Promise<string> {
     limits: { cpus: 0.5, memoryBytes: 64 * 1024 * 1024, pids: 64 },
     network: { mode: 'network', name: network.name },
     user: '65534:65534',
+    ...extra,
   });
   const id = await runtime.containers.create(spec);
   created.push(id);
@@ -80,5 +81,23 @@ describe('wait strategies against a real container', () => {
       }),
     ).rejects.toThrow(/the container stopped/);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('a published port is probed through the host port it got, on 127.0.0.1', async () => {
+    const id = await start(
+      'published',
+      'mkdir -p /tmp/www && echo hi > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www',
+      { ports: [{ containerPort: 8080 }] },
+    );
+    const probes = containerProbes(runtime, id);
+    const info = await runtime.containers.inspect(id);
+    const hostPort = info!.ports.find((p) => p.containerPort === 8080)!.hostPort;
+    expect(await probes.address(8080)).toEqual({ host: '127.0.0.1', port: hostPort });
+    // a port it does not publish: the container's own address
+    expect((await probes.address(9000))?.host).toBe(Object.values(info!.ipAddresses)[0]);
+    await waitUntilReady(httpBelow500(8080, '/'), probes, {
+      timeoutMs: 10_000,
+      subject: 'preview published',
+    });
   });
 });

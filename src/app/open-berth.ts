@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { HubConfig } from '../config/types.js';
 import { Hub } from '../hub/hub.js';
 import type { ProjectService } from '../hub/projects.js';
+import type { UnitRole } from '../hub/unit-role.js';
 import { createLogger, type Logger } from '../logger.js';
 import { OpsClient } from '../ops/client/ops-client.js';
 import { RemoteProjects } from '../ops/client/remote-projects.js';
@@ -32,6 +33,11 @@ export interface OpenBerthOptions {
   engine?: EngineStrategy[];
   /** Split mode: commands go through the side-car at this URL; this process needs no engine. */
   opsUrl?: string;
+  /**
+   * The roles of a project's unit beyond its project container (default: none). A new role
+   * (preview, agent, lsp, sync) is one UnitRole from its own folder, listed here.
+   */
+  roles?: UnitRole[];
 }
 
 /** One berth: everything wired once, for one CLI command, a server, a test or the bench. */
@@ -75,7 +81,8 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
     ...(options.agent === false ? {} : { agentRoot: join(home, 'run') }),
     ...(options.engine ? { strategies: options.engine } : {}),
   });
-  const hubFor = (c: HubConfig) => new Hub({ runtime, store, logger, config: c });
+  const roles = options.roles ?? [];
+  const hubFor = (c: HubConfig) => new Hub({ runtime, store, logger, config: c, roles });
   const hub = hubFor(config);
   const projects =
     options.opsUrl === undefined

@@ -4,6 +4,7 @@ import type { ContainerSpec } from '../runtime/container-runtime.js';
 import { hardenedSpec } from '../runtime/hardened-spec.js';
 import { hubLabels, LABEL } from '../runtime/labels.js';
 import { WorkspacePlacement } from '../workspace/placement.js';
+import { memberName } from './unit-role.js';
 
 export interface FolderOwner {
   uid: number;
@@ -20,12 +21,20 @@ export interface ProjectFolder extends FolderOwner {
   ino: string;
 }
 
+/** The project container's name (the unit's `project` member): the same as before roles. */
 export function containerName(hubId: string, project: string): string {
-  return `berth-${project}-${hubId}`;
+  return memberName(hubId, project, 'project');
 }
 
 export function networkName(hubId: string, project: string): string {
   return `berth-${project}-${hubId}`;
+}
+
+/** The network a project's members join: its own when `isolated`. */
+export function projectNetwork(hubId: string, project: ProjectConfig): ContainerSpec['network'] {
+  return project.network === 'isolated'
+    ? { mode: 'network', name: networkName(hubId, project.name) }
+    : { mode: project.network };
 }
 
 /**
@@ -55,10 +64,7 @@ export function projectContainerSpec(
     workingDir: placement.containerPath(),
     hostname: project.name,
     mounts: [placement.bindMount()],
-    network:
-      project.network === 'isolated'
-        ? { mode: 'network', name: networkName(hubId, project.name) }
-        : { mode: project.network },
+    network: projectNetwork(hubId, project),
     limits: {
       cpus: project.resources.cpus,
       memoryBytes: project.resources.memoryBytes,

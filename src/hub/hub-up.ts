@@ -1,20 +1,24 @@
 import type { HubConfig, ProjectConfig } from '../config/types.js';
-import { BerthError, describeError } from '../errors.js';
+import { BerthError, describeError, isBerthError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { probeShell } from '../exec/shell-probe.js';
+import { containerProbes } from '../exec/wait/container-probes.js';
+import { waitUntilReady } from '../exec/wait/wait-strategy.js';
 import type { ContainerInfo, ContainerRuntime } from '../runtime/container-runtime.js';
-import { hubLabels, LABEL } from '../runtime/labels.js';
+import { hubContainerLabels, hubLabels, LABEL } from '../runtime/labels.js';
 import type { Store } from '../store/store.js';
-import { networkName, projectContainerSpec, type ProjectFolder } from './container-spec.js';
+import { networkName, type ProjectFolder } from './container-spec.js';
 import { resolveImage, type ResolvedImage } from './image-resolver.js';
 import { checkProjectFolder } from './project-lookup.js';
-import type { UpResult } from './projects.js';
+import type { MemberUp, UpResult } from './projects.js';
+import type { MemberContext, MemberPlan, UnitRole } from './unit-role.js';
 
 export interface UpDeps {
   runtime: ContainerRuntime;
   store: Store;
   logger: Logger;
   config: HubConfig;
+  /** The roles of a project unit, the `project` role first. */
+  roles: UnitRole[];
   onProgress?: (project: string, line: string) => void;
 }
 
@@ -38,8 +42,9 @@ class Created {
 
 /**
  * Brings projects to their configured state. Every check that can fail without side effects
- * (folders, images) runs first; then containers are created in parallel; if any project fails,
- * everything this run created is removed again.
+ * (folders, images) runs first; then each project's unit is brought up, projects in parallel,
+ * a unit's members in role order; if any project fails, everything this run created is removed
+ * again.
  */
 export async function upProjects(deps: UpDeps, projects: ProjectConfig[]): Promise<UpResult[]> {
   const { runtime, config } = deps;
@@ -52,9 +57,12 @@ export async function upProjects(deps: UpDeps, projects: ProjectConfig[]): Promi
     );
     prepared.push({ project, owner: owners[i]!, image });
   }
-  const existing = await runtime.containers.list(hubLabels(config.hubId, 'project'));
+  const known = new Set(deps.roles.map((r) => r.role));
+  const existing = (await runtime.containers.list(hubContainerLabels(config.hubId))).filter((c) =>
+    known.has(c.labels[LABEL.role] as UnitRole['role']),
+  );
   const created = new Created();
-  const outcomes = await Promise.allSettled(prepared.map((p) => upOne(deps, p, existing, created)));
+  const outcomes = await Promise.allSettled(prepared.map((p) => upUnit(deps, p, existing, created)));
   const failed = outcomes.findIndex((o) => o.status === 'rejected');
   if (failed >= 0) {
     await created.rollback(runtime, deps.logger);
@@ -71,53 +79,99 @@ export async function upProjects(deps: UpDeps, projects: ProjectConfig[]): Promi
   return outcomes.map((o) => (o as PromiseFulfilledResult<UpResult>).value);
 }
 
-async function upOne(
+/** One project's members: each role that applies, made or kept; members of roles that no longer apply removed. */
+async function upUnit(
   deps: UpDeps,
   { project, owner, image }: Prepared,
   existing: ContainerInfo[],
   created: Created,
 ): Promise<UpResult> {
   const { runtime, config, store } = deps;
-  const { spec, hash } = projectContainerSpec(config.hubId, project, image, owner);
-  const current = existing.find((c) => c.labels[LABEL.project] === project.name);
-  const record = (containerId: string) =>
-    store.upsertProject({
-      hubId: config.hubId,
-      name: project.name,
-      path: project.path,
-      configFile: config.file ?? null,
-      image: image.ref,
-      containerId,
-      configHash: hash,
-    });
-
-  if (current && current.labels[LABEL.configHash] === hash) {
-    if (current.state === 'running') {
-      record(current.id);
-      return { project: project.name, action: 'unchanged', containerId: current.id, image: image.ref };
-    }
-    await runtime.containers.start(current.id);
-    await expectRunning(runtime, current.id);
-    record(current.id);
-    return { project: project.name, action: 'started', containerId: current.id, image: image.ref };
+  const context: MemberContext = { hubId: config.hubId, project, image, folder: owner };
+  const plans = deps.roles.filter((r) => r.appliesTo(project)).map((r) => withUnitLabels(r, context));
+  const mine = existing.filter((c) => c.labels[LABEL.project] === project.name);
+  for (const stale of mine.filter((c) => !plans.some((p) => p.role === c.labels[LABEL.role]))) {
+    deps.onProgress?.(project.name, `${stale.labels[LABEL.role]} is no longer configured; removing it`);
+    await runtime.containers.remove(stale.id);
   }
-
-  if (current) {
-    deps.onProgress?.(project.name, 'configuration or project folder changed; recreating the container');
-    await runtime.containers.remove(current.id);
+  let network: Promise<void> | undefined;
+  const ensure = () => (network ??= ensureNetwork(deps, project, created));
+  const members: MemberUp[] = [];
+  for (const plan of plans) {
+    const current = mine.find((c) => c.labels[LABEL.role] === plan.role);
+    members.push(await upMember(deps, project.name, plan, current, created, ensure));
   }
-  await ensureNetwork(deps, project, created);
-  const id = await runtime.containers.create(spec);
-  created.containers.push(id);
-  await runtime.containers.start(id);
-  await expectRunning(runtime, id);
-  record(id);
+  const main = members.find((m) => m.role === 'project') ?? members[0]!;
+  store.upsertProject({
+    hubId: config.hubId,
+    name: project.name,
+    path: project.path,
+    configFile: config.file ?? null,
+    image: image.ref,
+    containerId: main.containerId,
+    configHash: plans.find((p) => p.role === main.role)!.hash,
+  });
+  store.recordMembers(
+    config.hubId,
+    project.name,
+    members.map((m, i) => ({ role: m.role, containerId: m.containerId, configHash: plans[i]!.hash })),
+  );
   return {
     project: project.name,
-    action: current ? 'recreated' : 'created',
-    containerId: id,
+    action: main.action,
+    containerId: main.containerId,
     image: image.ref,
+    members,
   };
+}
+
+type LabelledPlan = MemberPlan & { role: UnitRole['role'] };
+
+/** A member's plan with the unit's labels: hub, project, role and its config hash. */
+function withUnitLabels(role: UnitRole, context: MemberContext): LabelledPlan {
+  const plan = role.plan(context);
+  const spec = {
+    ...plan.spec,
+    labels: {
+      ...plan.spec.labels,
+      ...hubLabels(context.hubId, role.role, context.project.name),
+      [LABEL.configHash]: plan.hash,
+    },
+  };
+  return { ...plan, spec, role: role.role };
+}
+
+async function upMember(
+  deps: UpDeps,
+  project: string,
+  plan: LabelledPlan,
+  current: ContainerInfo | undefined,
+  created: Created,
+  ensureNetwork: () => Promise<void>,
+): Promise<MemberUp> {
+  const { runtime } = deps;
+  const member = (action: MemberUp['action'], containerId: string): MemberUp => ({
+    role: plan.role,
+    action,
+    containerId,
+  });
+  if (current && current.labels[LABEL.configHash] === plan.hash) {
+    if (current.state === 'running') return member('unchanged', current.id);
+    await runtime.containers.start(current.id);
+    await awaitReady(runtime, project, plan, current.id);
+    return member('started', current.id);
+  }
+  if (current) {
+    const what = plan.role === 'project' ? 'the container' : `its ${plan.role} container`;
+    deps.onProgress?.(project, `configuration or project folder changed; recreating ${what}`);
+    await runtime.containers.remove(current.id);
+  }
+  await ensureNetwork();
+  const id = await runtime.containers.create(plan.spec);
+  created.containers.push(id);
+  await runtime.containers.start(id);
+  await awaitReady(runtime, project, plan, id);
+  return member(current ? 'recreated' : 'created', id);
 }
 
 async function ensureNetwork(deps: UpDeps, project: ProjectConfig, created: Created): Promise<void> {
@@ -134,16 +188,28 @@ async function ensureNetwork(deps: UpDeps, project: ProjectConfig, created: Crea
   created.networks.push(network.id);
 }
 
-/** Ready means it can run a shell command (see probeShell). */
-async function expectRunning(runtime: ContainerRuntime, id: string): Promise<void> {
-  const { ready, output } = await probeShell(runtime, id);
-  if (!ready) {
-    const info = await runtime.containers.inspect(id);
-    const detail = output.trim().replace(/\s+/g, ' ').slice(0, 300);
+/** Waits with the member's own strategy; not ready is an up failure in the role's words. */
+async function awaitReady(
+  runtime: ContainerRuntime,
+  project: string,
+  plan: LabelledPlan,
+  id: string,
+): Promise<void> {
+  const subject = plan.role === 'project' ? `project ${project}` : `the ${plan.role} of project ${project}`;
+  try {
+    await waitUntilReady(plan.ready.strategy, containerProbes(runtime, id), {
+      timeoutMs: plan.ready.timeoutMs,
+      subject,
+    });
+  } catch (err) {
+    if (!isBerthError(err, 'NOT_READY')) throw err;
+    const state = (await runtime.containers.inspect(id))?.state ?? 'gone';
+    const why = err.message.trim().replace(/\s+/g, ' ').slice(0, 300);
     throw new BerthError(
       'UP_FAILED',
-      `the container cannot run /bin/sh (state: ${info?.state ?? 'gone'}${detail ? `; ${detail}` : ''}); ` +
-        'berth needs an image with /bin/sh',
+      plan.notReady ? plan.notReady(why, state) : why,
+      { project, role: plan.role },
+      { cause: err },
     );
   }
 }

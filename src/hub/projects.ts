@@ -1,5 +1,6 @@
 import type { ProjectConfig } from '../config/types.js';
 import type { ExecRequest, ExecResult } from '../exec/run-exec.js';
+import type { ContainerRole } from '../runtime/labels.js';
 import type { ExecRecord } from '../store/store.js';
 
 /**
@@ -60,18 +61,48 @@ export interface ProjectStatus {
   path: string;
   /** The engine's own state word (running, exited, created, ...), or null when missing. */
   engineState: string | null;
+  /**
+   * Every member of the project's unit, the `project` container first (the fields above are
+   * its own), then one per further role that applies or still has a container.
+   */
+  members: MemberStatus[];
+}
+
+export interface MemberStatus {
+  role: ContainerRole;
+  state: ProjectState;
+  /** healthy | unhealthy | starting | none (no health check) | missing */
+  health: string;
+  containerId: string | null;
+  uptimeSeconds: number | null;
+  /** Published ports: container port → where the host reaches it. */
+  ports: { containerPort: number; host: string; hostPort: number }[];
 }
 
 export type UpAction = 'created' | 'recreated' | 'started' | 'unchanged';
 
 export interface UpResult {
   project: string;
+  /** The project container's (see members for the others). */
   action: UpAction;
   containerId: string;
   image: string;
+  members: MemberUp[];
+}
+
+export interface MemberUp {
+  role: ContainerRole;
+  action: UpAction;
+  containerId: string;
+}
+
+export interface DownOptions {
+  /** Also remove the named volumes of the projects' members (kept by default). */
+  volumes?: boolean;
 }
 
 export interface DownResult {
   project: string;
   containerId: string;
+  role: ContainerRole;
 }

@@ -7,15 +7,20 @@ export type {
   ContainerSpec,
   ContainerState,
   BindMount,
+  HealthCheck,
   IsolationLevel,
+  PortBinding,
+  PublishedPort,
+  TmpfsMount,
+  VolumeMount,
 } from './container-spec.js';
 export type { RuntimeCapabilities } from './capabilities.js';
 
 /**
  * The only door to a container engine. Everything above `runtime/` goes through this. It is
- * split by capability: every runtime has `containers` and `exec`; `images`, `networks`, `files`
- * and `events` are there on every runtime too, but one that cannot do them answers with a null
- * object that says why (see capabilities.ts), so callers ask `capabilities()` instead of
+ * split by capability: every runtime has `containers` and `exec`; `images`, `networks`, `volumes`,
+ * `files` and `events` are there on every runtime too, but one that cannot do them answers with a
+ * null object that says why (see capabilities.ts), so callers ask `capabilities()` instead of
  * testing for methods.
  */
 export interface ContainerRuntime {
@@ -28,6 +33,7 @@ export interface ContainerRuntime {
   readonly exec: RuntimeExec;
   readonly images: RuntimeImages;
   readonly networks: RuntimeNetworks;
+  readonly volumes: RuntimeVolumes;
   readonly files: RuntimeFiles;
   readonly events: RuntimeEvents;
   /** Ends what the runtime keeps open between commands (pooled shells). */
@@ -103,6 +109,21 @@ export interface RuntimeNetworks {
   list(labels: Labels): Promise<NetworkInfo[]>;
   /** Idempotent: a network that is already gone is not an error. */
   remove(id: string): Promise<void>;
+}
+
+/**
+ * Named volumes. A container spec's volumes are created on demand by containers.create; they are
+ * removed only here, when asked (never with their container).
+ */
+export interface RuntimeVolumes {
+  list(labels: Labels): Promise<VolumeInfo[]>;
+  /** Idempotent: a volume that is already gone is not an error. */
+  remove(name: string): Promise<void>;
+}
+
+export interface VolumeInfo {
+  name: string;
+  labels: Labels;
 }
 
 export interface RuntimeFiles {

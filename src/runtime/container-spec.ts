@@ -12,6 +12,58 @@ export interface BindMount {
   readOnly?: boolean;
 }
 
+/** A container port reachable from the host. */
+export interface PublishedPort {
+  containerPort: number;
+  /** Default tcp. */
+  protocol?: 'tcp' | 'udp';
+  /** The host port; 0 or unset: the engine picks a free one (ContainerInfo.ports says which). */
+  hostPort?: number;
+  /** The host address to bind; default 127.0.0.1 (loopback only). */
+  hostIp?: string;
+}
+
+/** Where the host reaches a published port (from inspect or list). */
+export interface PortBinding {
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+}
+
+/**
+ * A named volume: created with `labels` when it does not exist yet, kept when the container is
+ * removed (only an explicit volumes.remove deletes it), so data outlives a recreate.
+ */
+export interface VolumeMount {
+  name: string;
+  target: string;
+  readOnly?: boolean;
+  /** berth's labels for the volume (hub, project, role `volume`); set when it is created. */
+  labels: Labels;
+}
+
+/** An in-memory folder, empty at every start. */
+export interface TmpfsMount {
+  target: string;
+  /** Default: the engine's (half the memory limit on Linux). */
+  sizeBytes?: number;
+  /** Default 0o1777 (writable by every user, like /tmp). */
+  mode?: number;
+}
+
+/** A command the engine runs in the container to judge its health (ContainerInfo.health). */
+export interface HealthCheck {
+  /** argv, run without a shell; exit 0 is healthy. */
+  cmd: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive failures before `unhealthy`. */
+  retries: number;
+  /** Failures during this time after start do not count. */
+  startPeriodMs: number;
+}
+
 /**
  * What a container is for, not how an engine spells it: each runtime maps this to its own
  * settings (see runtime/docker/container-options.ts). Build one with hardenedSpec().
@@ -27,6 +79,12 @@ export interface ContainerSpec {
   workingDir?: string;
   hostname?: string;
   mounts: BindMount[];
+  /** Named volumes (created on demand, never removed with the container). */
+  volumes?: VolumeMount[];
+  tmpfs?: TmpfsMount[];
+  /** Ports published on the host (127.0.0.1 unless a spec says otherwise). */
+  ports?: PublishedPort[];
+  healthCheck?: HealthCheck;
   /** `none`, `bridge` (the engine's default), or the name of a network to join. */
   network: { mode: 'none' } | { mode: 'bridge' } | { mode: 'network'; name: string };
   security: { capDrop: string[]; capAdd: string[]; noNewPrivileges: boolean; readOnlyRootfs: boolean };
@@ -68,4 +126,6 @@ export interface ContainerInfo {
   oomKilled?: boolean;
   /** network name → IPv4 address */
   ipAddresses: Record<string, string>;
+  /** The published ports and the host ports they got (empty when none, or not running). */
+  ports: PortBinding[];
 }

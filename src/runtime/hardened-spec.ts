@@ -1,4 +1,12 @@
-import type { BindMount, ContainerSpec, IsolationLevel } from './container-spec.js';
+import type {
+  BindMount,
+  ContainerSpec,
+  HealthCheck,
+  IsolationLevel,
+  PublishedPort,
+  TmpfsMount,
+  VolumeMount,
+} from './container-spec.js';
 import type { Labels } from './container-runtime.js';
 
 /** Limits as berth's config and options state them. */
@@ -20,6 +28,11 @@ export interface HardenedSpecInput {
   workingDir?: string;
   hostname?: string;
   mounts?: BindMount[];
+  volumes?: VolumeMount[];
+  tmpfs?: TmpfsMount[];
+  /** Published on 127.0.0.1 unless a port names another host address. */
+  ports?: PublishedPort[];
+  healthCheck?: HealthCheck;
   /** Default: no network at all. */
   network?: ContainerSpec['network'];
   /** The main process, unless `agent` (then the runtime supplies it). */
@@ -59,6 +72,11 @@ export function hardenedSpec(input: HardenedSpecInput): ContainerSpec {
   if (input.user !== undefined) spec.user = input.user;
   if (input.workingDir !== undefined) spec.workingDir = input.workingDir;
   if (input.hostname !== undefined) spec.hostname = input.hostname;
+  // set only when given: a spec without them hashes as it did before they existed
+  if (input.volumes?.length) spec.volumes = input.volumes;
+  if (input.tmpfs?.length) spec.tmpfs = input.tmpfs;
+  if (input.ports?.length) spec.ports = input.ports;
+  if (input.healthCheck !== undefined) spec.healthCheck = input.healthCheck;
   if (input.agent) spec.agent = true;
   if (input.isolation !== undefined && input.isolation !== 'standard') spec.isolation = input.isolation;
   return spec;

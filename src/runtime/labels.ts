@@ -8,10 +8,26 @@ export const LABEL = {
   session: 'berth.session',
 } as const;
 
-export type Role = 'project' | 'session' | 'network' | 'image';
+/** What a container is for within its project: a project is a unit of containers by role. */
+export const CONTAINER_ROLES = ['project', 'session', 'preview', 'agent', 'lsp', 'sync'] as const;
+export type ContainerRole = (typeof CONTAINER_ROLES)[number];
+
+/** `berth.role` of anything berth labels: a container's role, or a network, image or volume. */
+export type Role = ContainerRole | 'network' | 'image' | 'volume';
+
+export function isContainerRole(value: string | undefined): value is ContainerRole {
+  return (CONTAINER_ROLES as readonly string[]).includes(value ?? '');
+}
 
 export function hubLabels(hubId: string, role: Role, project?: string): Record<string, string> {
   const labels: Record<string, string> = { [LABEL.hub]: hubId, [LABEL.role]: role };
+  if (project !== undefined) labels[LABEL.project] = project;
+  return labels;
+}
+
+/** Every container of a hub, whatever its role (one lookup, filtered by role after). */
+export function hubContainerLabels(hubId: string, project?: string): Record<string, string> {
+  const labels: Record<string, string> = { [LABEL.hub]: hubId };
   if (project !== undefined) labels[LABEL.project] = project;
   return labels;
 }

@@ -3,9 +3,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join, resolve } from 'node:path';
 import { parseSize } from '../config/sizes.js';
 import { DEFAULT_IMAGE } from '../config/types.js';
-import { BerthError } from '../errors.js';
+import { BerthError, isBerthError } from '../errors.js';
 import type { ExecRequest, ExecResult } from '../exec/run-exec.js';
-import { probeShell } from '../exec/shell-probe.js';
+import { containerProbes } from '../exec/wait/container-probes.js';
+import { shellReady } from '../exec/wait/strategies.js';
+import { waitUntilReady } from '../exec/wait/wait-strategy.js';
 import { startIfStopped } from '../exec/start-if-stopped.js';
 import type { Logger } from '../logger.js';
 import { chooseIsolation, type IsolationChoice } from '../runtime/capabilities.js';
@@ -47,6 +49,8 @@ export const SESSION_UID = 1000;
 
 const DEFAULT_MEMORY = '1g';
 const DEFAULT_PIDS = 256;
+/** How long a new sandbox has to run a shell (gVisor takes a moment after start). */
+const SANDBOX_READY_MS = 10_000;
 
 /**
  * How isolated a session is: `auto` (the strongest the runtime has here, gVisor on Docker when
@@ -488,19 +492,20 @@ export class Sessions {
 
   /** gVisor can take a moment after start before it accepts an exec. */
   private async waitReady(containerId: string): Promise<void> {
-    let last = '';
-    for (let attempt = 0; attempt < 25; attempt++) {
-      const probe = await probeShell(this.deps.runtime, containerId);
-      if (probe.ready) return;
-      last = probe.output;
-      const info = await this.deps.runtime.containers.inspect(containerId);
-      if (info && info.state !== 'running' && info.state !== 'created') break;
-      await new Promise((r) => setTimeout(r, 200));
+    try {
+      await waitUntilReady(shellReady(), containerProbes(this.deps.runtime, containerId), {
+        timeoutMs: SANDBOX_READY_MS,
+        subject: 'the session container',
+      });
+    } catch (err) {
+      if (!isBerthError(err, 'NOT_READY')) throw err;
+      throw new BerthError(
+        'NOT_READY',
+        `the session container did not become ready (${err.message.slice(0, 300)})`,
+        err.details,
+        { cause: err },
+      );
     }
-    throw new BerthError(
-      'NOT_READY',
-      `the session container did not become ready (${last.trim().slice(0, 200)})`,
-    );
   }
 
   /**

@@ -62,6 +62,20 @@ const STEPS: string[] = [
   `ALTER TABLE sessions ADD COLUMN memory TEXT;
    ALTER TABLE sessions ADD COLUMN pids INTEGER;
    ALTER TABLE sessions ADD COLUMN cpus REAL;`,
+  // a project is a unit of containers by role: one row per member. projects.container_id stays
+  // (older rows keep it, and it still names the `project` member), and is copied over here.
+  `CREATE TABLE project_containers (
+     hub_id TEXT NOT NULL,
+     project TEXT NOT NULL,
+     role TEXT NOT NULL,
+     container_id TEXT NOT NULL,
+     config_hash TEXT,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (hub_id, project, role)
+   );
+   INSERT INTO project_containers (hub_id, project, role, container_id, config_hash, updated_at)
+     SELECT hub_id, name, 'project', container_id, config_hash, updated_at FROM projects
+     WHERE container_id IS NOT NULL;`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -17,6 +17,16 @@ export interface ProjectRecord {
   updatedAt: string;
 }
 
+/** One container of a project's unit, by role (`project`, `preview`, ...). */
+export interface MemberRecord {
+  hubId: string;
+  project: string;
+  role: string;
+  containerId: string;
+  configHash: string | null;
+  updatedAt: string;
+}
+
 export interface ExecRecord {
   hubId: string;
   project: string;
@@ -60,8 +70,50 @@ export class Store {
       .run({ ...record, updatedAt: new Date().toISOString() });
   }
 
+  /** Removes the project and every member it had. */
   removeProject(hubId: string, name: string): void {
-    this.db.prepare('DELETE FROM projects WHERE hub_id = ? AND name = ?').run(hubId, name);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM projects WHERE hub_id = ? AND name = ?').run(hubId, name);
+      this.db.prepare('DELETE FROM project_containers WHERE hub_id = ? AND project = ?').run(hubId, name);
+    })();
+  }
+
+  /** The project's members as up left them: these rows replace the ones it had. */
+  recordMembers(
+    hubId: string,
+    project: string,
+    members: { role: string; containerId: string; configHash: string | null }[],
+  ): void {
+    const updatedAt = new Date().toISOString();
+    const insert = this.db.prepare(
+      `INSERT INTO project_containers (hub_id, project, role, container_id, config_hash, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM project_containers WHERE hub_id = ? AND project = ?').run(hubId, project);
+      for (const m of members) insert.run(hubId, project, m.role, m.containerId, m.configHash, updatedAt);
+    })();
+  }
+
+  /** Members of a hub's projects (of one project when named), by project then role. */
+  listMembers(hubId: string, project?: string): MemberRecord[] {
+    const rows = (
+      project === undefined
+        ? this.db
+            .prepare('SELECT * FROM project_containers WHERE hub_id = ? ORDER BY project, role')
+            .all(hubId)
+        : this.db
+            .prepare('SELECT * FROM project_containers WHERE hub_id = ? AND project = ? ORDER BY role')
+            .all(hubId, project)
+    ) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      hubId: String(r.hub_id),
+      project: String(r.project),
+      role: String(r.role),
+      containerId: String(r.container_id),
+      configHash: r.config_hash == null ? null : String(r.config_hash),
+      updatedAt: String(r.updated_at),
+    }));
   }
 
   listProjects(hubId?: string): ProjectRecord[] {

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ContainerRuntime, ContainerSpec } from '../../src/runtime/container-runtime.js';
@@ -28,10 +30,34 @@ export function containerRuntimeContract(name: string, make: () => ContainerRunt
       ...extra,
     });
 
+    const volumes: string[] = [];
+
     afterAll(async () => {
       for (const id of created) await runtime.containers.remove(id);
       for (const id of networks) await runtime.networks.remove(id);
+      for (const name of volumes) await runtime.volumes.remove(name);
     });
+
+    const started = async (suffix: string, extra: Partial<ContainerSpec> = {}): Promise<string> => {
+      const id = await runtime.containers.create(spec(suffix, extra));
+      created.push(id);
+      await runtime.containers.start(id);
+      return id;
+    };
+
+    const sh = async (id: string, script: string, user?: string): Promise<{ code?: number; out: string }> => {
+      let out = '';
+      const r = await runtime.exec.run(
+        { id },
+        {
+          cmd: ['/bin/sh', '-c', script],
+          ...(user !== undefined ? { user } : {}),
+          onStdout: (c) => void (out += c),
+          onStderr: (c) => void (out += c),
+        },
+      );
+      return { ...(r.exitCode !== undefined ? { code: r.exitCode } : {}), out };
+    };
 
     it('answers a ping with engine facts', async () => {
       const info = await runtime.ping();
@@ -170,12 +196,119 @@ export function containerRuntimeContract(name: string, make: () => ContainerRunt
       expect((await runtime.containers.inspect(id))?.oomKilled).toBeUndefined();
     });
 
+    it('publishes a port on 127.0.0.1 only, on a host port it picked and reports', async () => {
+      const id = await started('port', {
+        cmd: [
+          '/bin/sh',
+          '-c',
+          'mkdir -p /tmp/www && echo hi > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www',
+        ],
+        network: { mode: 'bridge' },
+        ports: [{ containerPort: 8080, hostPort: 0 }],
+      });
+      const info = await runtime.containers.inspect(id);
+      const binding = info?.ports.find((p) => p.containerPort === 8080);
+      expect(binding).toMatchObject({ protocol: 'tcp', hostIp: '127.0.0.1' });
+      expect(binding!.hostPort).toBeGreaterThan(0);
+      const listed = await runtime.containers.list({ ...labels, 'berth.suffix': 'port' });
+      expect(listed[0]?.ports).toEqual([binding]);
+      // the server may take a moment to listen
+      let answer: string | undefined;
+      for (let i = 0; i < 50; i++) {
+        answer = await tryConnect('127.0.0.1', binding!.hostPort);
+        if (answer === 'connected') break;
+        await pause(100);
+      }
+      expect(answer).toBe('connected');
+      const others = Object.values(networkInterfaces())
+        .flat()
+        .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
+        .map((a) => a!.address);
+      expect(others.length).toBeGreaterThan(0);
+      for (const address of others)
+        expect(await tryConnect(address, binding!.hostPort)).not.toBe('connected');
+    });
+
+    it('keeps a named volume across a container recreate, labelled, until it is removed', async () => {
+      const name = `berth-contract-${run}-data`;
+      volumes.push(name);
+      const volLabels = { ...labels, 'berth.role': 'volume' };
+      const withVolume = { volumes: [{ name, target: '/data', labels: volLabels }] };
+      const first = await started('vol1', withVolume);
+      expect(await sh(first, 'echo kept > /data/file && cat /data/file')).toEqual({ code: 0, out: 'kept\n' });
+      expect(await runtime.volumes.list(volLabels)).toEqual([
+        { name, labels: expect.objectContaining(volLabels) },
+      ]);
+      await runtime.containers.remove(first);
+      expect((await runtime.volumes.list(volLabels)).map((v) => v.name)).toEqual([name]);
+      const second = await started('vol2', withVolume);
+      expect(await sh(second, 'cat /data/file')).toEqual({ code: 0, out: 'kept\n' });
+      await runtime.containers.remove(second);
+      await runtime.volumes.remove(name);
+      await runtime.volumes.remove(name);
+      expect(await runtime.volumes.list(volLabels)).toEqual([]);
+    });
+
+    it('mounts a tmpfs that is writable and empty at every start', async () => {
+      const id = await started('tmpfs', {
+        user: '1000:1000',
+        tmpfs: [{ target: '/scratch', sizeBytes: 8 * 1024 * 1024 }],
+      });
+      expect(await sh(id, 'ls -A /scratch; echo x > /scratch/f && cat /scratch/f')).toEqual({
+        code: 0,
+        out: 'x\n',
+      });
+      await runtime.containers.stop(id, 1);
+      await runtime.containers.start(id);
+      expect(await sh(id, 'ls -A /scratch')).toEqual({ code: 0, out: '' });
+    });
+
+    it('runs a health check that turns the container healthy', async () => {
+      const id = await started('health', {
+        healthCheck: {
+          cmd: ['/bin/sh', '-c', 'test -e /tmp/ok'],
+          intervalMs: 200,
+          timeoutMs: 2000,
+          retries: 3,
+          startPeriodMs: 0,
+        },
+      });
+      expect((await runtime.containers.inspect(id))?.health).not.toBe('healthy');
+      await sh(id, 'touch /tmp/ok');
+      let health: string | undefined;
+      for (let i = 0; i < 100 && health !== 'healthy'; i++) {
+        await pause(100);
+        health = (await runtime.containers.inspect(id))?.health;
+      }
+      expect(health).toBe('healthy');
+      const listed = await runtime.containers.list({ ...labels, 'berth.suffix': 'health' });
+      expect(listed[0]?.health).toBe('healthy');
+    });
+
     it('treats operations on missing things as no-ops or undefined', async () => {
       const ghost = 'f'.repeat(64);
       expect(await runtime.containers.inspect(ghost)).toBeUndefined();
       await runtime.containers.remove(ghost);
       await runtime.containers.stop(ghost);
       await runtime.networks.remove(`berth-contract-missing-${run}`);
+      await runtime.volumes.remove(`berth-contract-missing-${run}`);
     });
+  });
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** 'connected', or why not. */
+function tryConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(2000, () => socket.destroy(new Error('no answer within 2 s')));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (err) => resolve(err.message));
   });
 }

@@ -7,6 +7,7 @@ import { openBerth } from '../../src/app/open-berth.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { HubConfig } from '../../src/config/types.js';
 import type { Hub } from '../../src/hub/hub.js';
+import type { UnitRole } from '../../src/hub/unit-role.js';
 import { silentLogger } from '../../src/logger.js';
 import type { ContainerRuntime } from '../../src/runtime/container-runtime.js';
 import type { Store } from '../../src/store/store.js';
@@ -40,6 +41,8 @@ export interface TestHubOptions {
   runner?: boolean;
   /** chown project folders to this uid:gid. */
   owner?: { uid: number; gid: number };
+  /** Roles of a project's unit beyond its project container. */
+  roles?: UnitRole[];
 }
 
 /** A throwaway hub in a temp folder; disposing brings it down and deletes the folder. */
@@ -58,6 +61,7 @@ export function createTestHub(options: TestHubOptions): TestHub {
     home,
     logger: silentLogger(),
     ...(options.runner === false ? { agent: false } : {}),
+    ...(options.roles ? { roles: options.roles } : {}),
   });
   const { runtime, store, hub } = berth;
   const current = { hub };

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { formatUptime, printJson, printLine, renderTable } from '../output.js';
+import { printJson, printLine } from '../output.js';
+import { statusTable } from '../status-table.js';
 
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('show each project: state, health, container, image, uptime, path')
+    .description('show each project: state, health, container, image, uptime, path (and each member by role)')
     .argument('[projects...]', 'projects to show (default: all)')
     .option('--json', 'print {"projects":[...]} as JSON')
     .action(async (projects: string[], opts: { json?: boolean }, cmd: Command) => {
@@ -12,19 +13,6 @@ export function registerStatusCommand(program: Command): void {
       await using ctx = openContext(cmd.optsWithGlobals());
       const statuses = await ctx.hub.status(projects);
       if (opts.json) return printJson({ projects: statuses });
-      printLine(
-        renderTable(
-          ['NAME', 'STATE', 'HEALTH', 'CONTAINER', 'IMAGE', 'UPTIME', 'PATH'],
-          statuses.map((s) => [
-            s.name,
-            s.state,
-            s.health,
-            s.containerId,
-            s.image,
-            formatUptime(s.uptimeSeconds),
-            s.path,
-          ]),
-        ),
-      );
+      printLine(statusTable(statuses));
     });
 }

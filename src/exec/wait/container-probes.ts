@@ -5,12 +5,18 @@ import type { ContainerProbes } from './wait-strategy.js';
 /** Log output read per attempt, from the end. */
 const LOG_TAIL_LINES = 500;
 
-/** The probes of one container, through the runtime. */
+/**
+ * The probes of one container, through the runtime. A port the container publishes is reached
+ * through the host port it got (the way a person's browser reaches it); any other port through
+ * the container's address on its network.
+ */
 export function containerProbes(runtime: ContainerRuntime, id: string): ContainerProbes {
   return {
     shell: () => probeShell(runtime, id),
     async address(port) {
       const info = await runtime.containers.inspect(id);
+      const published = info?.ports.find((p) => p.containerPort === port && p.protocol === 'tcp');
+      if (published) return { host: reachableHost(published.hostIp), port: published.hostPort };
       const ip = Object.values(info?.ipAddresses ?? {}).find((a): a is string => a !== '');
       return ip === undefined ? undefined : { host: ip, port };
     },
@@ -31,4 +37,11 @@ export function containerProbes(runtime: ContainerRuntime, id: string): Containe
       return (await runtime.containers.inspect(id))?.state === 'running';
     },
   };
+}
+
+/** A port bound to every address is reached on loopback. */
+function reachableHost(hostIp: string): string {
+  if (hostIp === '' || hostIp === '0.0.0.0') return '127.0.0.1';
+  if (hostIp === '::') return '::1';
+  return hostIp;
 }

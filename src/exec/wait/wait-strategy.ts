@@ -4,7 +4,10 @@ import { BerthError } from '../../errors.js';
 export interface ContainerProbes {
   /** Whether a shell command runs in the container now, and what it said when not. */
   shell(): Promise<{ ready: boolean; output: string }>;
-  /** Where the host reaches the container's `port` (its address on its network); undefined when nowhere. */
+  /**
+   * Where the host reaches the container's `port`: the published host port when it has one, else
+   * its address on its network; undefined when nowhere.
+   */
   address(port: number): Promise<{ host: string; port: number } | undefined>;
   /** The container's output so far (both streams). */
   logs(): Promise<string>;
@@ -45,13 +48,15 @@ export async function waitUntilReady(
   const onAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let last: string;
+  // one listener for the whole wait, not one per attempt
+  const timedOut = aborted(stop.signal);
   try {
     for (;;) {
       if (options.signal?.aborted) throw notReady(options, strategy, started, 'the wait was cancelled');
       // an attempt that hangs (a shell that never answers) must not outlast the wait
       const seen = await Promise.race([
         strategy.attempt(probes, stop.signal).catch((err: unknown) => describe(err)),
-        aborted(stop.signal),
+        timedOut,
       ]);
       if (seen === undefined) return;
       last = seen;

@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import type { Logger } from '../../logger.js';
 import { ownerOf, prepareRunnerDir, removeRunnerDir } from '../agent/runner-dir.js';
 import type { Labels, LogOptions, RuntimeContainers } from '../container-runtime.js';
-import type { ContainerInfo, ContainerSpec, ContainerState } from '../container-spec.js';
+import type { ContainerInfo, ContainerSpec, ContainerState, PortBinding } from '../container-spec.js';
 import { byReplica, composeServiceLabels } from './compose.js';
 import { AGENT_LABEL, toCreateOptions } from './container-options.js';
 import { demux } from './demux.js';
@@ -38,6 +38,7 @@ export class DockerContainers implements RuntimeContainers {
     const owner = ownerOf(spec.user);
     if (agentDir !== undefined && owner) prepareRunnerDir(agentDir, owner);
     try {
+      for (const v of spec.volumes ?? []) await ensureVolume(docker, v.name, v.labels);
       const container = await docker.createContainer(toCreateOptions(spec, agentDir));
       this.deps.logger.debug({ container: container.id.slice(0, 12), name: spec.name }, 'container created');
       this.fresh.add(container.id);
@@ -105,6 +106,7 @@ export class DockerContainers implements RuntimeContainers {
       state: c.State.Status as ContainerState,
       health: c.State.Health?.Status ?? 'none',
       ipAddresses: addresses(c.NetworkSettings?.Networks),
+      ports: inspectedPorts(c.NetworkSettings?.Ports),
     };
     if (c.State.Running && c.State.StartedAt) info.startedAt = new Date(c.State.StartedAt);
     if (c.State.OOMKilled) info.oomKilled = true;
@@ -123,6 +125,7 @@ export class DockerContainers implements RuntimeContainers {
       health:
         /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1]?.replace('health: ', '') ?? 'none',
       ipAddresses: addresses(c.NetworkSettings?.Networks),
+      ports: listedPorts(c.Ports),
     }));
   }
 
@@ -202,4 +205,50 @@ function addresses(networks: Record<string, { IPAddress: string }> | undefined):
       .filter(([, n]) => Boolean(n.IPAddress))
       .map(([name, n]) => [name, n.IPAddress]),
   );
+}
+
+/** Creates a named volume with berth's labels unless it exists (then it is left as it is). */
+async function ensureVolume(docker: Docker, name: string, labels: Record<string, string>): Promise<void> {
+  try {
+    await docker.getVolume(name).inspect();
+    return;
+  } catch (err) {
+    if (statusOf(err) !== 404) throw engineError(`inspecting volume ${name}`, err);
+  }
+  try {
+    await docker.createVolume({ Name: name, Labels: labels });
+  } catch (err) {
+    // 409: made meanwhile by another call
+    if (statusOf(err) !== 409) throw engineError(`creating volume ${name}`, err);
+  }
+}
+
+function protocolOf(key: string | undefined): 'tcp' | 'udp' {
+  return key === 'udp' ? 'udp' : 'tcp';
+}
+
+function inspectedPorts(
+  ports: Record<string, { HostIp: string; HostPort: string }[] | null> | undefined,
+): PortBinding[] {
+  const out: PortBinding[] = [];
+  for (const [key, bindings] of Object.entries(ports ?? {})) {
+    const [port, protocol] = key.split('/');
+    for (const b of bindings ?? []) {
+      const hostPort = Number(b.HostPort);
+      if (!hostPort) continue;
+      out.push({ containerPort: Number(port), protocol: protocolOf(protocol), hostIp: b.HostIp, hostPort });
+    }
+  }
+  return out;
+}
+
+function listedPorts(ports: Docker.Port[] | undefined): PortBinding[] {
+  return (ports ?? [])
+    .filter((p) => p.PublicPort !== undefined && p.PublicPort > 0)
+    .map((p) => ({
+      containerPort: p.PrivatePort,
+      protocol: protocolOf(p.Type),
+      hostIp: p.IP ?? '',
+      hostPort: p.PublicPort,
+    }));
 }

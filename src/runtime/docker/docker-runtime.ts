@@ -11,6 +11,7 @@ import type {
   RuntimeEvents,
   RuntimeFiles,
   RuntimeNetworks,
+  RuntimeVolumes,
 } from '../container-runtime.js';
 import { DockerContainers } from './docker-containers.js';
 import { DockerImages } from './docker-images.js';
@@ -44,6 +45,7 @@ export class DockerRuntime implements ContainerRuntime {
   readonly exec: DockerExec;
   readonly images: DockerImages;
   readonly networks: RuntimeNetworks;
+  readonly volumes: RuntimeVolumes;
   readonly files: RuntimeFiles;
   readonly events: RuntimeEvents;
   private engine?: Promise<{ docker: Docker; endpoint: string }>;
@@ -77,6 +79,21 @@ export class DockerRuntime implements ContainerRuntime {
       create: (spec) => this.createNetwork(spec),
       list: (labels) => this.listNetworks(labels),
       remove: (id) => this.removeNetwork(id),
+    };
+    this.volumes = {
+      list: async (labels) => {
+        const { Volumes } = await (
+          await this.docker()
+        ).listVolumes({ filters: { label: labelFilter(labels) } });
+        return (Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+      },
+      remove: async (name) => {
+        try {
+          await (await this.docker()).getVolume(name).remove();
+        } catch (err) {
+          if (statusOf(err) !== 404) throw engineError(`removing volume ${name}`, err);
+        }
+      },
     };
     this.files = {
       put: async (id: string, path: string, tar: Readable) => {
