@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { mustRun, runCommand, type CommandResult } from './command.js';
-import { describe, log } from './log.js';
+import { mustRun, runCommand, type ChildResult } from './child.js';
+import { describe, log } from './report.js';
 
 export const COMPOSE_BIN = '/usr/bin/docker-compose';
 
@@ -38,7 +38,7 @@ export class ComposeProject {
   }
 
   /** `exec -T <service> <argv…>` (no TTY); a non-zero exit is an error. */
-  exec(service: string, argv: string[]): Promise<CommandResult> {
+  exec(service: string, argv: string[]): Promise<ChildResult> {
     return mustRun(COMPOSE_BIN, this.args('exec', '-T', service, ...argv));
   }
 

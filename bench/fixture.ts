@@ -1,22 +1,23 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, openBerth, type Hub, type HubConfig } from '../src/index.js';
-import { describe, log } from './log.js';
+import { createLogger, openBerth, type Berth, type Hub } from '../src/index.js';
+import { describe, log } from './report.js';
 
 export const BENCH_IMAGE = 'berth-test/busybox';
 
-/** A throwaway hub in its own folder: berth.yaml, one folder per project, its own BERTH_HOME. */
+/** A throwaway berth in its own folder: berth.yaml, one folder per project, its own BERTH_HOME. */
 export interface BenchHub {
   dir: string;
   /** The hub's berth.yaml, for the CLI's `-f`. */
   configFile: string;
   /** This hub's BERTH_HOME, for a CLI process that must share its store. */
   home: string;
-  config: HubConfig;
-  hub: Hub;
+  berth: Berth;
   /** The same hub with the in-container runner off: every exec goes through the engine. */
   engineHub: Hub;
-  /** Removes the hub's containers and networks and closes the store; logs failures, never throws. */
+  /** Brings the projects up; returns the first one's container id. */
+  up(): Promise<string>;
+  /** Removes the hub's containers and networks, closes the store and removes `dir`; never throws. */
   close(): Promise<void>;
 }
 
@@ -25,7 +26,7 @@ export interface BenchHubOptions {
   opsAllowTargets?: string[];
 }
 
-/** Wires the hub through openBerth, as the CLI does, with a temporary BERTH_HOME. */
+/** Wires berth through openBerth(), as the CLI does, with a temporary BERTH_HOME. */
 export function openBenchHub(dir: string, projects: string[], options: BenchHubOptions = {}): BenchHub {
   mkdirSync(dir, { recursive: true });
   for (const name of projects) mkdirSync(join(dir, name));
@@ -35,16 +36,18 @@ export function openBenchHub(dir: string, projects: string[], options: BenchHubO
   const home = join(dir, '.berth-home');
   const berth = openBerth({ cwd: dir, home, logger });
   const { config, hub } = berth;
-  // the same hub and store over a runtime with its agent off: every exec through the engine
   const engine = openBerth({ config, home, logger, store: berth.store, agent: false });
-  const engineHub = engine.hub;
   return {
     dir,
     configFile,
     home,
-    config,
-    hub,
-    engineHub,
+    berth,
+    engineHub: engine.hub,
+    async up() {
+      const [first] = await hub.up();
+      if (!first) throw new Error('hub.up() returned no project');
+      return first.containerId;
+    },
     async close() {
       try {
         await hub.down();
@@ -56,6 +59,7 @@ export function openBenchHub(dir: string, projects: string[], options: BenchHubO
       } finally {
         await engine.close();
         await berth.close();
+        removeTree(dir);
       }
     },
   };
@@ -71,4 +75,17 @@ function configText(projects: string[], options: BenchHubOptions): string {
       ? ''
       : `ops:\n  allow_targets:\n${allow.map((t) => `    - ${JSON.stringify(t)}\n`).join('')}`;
   return `version: 1\n${ops}projects:\n${entries.join('')}`;
+}
+
+/**
+ * Removes a folder the bench made, retrying while something still writes into it (a container
+ * being removed, a delete berth runs in the background); a folder that stays is logged, never
+ * thrown: cleanup must not cost a part its figures.
+ */
+export function removeTree(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (err) {
+    log(`could not remove ${path}: ${describe(err)}; remove it by hand`);
+  }
 }
