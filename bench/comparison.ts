@@ -1,3 +1,4 @@
+import { ratio, value } from './report.js';
 import { percentile, round } from './stats.js';
 
 /** Samples of one timed thing, in its unit. */
@@ -76,7 +77,11 @@ export function compare(
   };
   const rule = options.aim;
   if (rule)
-    c.aim = { text: rule.text, met: rule.test(c), got: rule.got?.(c) ?? `ratio ${c.ratio.join(' / ')}` };
+    c.aim = {
+      text: rule.text,
+      met: rule.test(c),
+      got: rule.got?.(c) ?? `ratio ${c.ratio.map(ratio).join(' / ')}`,
+    };
   return c;
 }
 
@@ -105,7 +110,7 @@ export function berthBelow(limit: number): AimRule {
   return {
     text: `berth p50 < ${limit} (absolute)`,
     test: (c) => c.berth.values[c.at.indexOf(50)]! < limit,
-    got: (c) => `${c.berth.values[c.at.indexOf(50)]} ${c.unit}`,
+    got: (c) => `${value(c.berth.values[c.at.indexOf(50)]!)} ${c.unit}`,
   };
 }
 

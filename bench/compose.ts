@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mustRun, runCommand, type ChildResult } from './child.js';
 import { describe, log } from './report.js';
 
@@ -55,7 +55,7 @@ export class ComposeProject {
   /** Best-effort removal of everything this project created; logs failures, never throws. */
   async remove(): Promise<void> {
     try {
-      await this.down();
+      if (existsSync(this.file)) await this.down();
     } catch (err) {
       log(`docker-compose down failed (${describe(err)}); removing by label instead`);
     }

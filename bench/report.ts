@@ -51,7 +51,7 @@ export function formatPart(report: PartReport): string {
     `${c.name}, ${percentiles(c.at)}`,
     `${c.berth.values.map(value).join(' / ')} ${c.unit}`,
     `${c.baseline.label} ${c.baseline.values.map(value).join(' / ')} ${c.unit}`,
-    c.ratio.map((r) => r.toFixed(3)).join(' / '),
+    c.ratio.map(ratio).join(' / '),
   ]);
   const aims = comparisons.flatMap((c) =>
     c.aim ? [`aim: ${c.name}: ${c.aim.text}: ${c.aim.met ? 'met' : 'NOT met'} (${c.aim.got})`] : [],
@@ -68,15 +68,18 @@ export function formatPart(report: PartReport): string {
   const lines = [
     `${head}: ${report.about?.join('; ') ?? ''}`,
     table(['what', 'berth', 'baseline', 'ratio berth/baseline'], rows),
-    ...facts,
-    ...(report.notes ?? []),
-    ...aims,
+    ...[...facts, ...(report.notes ?? []), ...aims].map((line) => `  ${line}`),
   ];
   return `\n${lines.join('\n')}\n`;
 }
 
 function percentiles(at: number[]): string {
   return at.length === 1 && at[0] === 50 ? 'median' : at.map((p) => `p${p}`).join(' / ');
+}
+
+/** A ratio: three decimals under 1, fewer above. */
+export function ratio(r: number): string {
+  return r.toFixed(r >= 10 ? 1 : r >= 1 ? 2 : 3);
 }
 
 /** About three significant digits, more for values under 1. */

@@ -76,16 +76,20 @@ async function main(): Promise<number> {
   }
 }
 
+/** What the figures were measured on; what cannot be found out is said so, and the run goes on. */
 async function collectMeta(dir: string): Promise<BenchMeta> {
+  const unknown = (err: unknown) => `unknown (${describe(err)})`;
   const fixture = openBenchHub(dir, ['unused']);
   try {
-    const engine = await fixture.berth.runtime.ping();
-    const compose = await mustRun(COMPOSE_BIN, ['version', '--short']);
+    const [engine, compose] = await Promise.all([
+      fixture.berth.runtime.ping().then((p) => p.version, unknown),
+      mustRun(COMPOSE_BIN, ['version', '--short']).then((r) => r.stdout.trim(), unknown),
+    ]);
     return {
       startedAt: new Date().toISOString(),
       node: process.version,
-      engine: engine.version,
-      compose: compose.stdout.trim(),
+      engine,
+      compose,
       cpus: cpus().length,
     };
   } finally {
