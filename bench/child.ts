@@ -144,7 +144,7 @@ export async function spawnBerthServer(
         if (match) finish(undefined, match[1]);
       };
       const onAbort = () => finish(signal.reason instanceof Error ? signal.reason : new Error('interrupted'));
-      const what = `\`berth ${args.join(' ')}\``;
+      const what = `\`berth ${args.map((a, i) => (args[i - 1] === '--token' ? '<token>' : a)).join(' ')}\``;
       const timer = setTimeout(
         () => finish(new Error(`${what} did not listen within ${READY_TIMEOUT_MS} ms${said()}`)),
         READY_TIMEOUT_MS,

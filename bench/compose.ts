@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { mustRun, runCommand, type ChildResult } from './child.js';
+import { removeLabelled } from './fixture.js';
 import { describe, log } from './report.js';
 
 export const COMPOSE_BIN = '/usr/bin/docker-compose';
@@ -59,26 +60,7 @@ export class ComposeProject {
     } catch (err) {
       log(`docker-compose down failed (${describe(err)}); removing by label instead`);
     }
-    const leftovers: [string[], string[]][] = [
-      [
-        ['ps', '-aq', '--filter', this.labelFilter()],
-        ['rm', '-f'],
-      ],
-      [
-        ['network', 'ls', '-q', '--filter', this.labelFilter()],
-        ['network', 'rm'],
-      ],
-    ];
-    for (const [list, remove] of leftovers) {
-      try {
-        const ids = (await runCommand('docker', list)).stdout.split('\n').filter(Boolean);
-        if (ids.length === 0) continue;
-        const result = await runCommand('docker', [...remove, ...ids]);
-        if (result.exitCode !== 0) log(`could not remove ${ids.join(' ')}: ${result.stderr.trim()}`);
-      } catch (err) {
-        log(`could not clean up compose project ${this.name}: ${describe(err)}`);
-      }
-    }
+    await removeLabelled(this.labelFilter());
   }
 
   private args(...command: string[]): string[] {

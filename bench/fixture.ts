@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, openBerth, type Berth, type Hub } from '../src/index.js';
+import { runCommand } from './child.js';
 import { describe, log } from './report.js';
 
 export const BENCH_IMAGE = 'berth-test/busybox';
@@ -87,5 +88,23 @@ export function removeTree(path: string): void {
     rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   } catch (err) {
     log(`could not remove ${path}: ${describe(err)}; remove it by hand`);
+  }
+}
+
+/** Removes the containers, then the networks, that carry a label (`label=k=v`); logs, never throws. */
+export async function removeLabelled(filter: string): Promise<void> {
+  const kinds = { container: ['ps', '-aq', 'rm', '-f'], network: ['network', 'ls', '-q', 'network', 'rm'] };
+  for (const [kind, args] of Object.entries(kinds)) {
+    const list = args.slice(0, -2);
+    try {
+      const ids = (await runCommand('docker', [...list, '--filter', filter])).stdout
+        .split('\n')
+        .filter(Boolean);
+      if (ids.length === 0) continue;
+      const result = await runCommand('docker', [...args.slice(-2), ...ids]);
+      if (result.exitCode !== 0) throw new Error(result.stderr.trim());
+    } catch (err) {
+      log(`could not remove the ${kind}s with ${filter}: ${describe(err)}; remove them by hand`);
+    }
   }
 }

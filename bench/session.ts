@@ -5,7 +5,7 @@ import { runAlternating, timedSeries, type TimedSeries } from './alternating-run
 import { mustRun, runCommand } from './child.js';
 import { expectExit } from './checks.js';
 import { compare, ratioAtMost, type Comparison } from './comparison.js';
-import { BENCH_IMAGE, openBenchHub, removeTree } from './fixture.js';
+import { BENCH_IMAGE, openBenchHub, removeLabelled, removeTree } from './fixture.js';
 import { SESSION_STEP_REPLAYS, SESSION_WARMUP_RUNS, type PartContext } from './options.js';
 import { log, value, type PartResult } from './report.js';
 import { makeBenchProject, type BenchProject } from './session-project.js';
@@ -185,9 +185,7 @@ export async function benchSession({ dir, options, signal }: PartContext): Promi
         ?.discard(session.id)
         .catch((err: unknown) => log(`could not discard ${session.id}: ${String(err)}`));
     }
-    const left = await runCommand('docker', ['ps', '-aq', '--filter', 'label=berth-bench=session']);
-    const ids = left.stdout.split('\n').filter((l) => l !== '');
-    if (ids.length > 0) await runCommand('docker', ['rm', '-f', ...ids]);
+    await removeLabelled('label=berth-bench=session');
     await fixture.close();
   }
 }
