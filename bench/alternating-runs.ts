@@ -1,11 +1,16 @@
-import { log } from './log.js';
+import type { Series } from './comparison.js';
+import { log } from './report.js';
 
 /** One timed thing; `measure()` may do untimed setup and checks around the part it times. */
-export interface TimedSeries {
-  label: string;
-  samples: number[];
-  /** Returns the timed part in ms; throws if the result is wrong. */
-  measure(): Promise<number>;
+export interface TimedSeries extends Series {
+  /** Returns the timed part; `also(name, value)` records a side figure of the same run. */
+  measure(also: (name: string, value: number) => void): Promise<number>;
+  /** The side figures of the measured runs, by name. */
+  also: Record<string, number[]>;
+}
+
+export function timedSeries(label: string, measure: TimedSeries['measure']): TimedSeries {
+  return { label, samples: [], also: {}, measure };
 }
 
 export interface AlternatingPlan {
@@ -17,8 +22,8 @@ export interface AlternatingPlan {
 }
 
 /**
- * Runs every series once per iteration, in reverse order every other iteration, so neither
- * always goes first; the first `warmupRuns` iterations are run but not kept.
+ * Runs every series once per iteration, in reverse order every other iteration, so none always
+ * goes first; the first `warmupRuns` iterations are run but not kept.
  */
 export async function runAlternating(plan: AlternatingPlan, series: TimedSeries[]): Promise<void> {
   const total = plan.warmupRuns + plan.runs;
@@ -27,8 +32,11 @@ export async function runAlternating(plan: AlternatingPlan, series: TimedSeries[
     const order = i % 2 === 0 ? series : [...series].reverse();
     for (const s of order) {
       plan.signal.throwIfAborted();
-      const ms = await s.measure();
-      if (i >= plan.warmupRuns) s.samples.push(ms);
+      const side: [string, number][] = [];
+      const value = await s.measure((name, v) => side.push([name, v]));
+      if (i < plan.warmupRuns) continue;
+      s.samples.push(value);
+      for (const [name, v] of side) (s.also[name] ??= []).push(v);
     }
     if ((i + 1) % 20 === 0) log(`${plan.name}: ${i + 1}/${total}`);
   }

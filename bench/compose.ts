@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { mustRun, runCommand, type CommandResult } from './command.js';
-import { describe, log } from './log.js';
+import { existsSync, writeFileSync } from 'node:fs';
+import { mustRun, runCommand, type ChildResult } from './child.js';
+import { removeLabelled } from './fixture.js';
+import { describe, log } from './report.js';
 
 export const COMPOSE_BIN = '/usr/bin/docker-compose';
 
@@ -38,7 +39,7 @@ export class ComposeProject {
   }
 
   /** `exec -T <service> <argv…>` (no TTY); a non-zero exit is an error. */
-  exec(service: string, argv: string[]): Promise<CommandResult> {
+  exec(service: string, argv: string[]): Promise<ChildResult> {
     return mustRun(COMPOSE_BIN, this.args('exec', '-T', service, ...argv));
   }
 
@@ -55,30 +56,11 @@ export class ComposeProject {
   /** Best-effort removal of everything this project created; logs failures, never throws. */
   async remove(): Promise<void> {
     try {
-      await this.down();
+      if (existsSync(this.file)) await this.down();
     } catch (err) {
       log(`docker-compose down failed (${describe(err)}); removing by label instead`);
     }
-    const leftovers: [string[], string[]][] = [
-      [
-        ['ps', '-aq', '--filter', this.labelFilter()],
-        ['rm', '-f'],
-      ],
-      [
-        ['network', 'ls', '-q', '--filter', this.labelFilter()],
-        ['network', 'rm'],
-      ],
-    ];
-    for (const [list, remove] of leftovers) {
-      try {
-        const ids = (await runCommand('docker', list)).stdout.split('\n').filter(Boolean);
-        if (ids.length === 0) continue;
-        const result = await runCommand('docker', [...remove, ...ids]);
-        if (result.exitCode !== 0) log(`could not remove ${ids.join(' ')}: ${result.stderr.trim()}`);
-      } catch (err) {
-        log(`could not clean up compose project ${this.name}: ${describe(err)}`);
-      }
-    }
+    await removeLabelled(this.labelFilter());
   }
 
   private args(...command: string[]): string[] {

@@ -1,10 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { describe, log } from './log.js';
+import { BERTH_BIN } from './child.js';
+import { describe, log } from './report.js';
 
-const BIN = fileURLToPath(new URL('../bin/berth.js', import.meta.url));
 /** How much of the server's stderr is kept to explain a failure. */
 const STDERR_TAIL_CHARS = 8 * 1024;
 const CALL_TIMEOUT_MS = 60_000;
@@ -22,7 +21,7 @@ export interface McpStdioSession {
 export async function connectMcpStdio(configFile: string, home: string): Promise<McpStdioSession> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [BIN, '-f', configFile, 'mcp'],
+    args: [BERTH_BIN, '-f', configFile, 'mcp'],
     env: { ...inheritedEnv(), BERTH_HOME: home },
     stderr: 'pipe',
   });

@@ -23,8 +23,15 @@ export const OPS_WARMUP_RUNS = 5;
 export const OPS_STREAM_RUNS = 5;
 export const OPS_STREAM_WARMUP_RUNS = 1;
 export const SESSION_WARMUP_RUNS = 1;
-/** Step-by-step replays of a session start and of the baseline script, outside the timed runs. */
+/** Step-by-step replays of the session baseline script, outside the timed runs. */
 export const SESSION_STEP_REPLAYS = 3;
+
+/** What every part is given: a folder of its own under the run's root, the options, the stop signal. */
+export interface PartContext {
+  dir: string;
+  options: BenchOptions;
+  signal: AbortSignal;
+}
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -40,19 +47,19 @@ export function parseOptions(argv: string[]): BenchOptions {
     allowPositionals: false,
   });
   return {
-    runs: wholeNumber('--runs', values.runs, 60, 50),
-    upRuns: wholeNumber('--up-runs', values['up-runs'], 3, 3),
-    sessionRuns: wholeNumber('--session-runs', values['session-runs'], 5, 5),
+    runs: wholeNumber('--runs', values.runs, 60),
+    upRuns: wholeNumber('--up-runs', values['up-runs'], 3),
+    sessionRuns: wholeNumber('--session-runs', values['session-runs'], 5),
     only: benchNames(values.only ?? []),
     json: values.json,
   };
 }
 
-function wholeNumber(flag: string, raw: string | undefined, fallback: number, min: number): number {
+/** Fewer runs than the default make a quick check of the bench, not figures to quote. */
+function wholeNumber(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min)
-    throw new Error(`${flag} must be a whole number ≥ ${min}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number ≥ 1, got "${raw}"`);
   return n;
 }
 

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mustRun } from './command.js';
+import { mustRun } from './child.js';
 import { textOfSize } from './text-content.js';
 
 /** 10 packages × 10 modules × 100 files = 10,000 files. */

@@ -32,11 +32,11 @@ describe('imports point down the layers (eslint/layers.js)', () => {
   it('allows imports down, within a folder, and of the shared root files', async () => {
     const code = [
       "import { BerthError } from '../errors.js';",
-      "import { WORKSPACE_DIR } from '../config/types.js';",
+      "import { DEFAULT_IMAGE } from '../config/types.js';",
       "import { runExec } from '../exec/run-exec.js';",
       "import { Store } from '../store/store.js';",
       "import { upProjects } from './hub-up.js';",
-      'void [BerthError, WORKSPACE_DIR, runExec, Store, upProjects];',
+      'void [BerthError, DEFAULT_IMAGE, runExec, Store, upProjects];',
       '',
     ].join('\n');
     expect(await layerErrors('src/hub/x.ts', code)).toEqual([]);

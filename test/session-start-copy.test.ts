@@ -93,4 +93,31 @@ describe('session start copies and says how far it got', () => {
       await sessions.discard(s.id);
     }
   });
+
+  it('reports each step of the start with its time, in order, when asked', async () => {
+    const src = join(dir, 'timed');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a.txt'), 'a\n');
+    const steps: [string, number][] = [];
+    const s = await sessions.start({
+      path: src,
+      runtime: 'runc',
+      image: 'berth-test/busybox',
+      onStep: (name, ms) => steps.push([name, ms]),
+    });
+    try {
+      expect(steps.map(([name]) => name)).toEqual([
+        'isolation choice',
+        'image check',
+        'sandbox copy and baseline commit',
+        'chown',
+        'container create',
+        'container start',
+        'readiness',
+      ]);
+      for (const [, ms] of steps) expect(ms).toBeGreaterThanOrEqual(0);
+    } finally {
+      await sessions.discard(s.id);
+    }
+  });
 });

@@ -130,7 +130,7 @@ function copyWorkTree(
  * are content-addressed and never rewritten in place). Config, hooks, info/attributes and
  * alternates stay behind; the config is berth's own. Returns the host's info/exclude rules.
  */
-export function snapshotGitDir(
+function snapshotGitDir(
   hostGitFd: number,
   gitDir: string,
   objectFormat: 'sha1' | 'sha256',
@@ -224,7 +224,7 @@ async function trackedPaths(git: SandboxGit): Promise<Set<string>> {
 }
 
 /** Commits everything as the baseline (on top of the host's HEAD, if any); returns its id. */
-export async function commitBaseline(git: SandboxGit): Promise<string> {
+async function commitBaseline(git: SandboxGit): Promise<string> {
   await git.run(['add', '-A']);
   await git.run(['commit', '-q', '--allow-empty', '--no-verify', '-m', 'session baseline']);
   return (await git.run(['rev-parse', 'HEAD'])).trim();

@@ -44,8 +44,18 @@ function sandboxName(id: string): string {
   return `berth-session-${id}`;
 }
 
+/** Runs one step of a start, telling `onStep` how long it took. */
+function stepTimer(onStep: StartOptions['onStep']) {
+  return async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const value = await work();
+    onStep?.(name, performance.now() - started);
+    return value;
+  };
+}
+
 /** The unprivileged user every session runs as. */
-export const SESSION_UID = 1000;
+const SESSION_UID = 1000;
 
 const DEFAULT_MEMORY = '1g';
 const DEFAULT_PIDS = 256;
@@ -71,6 +81,8 @@ export interface StartOptions {
   pids?: number;
   includeIgnored?: boolean;
   onProgress?: (line: string) => void;
+  /** Told how long each step of the start took, in the order they run (for measurements). */
+  onStep?: (name: string, ms: number) => void;
 }
 
 export interface SessionStep {
@@ -105,6 +117,7 @@ export class Sessions {
   }
 
   async start(options: StartOptions): Promise<SessionRecord> {
+    const step = stepTimer(options.onStep);
     const hostPath = resolve(options.path);
     if (!existsSync(hostPath) || !statSync(hostPath).isDirectory()) {
       throw new BerthError(
@@ -112,9 +125,9 @@ export class Sessions {
         `path ${hostPath} is not a folder; give the project folder to copy`,
       );
     }
-    const isolation = await this.chooseIsolation(options.runtime ?? 'auto');
+    const isolation = await step('isolation choice', () => this.chooseIsolation(options.runtime ?? 'auto'));
     const image = options.image ?? DEFAULT_IMAGE;
-    if (!(await this.deps.runtime.images.inspect(image))) {
+    if (!(await step('image check', () => this.deps.runtime.images.inspect(image)))) {
       throw new BerthError(
         'IMAGE_UNAVAILABLE',
         `image ${image} is not present locally; build it or pick another with --image`,
@@ -149,11 +162,13 @@ export class Sessions {
       // who is starting it: a start whose process is gone is cleaned up by recover()
       mkdirSync(paths.root, { recursive: true, mode: 0o700 });
       writeFileSync(join(paths.root, STARTING_FILE), `${process.pid}\n`);
-      const populated = await populateSandbox(hostPath, paths.git, paths.workspace, {
-        includeIgnored: options.includeIgnored ?? false,
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
-      chownTreeAt(paths.workspace, SESSION_UID, SESSION_UID);
+      const populated = await step('sandbox copy and baseline commit', () =>
+        populateSandbox(hostPath, paths.git, paths.workspace, {
+          includeIgnored: options.includeIgnored ?? false,
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        }),
+      );
+      await step('chown', () => chownTreeAt(paths.workspace, SESSION_UID, SESSION_UID));
       options.onProgress?.('starting the sandbox container');
       const placement = this.placement(id);
       const spec = hardenedSpec({
@@ -175,9 +190,10 @@ export class Sessions {
         network: network === 'none' ? { mode: 'none' } : { mode: 'bridge' },
         limits: { cpus, memoryBytes, pids },
       });
-      containerId = await this.deps.runtime.containers.create(spec);
-      await this.deps.runtime.containers.start(containerId);
-      await this.waitReady(containerId);
+      const created = await step('container create', () => this.deps.runtime.containers.create(spec));
+      containerId = created;
+      await step('container start', () => this.deps.runtime.containers.start(created));
+      await step('readiness', () => this.waitReady(created));
       this.deps.table.started(id, containerId, populated.baseline);
       removePath(join(paths.root, STARTING_FILE));
       return this.get(id);
