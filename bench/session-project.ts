@@ -49,6 +49,10 @@ export async function makeBenchProject(path: string, applyFiles: number): Promis
   await git(['init', '-q']);
   await git(['add', '-A']);
   await git(['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-qm', 'project']);
+  // packed once, here, as a real repository is: the 10,000 loose objects of a fresh commit would
+  // make every start hard-link 10,000 files, and git's own background gc (which the bench turns
+  // off) used to pack them at a moment nobody chose, racing the measurements
+  await git(['gc', '--quiet']);
 
   const changed = [filePath(9, 9, 0), filePath(9, 9, 1), filePath(9, 9, 2)];
   for (const rel of changed) writeFileSync(join(path, rel), textOfSize(2048, `${rel} edited on the host`));
