@@ -76,6 +76,15 @@ export class SandboxGit {
     return hardenedGitEnv(this.gitDir);
   }
 
+  /**
+   * How every git process here is started: the hardened environment, and the session's own git
+   * folder as the working directory, so nothing of the folder berth was started in (a user's
+   * project, its `.git` and config) is ever where git looks.
+   */
+  private processOptions(): { env: NodeJS.ProcessEnv; cwd: string } {
+    return { env: this.env(), cwd: this.gitDir };
+  }
+
   async run(args: string[], options: GitRunOptions = {}): Promise<string> {
     return (await this.runBuffer(args, options)).toString('utf8');
   }
@@ -84,7 +93,7 @@ export class SandboxGit {
   async runBuffer(args: string[], options: GitRunOptions = {}): Promise<Buffer> {
     try {
       const pending = run('git', [...this.baseArgs(), ...args], {
-        env: this.env(),
+        ...this.processOptions(),
         maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
         encoding: 'buffer',
       });
@@ -119,7 +128,7 @@ export class SandboxGit {
    * caller owns its streams. Every git process berth starts comes from here or from `run`.
    */
   spawn(args: string[]): ChildProcessWithoutNullStreams {
-    return spawn('git', [...this.baseArgs(), ...args], { env: this.env() });
+    return spawn('git', [...this.baseArgs(), ...args], this.processOptions());
   }
 
   /**
