@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import { silentLogger } from '../src/logger.js';
-import { startHttpServer, type RunningHttpServer } from '../src/mcp/http/http-server.js';
-import { busybox, createTestHub, type TestHub } from './helpers/test-hub.js';
+import type { RunningHttpServer } from '../src/mcp/http/http-server.js';
+import { startHttpHub, type HttpHub } from './helpers/http-hub.js';
 
 /**
  * The server scenarios of @modelcontextprotocol/conformance 0.1.16 that apply to berth, run with
@@ -69,19 +68,16 @@ function initializeWithHost(server: RunningHttpServer, host: string): Promise<nu
 }
 
 describe('MCP conformance scenarios (server, applicable ones)', () => {
-  let t: TestHub;
   let server: RunningHttpServer;
 
+  let fixture: HttpHub | undefined;
+
   beforeAll(async () => {
-    t = createTestHub({ projects: { box: busybox('./box') } });
-    server = await startHttpServer(
-      { hub: t.hub, logger: silentLogger() },
-      { host: '127.0.0.1', port: 0, token: TOKEN },
-    );
+    fixture = await startHttpHub(TOKEN);
+    server = fixture.server;
   });
   afterAll(async () => {
-    await server?.close();
-    await t?.[Symbol.asyncDispose]();
+    await fixture?.[Symbol.asyncDispose]();
   });
 
   it('server-initialize: the handshake succeeds with a valid result', async () => {

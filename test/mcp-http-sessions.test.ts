@@ -5,6 +5,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '../src/logger.js';
 import { startHttpServer, type RunningHttpServer } from '../src/mcp/http/http-server.js';
 import { busybox, createTestHub, type TestHub } from './helpers/test-hub.js';
+import { startHttpHub, type HttpHub } from './helpers/http-hub.js';
 
 const TOKEN = 'c'.repeat(43);
 
@@ -49,17 +50,14 @@ describe('MCP over HTTP: sessions', () => {
     return ps.stdout.split('\n').filter((l) => l.startsWith('sleep '));
   };
 
+  let fixture: HttpHub | undefined;
+
   beforeAll(async () => {
-    t = createTestHub({ projects: { box: busybox('./box') } });
-    await t.hub.up();
-    server = await startHttpServer(
-      { hub: t.hub, logger: silentLogger() },
-      { host: '127.0.0.1', port: 0, token: TOKEN },
-    );
+    fixture = await startHttpHub(TOKEN, { up: true });
+    ({ t, server } = fixture);
   });
   afterAll(async () => {
-    await server?.close();
-    await t?.[Symbol.asyncDispose]();
+    await fixture?.[Symbol.asyncDispose]();
   });
 
   it('a cancel (AbortSignal on callTool) stops the command promptly, its processes gone', async () => {

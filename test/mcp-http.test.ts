@@ -1,10 +1,9 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/logger.js';
-import { startHttpServer, type RunningHttpServer } from '../src/mcp/http/http-server.js';
+import type { RunningHttpServer } from '../src/mcp/http/http-server.js';
 import { tokenMatches } from '../src/http/token.js';
 import { connectHttp } from './helpers/mcp-connect.js';
-import { busybox, createTestHub, type TestHub } from './helpers/test-hub.js';
+import { startHttpHub, type HttpHub } from './helpers/http-hub.js';
 
 const TOKEN = 'a'.repeat(43);
 const INIT = {
@@ -57,19 +56,16 @@ function send(
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
 describe('MCP over HTTP: the front door', () => {
-  let t: TestHub;
   let server: RunningHttpServer;
 
+  let fixture: HttpHub | undefined;
+
   beforeAll(async () => {
-    t = createTestHub({ projects: { box: busybox('./box') } });
-    server = await startHttpServer(
-      { hub: t.hub, logger: silentLogger() },
-      { host: '127.0.0.1', port: 0, token: TOKEN, maxBodyBytes: 64 * 1024 },
-    );
+    fixture = await startHttpHub(TOKEN, { maxBodyBytes: 64 * 1024 });
+    server = fixture.server;
   });
   afterAll(async () => {
-    await server?.close();
-    await t?.[Symbol.asyncDispose]();
+    await fixture?.[Symbol.asyncDispose]();
   });
 
   it('answers a valid request', async () => {
