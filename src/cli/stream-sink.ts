@@ -1,4 +1,5 @@
 import { fstatSync } from 'node:fs';
+import { drained } from '../runtime/flow-gate.js';
 
 export interface StreamSink {
   onStdout: (chunk: Buffer) => boolean;
@@ -13,28 +14,15 @@ export interface StreamSink {
  * until `drain`, and memory stays bounded however much the command prints.
  */
 export function processSink(
-  out: NodeJS.WritableStream & { writableNeedDrain?: boolean } = process.stdout,
-  err: NodeJS.WritableStream & { writableNeedDrain?: boolean } = process.stderr,
+  out: NodeJS.WriteStream = process.stdout,
+  err: NodeJS.WriteStream = process.stderr,
 ): StreamSink {
-  const waitFor = (stream: typeof out) =>
-    new Promise<void>((resolve) => {
-      if (!stream.writableNeedDrain) return resolve();
-      const done = () => {
-        stream.off('drain', done);
-        stream.off('close', done);
-        stream.off('error', done);
-        resolve();
-      };
-      stream.once('drain', done);
-      stream.once('close', done);
-      stream.once('error', done);
-    });
   return {
     onStdout: (chunk) => out.write(chunk),
     onStderr: (chunk) => err.write(chunk),
     drain: async () => {
-      await waitFor(out);
-      await waitFor(err);
+      await drained(out);
+      await drained(err);
     },
   };
 }

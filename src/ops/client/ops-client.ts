@@ -1,6 +1,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { BerthError, isBerthErrorCode, type BerthErrorCode } from '../../errors.js';
 import { decodeEvent, NdjsonDecoder, runBody, type RunEvent, type RunRequest } from '../protocol.js';
+import { flowGate } from '../../runtime/flow-gate.js';
 
 export interface OpsEndpoint {
   /** http://host:port or unix:///path/to/ops.sock */
@@ -57,19 +58,21 @@ export class OpsClient {
         res.destroy();
         reject(signal?.aborted ? interrupted() : err);
       };
-      res.on('data', (chunk: Buffer) => {
-        try {
-          for (const line of lines.push(chunk)) onEvent(decodeEvent(line));
-        } catch (err) {
-          return fail(err);
-        }
-        // the reader is full: stop reading, so the side-car's writes block and the command pauses
-        if (full && handlers.drain) {
+      // a full reader stops the reading, so the side-car's writes block and the command pauses
+      const gate = flowGate(res, handlers.drain);
+      res.on(
+        'data',
+        gate((chunk: Buffer) => {
           full = false;
-          res.pause();
-          void handlers.drain().then(() => res.resume());
-        }
-      });
+          try {
+            for (const line of lines.push(chunk)) onEvent(decodeEvent(line));
+          } catch (err) {
+            fail(err);
+            return;
+          }
+          return !full;
+        }),
+      );
       res.once('end', () => resolve());
       res.once('error', fail);
       res.once('aborted', () =>

@@ -7,6 +7,7 @@ import type { ProjectService } from '../../hub/projects.js';
 import type { OpsRunTable } from '../../store/ops-runs.js';
 import type { OpsService } from '../ops-service.js';
 import { encodeEvent, parseRunBody } from '../protocol.js';
+import { drained } from '../../runtime/flow-gate.js';
 
 export type { Listen };
 
@@ -108,18 +109,7 @@ async function run(service: OpsService, { req, res }: RouteContext): Promise<voi
     if (!res.writableFinished) disconnected.abort(new Error('client disconnected'));
   });
   // a slow reader pauses the command (backpressure) instead of growing this process's memory
-  const drain = () =>
-    new Promise<void>((resolve) => {
-      if (res.destroyed || !res.writableNeedDrain) return resolve();
-      // whichever comes first; the other listener goes too, so none pile up over a long run
-      const done = () => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.once('drain', done);
-      res.once('close', done);
-    });
+  const drain = () => drained(res);
   await prepared.execute(
     (event) => (res.destroyed ? undefined : res.write(encodeEvent(event))),
     disconnected.signal,
