@@ -137,11 +137,14 @@ describe.skipIf(process.geteuid?.() !== 0)(
           }
         }
       } finally {
+        // the shell's last mv or ln may still be running when it dies: wait for it to be gone
+        const exited = new Promise((r) => racer.once('close', r));
         racer.kill('SIGKILL');
+        await exited;
       }
       expect(statSync(outside).uid).toBe(0);
       for (let i = 0; i < 20; i++) expect(statSync(join(outside, `f${i}`)).uid).toBe(0);
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     });
   },
 );
