@@ -85,27 +85,24 @@ export function scanTree(
       );
       return;
     }
+    let found: { mode: number; size: number; digest: string } | undefined;
     try {
       const before = opened.st;
       const readAtMs = Date.now();
       const { digest, exact } = hashFd(opened.fd, Number(before.size));
       const after = fs.fstatSync(opened.fd, { bigint: true });
-      if (!exact || !sameKey(keyOf(before), keyOf(after)) || before.ino !== st.ino) {
+      if (exact && sameKey(keyOf(before), keyOf(after)) && before.ino === st.ino) {
+        cache.remember(path, keyOf(after), digest, readAtMs);
+        found = { mode: Number(after.mode) & SYNC_MODE_MASK, size: Number(after.size), digest };
+      } else {
         problem(path, 'changed while it was read');
-        return;
       }
-      cache.remember(path, keyOf(after), digest, readAtMs);
-      add(path, {
-        kind: 'file',
-        mode: Number(after.mode) & SYNC_MODE_MASK,
-        size: Number(after.size),
-        digest,
-      });
     } catch (err) {
       problem(path, `cannot be read (${errnoOf(err) ?? String(err)})`);
     } finally {
       fs.closeSync(opened.fd);
     }
+    if (found) add(path, { kind: 'file', ...found });
   };
 
   const visitDir = (dirFd: number, path: SyncPath, depth: number) => {
