@@ -95,7 +95,14 @@ describe('LocalReplica.apply', () => {
     expect(readFileSync(join(root, 'f'), 'utf8')).toBe('new');
     expect(readFileSync(join(root, r.atticPath(sha('old'))), 'utf8')).toBe('old');
     expect(r.findAttic('f')).toEqual([
-      { digest: sha('old'), path: 'f', size: 3, time: expect.any(Number), why: 'put' },
+      {
+        digest: sha('old'),
+        path: 'f',
+        size: 3,
+        time: expect.any(Number),
+        why: 'put',
+        file: r.atticPath(sha('old')),
+      },
     ]);
     expect(readFileSync(join(root, '.berth-sync/attic/index.jsonl'), 'utf8')).toContain(sha('old'));
   });

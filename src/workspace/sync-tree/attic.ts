@@ -3,7 +3,7 @@ import { BerthError, errnoOf } from '../../errors.js';
 import { inDir, openChildDir } from '../fd-dir.js';
 import { DIGEST_PATTERN } from './digest-cache.js';
 import { SYNC_STATE_DIR, type SyncPath } from './entry.js';
-import { lstatBig, openFileNoFollow } from './tree-fds.js';
+import { linkNoReplace, lstatBig, openFileNoFollow, randomName } from './tree-fds.js';
 
 const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW, O_TRUNC } = fs.constants;
 
@@ -17,6 +17,11 @@ export interface AtticRecord {
   time: number;
   /** What replaced or removed them (`put`, `remove`, …). */
   why: string;
+  /**
+   * Where the bytes are, below the sync root: `Attic.pathOf(digest)`, or beside it
+   * (`<digest>.<random>`) when that name already held another copy.
+   */
+  file: SyncPath;
 }
 
 const INDEX = 'index.jsonl';
@@ -47,21 +52,29 @@ export class Attic {
 
   /**
    * Moves the entry `name` of `dirFd` (a regular file whose bytes hash to `digest`) into the
-   * attic. A version with the same digest already there is replaced by this newer inode.
+   * attic. A copy with the same digest already there is not replaced: a writer that still had
+   * either inode open may have written into it after it was checked, so both are kept.
    */
-  keep(dirFd: number, name: Buffer, record: Omit<AtticRecord, 'time'>): void {
+  keep(dirFd: number, name: Buffer, record: Omit<AtticRecord, 'time' | 'file'>): void {
     if (!DIGEST_PATTERN.test(record.digest)) {
       throw new BerthError('INVALID_ARGUMENT', `"${record.digest}" is not a SHA-256 digest`);
     }
     const records = this.load();
     const sub = this.subdir(record.digest.slice(0, 2));
-    fs.renameSync(inDir(dirFd, name), inDir(sub, record.digest));
+    let fileName: Buffer = Buffer.from(record.digest);
+    if (linkNoReplace(dirFd, name, sub, fileName) === 'taken') {
+      fileName = randomName(`${record.digest}.`);
+      fs.renameSync(inDir(dirFd, name), inDir(sub, fileName));
+    } else {
+      fs.unlinkSync(inDir(dirFd, name));
+    }
     this.touched.add(sub);
     this.touched.add(dirFd);
-    const full: AtticRecord = { ...record, time: Date.now() };
+    const file = `${SYNC_STATE_DIR}/attic/${record.digest.slice(0, 2)}/${fileName.toString('latin1')}`;
+    const full: AtticRecord = { ...record, time: Date.now(), file };
     records.push(full);
     fs.writeSync(this.index(), `${JSON.stringify(full)}\n`);
-    this.evict(record.digest);
+    this.evict(file);
   }
 
   /** Every version still kept, newest first. */
@@ -121,7 +134,7 @@ export class Attic {
         const n = fs.readSync(opened.fd, buffer, 0, size, 0);
         for (const line of buffer.subarray(0, n).toString('utf8').split('\n')) {
           const record = parseRecord(line);
-          if (record && this.present(record.digest)) records.push(record);
+          if (record && this.present(record.file)) records.push(record);
         }
       } finally {
         fs.closeSync(opened.fd);
@@ -131,39 +144,41 @@ export class Attic {
     return records;
   }
 
-  private present(digest: string): boolean {
-    const sub = openChildDir(this.atticFd, digest.slice(0, 2));
+  private present(file: SyncPath): boolean {
+    const [prefix, name] = file.split('/').slice(2);
+    const sub = openChildDir(this.atticFd, prefix!);
     if (sub === undefined) return false;
     try {
-      return lstatBig(sub, Buffer.from(digest))?.isFile() ?? false;
+      return lstatBig(sub, Buffer.from(name!, 'latin1'))?.isFile() ?? false;
     } finally {
       fs.closeSync(sub);
     }
   }
 
-  /** Drops the oldest versions (never `keepDigest`) until the attic fits its size cap. */
-  private evict(keepDigest: string): void {
+  /** Drops the oldest files (never `keepFile`, the newest) until the attic fits its size cap. */
+  private evict(keepFile: SyncPath): void {
     const records = this.load();
-    const newest = new Map<string, { time: number; size: number }>();
-    for (const r of records) newest.set(r.digest, { time: r.time, size: r.size });
+    const newest = new Map<SyncPath, { time: number; size: number }>();
+    for (const r of records) newest.set(r.file, { time: r.time, size: r.size });
     let total = 0;
     for (const { size } of newest.values()) total += size;
     if (total <= this.maxBytes) return;
     const oldestFirst = [...newest.entries()].sort((a, b) => a[1].time - b[1].time);
     const gone = new Set<string>();
-    for (const [digest, { size }] of oldestFirst) {
+    for (const [file, { size }] of oldestFirst) {
       if (total <= this.maxBytes) break;
-      if (digest === keepDigest) continue;
+      if (file === keepFile) continue;
+      const [prefix, name] = file.split('/').slice(2);
       try {
-        fs.unlinkSync(inDir(this.subdir(digest.slice(0, 2)), digest));
+        fs.unlinkSync(inDir(this.subdir(prefix!), Buffer.from(name!, 'latin1')));
       } catch (err) {
         if (errnoOf(err) !== 'ENOENT') throw err;
       }
-      gone.add(digest);
+      gone.add(file);
       total -= size;
     }
     if (gone.size === 0) return;
-    this.records = records.filter((r) => !gone.has(r.digest));
+    this.records = records.filter((r) => !gone.has(r.file));
     this.rewriteIndex();
   }
 
@@ -191,13 +206,14 @@ function parseRecord(line: string): AtticRecord | undefined {
     if (typeof r.digest !== 'string' || !DIGEST_PATTERN.test(r.digest)) return undefined;
     if (typeof r.path !== 'string' || typeof r.size !== 'number' || typeof r.time !== 'number')
       return undefined;
-    return {
-      digest: r.digest,
-      path: r.path,
-      size: r.size,
-      time: r.time,
-      why: typeof r.why === 'string' ? r.why : '',
-    };
+    const file = typeof r.file === 'string' ? r.file : Attic.pathOf(r.digest);
+    // the index may have been written by the other side: a file is only ever one below its prefix folder
+    const parts = file.split('/');
+    const folder = `${SYNC_STATE_DIR}/attic/${r.digest.slice(0, 2)}`;
+    if (parts.length !== 4 || parts.slice(0, 3).join('/') !== folder) return undefined;
+    if (!parts[3]!.startsWith(r.digest)) return undefined;
+    const why = typeof r.why === 'string' ? r.why : '';
+    return { digest: r.digest, path: r.path, size: r.size, time: r.time, why, file };
   } catch {
     return undefined;
   }
