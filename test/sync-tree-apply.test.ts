@@ -233,6 +233,27 @@ describe('LocalReplica.apply', () => {
     expect(r.listAttic().map((a) => a.digest)).toEqual([sha(huge)]);
   });
 
+  it.skipIf(process.getuid?.() !== 0)(
+    'hands new files, folders and links to the owner (when running as root)',
+    async () => {
+      const root = mkdtempSync(join(tmpdir(), 'berth-synctree-owner-'));
+      dirs.push(root);
+      const r = new LocalReplica({ root, side: 'container', owner: { uid: 4321, gid: 4322 } });
+      replicas.push(r);
+      await stage(r, 'owned');
+      const results = await r.apply([
+        { op: 'mkdir', path: 'd', expect: null, mode: 0o755 },
+        { op: 'put', path: 'd/f', expect: null, entry: fileEntry('owned') },
+        { op: 'symlink', path: 'l', expect: null, target: 'd/f' },
+      ]);
+      expect(results.every((x) => x.ok)).toBe(true);
+      for (const p of ['d', 'd/f', 'l']) {
+        const st = lstatSync(join(root, p));
+        expect([p, st.uid, st.gid]).toEqual([p, 4321, 4322]);
+      }
+    },
+  );
+
   it('never follows a link swapped in for a parent folder: the write lands inside the root or fails', async () => {
     const { r, root } = setup();
     const outside = mkdtempSync(join(tmpdir(), 'berth-synctree-outside-'));

@@ -21,7 +21,10 @@ function tempRoot(): string {
   dirs.push(dir);
   return dir;
 }
-function replica(root: string, extra: Partial<ConstructorParameters<typeof LocalReplica>[0]> = {}): LocalReplica {
+function replica(
+  root: string,
+  extra: Partial<ConstructorParameters<typeof LocalReplica>[0]> = {},
+): LocalReplica {
   const r = new LocalReplica({ root, side: 'local', ...extra });
   replicas.push(r);
   return r;
@@ -63,7 +66,10 @@ describe('LocalReplica.scan', () => {
     chmodSync(join(root, 'run.sh'), 0o755);
     chmodSync(join(root, 'src/deep'), 0o750);
     symlinkSync('../run.sh', join(root, 'src/link'));
-    const odd = Buffer.concat([Buffer.from(root + '/'), Buffer.from('we\xffird name\nwith newline', 'latin1')]);
+    const odd = Buffer.concat([
+      Buffer.from(root + '/'),
+      Buffer.from('we\xffird name\nwith newline', 'latin1'),
+    ]);
     writeFileSync(odd, 'odd');
     const result = await replica(root).scan({ ignore: [] });
     expect(result.root).toBe('dir');
@@ -118,7 +124,9 @@ describe('LocalReplica.scan', () => {
   it('fails, rather than returning a partial tree, beyond the entry cap', async () => {
     const root = tempRoot();
     for (let i = 0; i < 20; i++) writeFileSync(join(root, `f${i}`), '');
-    await expect(replica(root, { maxEntries: 10 }).scan({ ignore: [] })).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    await expect(replica(root, { maxEntries: 10 }).scan({ ignore: [] })).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+    });
   });
 
   it('says when the root is missing or not a folder', async () => {
