@@ -18,6 +18,7 @@ import { IgnoreRules, scanTree } from './scan.js';
 import { clearStageDir, stageChunks } from './stage.js';
 import { closeStateDirs, openStateDirs, type StateDirs } from './state-dir.js';
 import { TreeWatcher } from './watch.js';
+import { checkSyncPath as checkPath } from './sync-path.js';
 
 const { O_RDONLY, O_DIRECTORY } = fs.constants;
 
@@ -75,6 +76,18 @@ export class LocalReplica implements Replica {
     const status = this.rootStatus();
     if (status !== 'dir') return { entries: new Map(), problems: [], root: status };
     this.rules = new IgnoreRules(options.ignore);
+    if (options.paths !== undefined) {
+      for (const path of options.paths) checkPath(path);
+      // a scoped scan keeps every cached digest: it saw only part of the tree
+      const { entries, problems } = scanTree(
+        this.root(),
+        this.rules,
+        this.cache,
+        { maxFileBytes: this.maxFileBytes, maxEntries: this.maxEntries },
+        options.paths,
+      );
+      return { entries, problems, root: 'dir' };
+    }
     this.cache.beginScan();
     let complete = false;
     try {

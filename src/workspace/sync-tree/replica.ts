@@ -29,6 +29,11 @@ export type WatchHint = { paths: SyncPath[] } | { all: true; reason: string };
 export interface ScanOptions {
   /** gitignore-style rules (one pattern per entry); ignored paths are not descended into. */
   ignore: string[];
+  /**
+   * A scoped scan (after a watcher's hint): only these paths (each with everything below it and
+   * the folders on the way to it) and the root's own entries; absent: the whole tree.
+   */
+  paths?: SyncPath[];
 }
 
 /**

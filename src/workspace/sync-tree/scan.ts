@@ -45,6 +45,7 @@ export function scanTree(
   rules: IgnoreRules,
   cache: DigestCache,
   limits: ScanLimits,
+  scope?: readonly SyncPath[],
 ): { entries: SyncTree; problems: ScanProblem[] } {
   const rootSt = fs.fstatSync(rootFd, { bigint: true });
   const entries: SyncTree = new Map();
@@ -195,8 +196,85 @@ export function scanTree(
     else add(path, { kind: 'link', target });
   };
 
+  /** One child of an open folder, whatever it is (a folder with all it holds when `deep`). */
+  const visitChild = (dirFd: number, name: Buffer, path: SyncPath, depth: number, deep: boolean) => {
+    const st = lstatBig(dirFd, name);
+    if (st === undefined) return; // absent: the lstat itself is the evidence
+    if (st.dev !== rootSt.dev) problem(path, 'is on another file system than the sync root (a mount point)');
+    else if (st.isFile()) visitFile(dirFd, name, path, st);
+    else if (st.isSymbolicLink()) visitLink(dirFd, name, path);
+    else if (st.isDirectory()) {
+      if (deep) visitChildDir(dirFd, name, path, depth);
+      else add(path, { kind: 'dir', mode: Number(st.mode) & SYNC_MODE_MASK });
+    } else problem(path, `is ${specialKind(st)}, which sync does not copy`);
+  };
+
+  /**
+   * A scoped scan (a watcher's hint): the root's own entries (folders without their contents),
+   * then each scoped path with the folders on the way to it. A folder on the way that is gone
+   * or is no longer a folder ends that path's walk: what is there (or that nothing is) is the
+   * answer for everything below it.
+   */
+  const visitScope = (path: SyncPath) => {
+    const parts = path.split('/');
+    if (parts[0] === SYNC_STATE_DIR || parts[0] === '') return;
+    const opened: number[] = [];
+    try {
+      let dirFd = rootFd;
+      let at = '';
+      for (let i = 0; i < parts.length; i++) {
+        const name = Buffer.from(parts[i]!, 'latin1');
+        at = joinSyncPath(at, parts[i]!);
+        const last = i === parts.length - 1;
+        if (parts[i]!.startsWith(ASIDE_PREFIX) || rules.ignores(at, !last)) return;
+        if (last) {
+          visitChild(dirFd, name, at, i + 1, true);
+          return;
+        }
+        const st = lstatBig(dirFd, name);
+        if (st === undefined) return;
+        if (!st.isDirectory()) {
+          visitChild(dirFd, name, at, i + 1, true);
+          return;
+        }
+        const child = openDirIn(dirFd, name);
+        if ('error' in child) {
+          if (child.error !== 'ENOENT') problem(at, `changed while scanned (${child.error})`);
+          return;
+        }
+        opened.push(child.fd);
+        if (child.st.dev !== rootSt.dev) {
+          problem(at, 'is on another file system than the sync root (a mount point)');
+          return;
+        }
+        add(at, { kind: 'dir', mode: Number(child.st.mode) & SYNC_MODE_MASK });
+        dirFd = child.fd;
+      }
+    } finally {
+      for (const fd of opened) fs.closeSync(fd);
+    }
+  };
+
   add('', { kind: 'dir', mode: Number(rootSt.mode) & SYNC_MODE_MASK });
-  if (!visitDir(rootFd, '', 0)) entries.clear();
+  if (scope === undefined) {
+    if (!visitDir(rootFd, '', 0)) entries.clear();
+    return { entries, problems };
+  }
+  let top: Buffer[];
+  try {
+    top = fs.readdirSync(fdTarget(rootFd), { encoding: 'buffer' });
+  } catch (err) {
+    problem('', `cannot be listed (${errnoOf(err) ?? String(err)})`);
+    return { entries: new Map(), problems };
+  }
+  for (const name of top) {
+    const text = name.toString('latin1');
+    if (text === SYNC_STATE_DIR || text.startsWith(ASIDE_PREFIX)) continue;
+    const st = lstatBig(rootFd, name);
+    if (st === undefined || rules.ignores(text, st.isDirectory())) continue;
+    visitChild(rootFd, name, text, 1, false);
+  }
+  for (const path of scope) visitScope(path);
   return { entries, problems };
 }
 

@@ -1,0 +1,134 @@
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openLocalPair, type LocalPair } from './helpers/sync-local-pair.js';
+import { dumpTree, sortedEntries } from './helpers/tree-dump.js';
+
+let open: LocalPair[] = [];
+afterEach(async () => {
+  for (const p of open) await p.close();
+  open = [];
+});
+function pair(options: Parameters<typeof openLocalPair>[0] = {}): LocalPair {
+  const p = openLocalPair(options);
+  open.push(p);
+  return p;
+}
+const same = (p: LocalPair) => expect(sortedEntries(dumpTree(p.containerRoot))).toEqual(sortedEntries(dumpTree(p.localRoot)));
+
+describe('a sync pair (the controller with both sides on this machine)', () => {
+  it('carries creates, edits, modes, links, empty folders and odd names both ways', async () => {
+    const p = pair();
+    const L = p.localRoot;
+    mkdirSync(join(L, 'src/deep'), { recursive: true });
+    mkdirSync(join(L, 'empty'));
+    writeFileSync(join(L, 'src/a.ts'), 'export const a = 1;\n');
+    writeFileSync(join(L, 'run.sh'), '#!/bin/sh\necho hi\n');
+    chmodSync(join(L, 'run.sh'), 0o755);
+    writeFileSync(join(L, 'name with spaces.txt'), 'spaces');
+    writeFileSync(join(L, 'new\nline'), 'newline');
+    writeFileSync(Buffer.concat([Buffer.from(`${L}/`), Buffer.from([0x6e, 0xff, 0x6f])]), 'not utf-8');
+    symlinkSync('src/a.ts', join(L, 'link-to-a'));
+    const first = await p.pair.barrier();
+    expect(first.firstSync).toBe(true);
+    expect(first.toContainer).toBeGreaterThanOrEqual(9);
+    same(p);
+    // now the other way: edit, delete, rename, chmod in the "container"
+    const C = p.containerRoot;
+    writeFileSync(join(C, 'src/a.ts'), 'export const a = 2;\n');
+    rmSync(join(C, 'name with spaces.txt'));
+    writeFileSync(join(C, 'src/deep/b.ts'), 'b');
+    chmodSync(join(C, 'run.sh'), 0o700);
+    const second = await p.pair.barrier();
+    expect(second.toLocal).toBeGreaterThanOrEqual(4);
+    expect(second.conflicts).toEqual([]);
+    same(p);
+    expect(readFileSync(join(L, 'src/a.ts'), 'utf8')).toBe('export const a = 2;\n');
+    expect(existsSync(join(L, 'name with spaces.txt'))).toBe(false);
+    // a cycle with nothing new moves nothing
+    const idle = await p.pair.cycle();
+    expect(idle.toLocal + idle.toContainer).toBe(0);
+  });
+
+  it('a conflict keeps both versions: the container one in place, the host one beside it; resolve brings either back', async () => {
+    const p = pair({ now: () => new Date('2026-12-01T10:00:00Z') });
+    writeFileSync(join(p.localRoot, 'notes.md'), 'base\n');
+    await p.pair.barrier();
+    writeFileSync(join(p.localRoot, 'notes.md'), 'host edit\n');
+    writeFileSync(join(p.containerRoot, 'notes.md'), 'agent edit\n');
+    const report = await p.pair.barrier();
+    expect(report.conflicts.map((c) => [c.path, c.copy])).toEqual([
+      ['notes.md', 'notes.md.berth-conflict-local-20261201T100000Z'],
+    ]);
+    same(p);
+    for (const root of [p.localRoot, p.containerRoot]) {
+      expect(readFileSync(join(root, 'notes.md'), 'utf8')).toBe('agent edit\n');
+      expect(readFileSync(join(root, 'notes.md.berth-conflict-local-20261201T100000Z'), 'utf8')).toBe('host edit\n');
+    }
+    const open = p.store.sync().conflicts('testhub', 'p');
+    expect(open).toHaveLength(1);
+  });
+
+  it('delete against modify keeps the modification', async () => {
+    const p = pair();
+    writeFileSync(join(p.localRoot, 'keep.txt'), 'v1');
+    mkdirSync(join(p.localRoot, 'dir'));
+    writeFileSync(join(p.localRoot, 'dir/inner.txt'), 'v1');
+    await p.pair.barrier();
+    rmSync(join(p.localRoot, 'keep.txt'));
+    rmSync(join(p.localRoot, 'dir'), { recursive: true });
+    writeFileSync(join(p.containerRoot, 'keep.txt'), 'v2 by the agent');
+    writeFileSync(join(p.containerRoot, 'dir/new.txt'), 'new inside a folder the host deleted');
+    await p.pair.barrier();
+    same(p);
+    expect(readFileSync(join(p.localRoot, 'keep.txt'), 'utf8')).toBe('v2 by the agent');
+    expect(readFileSync(join(p.localRoot, 'dir/new.txt'), 'utf8')).toBe('new inside a folder the host deleted');
+  });
+
+  it('rm -rf of everything on one side halts and deletes nothing on the other', async () => {
+    const p = pair();
+    for (let i = 0; i < 5; i++) writeFileSync(join(p.localRoot, `f${i}`), `${i}`);
+    await p.pair.barrier();
+    for (const name of readdirSync(p.containerRoot)) if (name !== '.berth-sync') rmSync(join(p.containerRoot, name), { recursive: true });
+    const report = await p.pair.barrier();
+    expect(report.halt?.reason).toBe('root-emptied');
+    expect(readdirSync(p.localRoot).filter((n) => n.startsWith('f'))).toHaveLength(5);
+    const row = p.store.sync().pair('testhub', 'p');
+    expect(row?.halt).toContain('root-emptied');
+  });
+
+  it('a changed ignore rule deletes nothing, and un-ignoring brings no conflict for equal files', async () => {
+    const p = pair();
+    mkdirSync(join(p.localRoot, 'build'));
+    writeFileSync(join(p.localRoot, 'build/out.js'), 'built');
+    writeFileSync(join(p.localRoot, 'src.js'), 'src');
+    await p.pair.barrier();
+    expect(existsSync(join(p.containerRoot, 'build/out.js'))).toBe(true);
+    const ignoring = p.reopen({ ignore: ['.git', 'build/'] });
+    const r = await ignoring.barrier();
+    expect(r.toLocal + r.toContainer).toBe(0);
+    expect(existsSync(join(p.localRoot, 'build/out.js'))).toBe(true);
+    expect(existsSync(join(p.containerRoot, 'build/out.js'))).toBe(true);
+    const back = await p.reopen({ ignore: ['.git'] }).barrier();
+    expect(back.conflicts).toEqual([]);
+    expect(back.toLocal + back.toContainer).toBe(0);
+  });
+
+  it('a recreated container side is a first sync: nothing on the host is deleted', async () => {
+    const p = pair();
+    writeFileSync(join(p.localRoot, 'a.txt'), 'a');
+    writeFileSync(join(p.localRoot, 'b.txt'), 'b');
+    await p.pair.barrier();
+    // a new, empty volume under the same name: its marker is new
+    rmSync(p.containerRoot, { recursive: true });
+    mkdirSync(p.containerRoot);
+    const { LocalReplica } = await import('../src/workspace/sync-tree/local-replica.js');
+    const fresh = new LocalReplica({ root: p.containerRoot, side: 'container' });
+    const report = await p.reopen({ container: fresh }).barrier();
+    expect(report.firstSync).toBe(true);
+    expect(report.firstSyncReason).toContain('recreated');
+    expect(readFileSync(join(p.localRoot, 'a.txt'), 'utf8')).toBe('a');
+    expect(readFileSync(join(p.containerRoot, 'b.txt'), 'utf8')).toBe('b');
+    await fresh.close();
+  });
+});
