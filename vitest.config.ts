@@ -18,6 +18,7 @@ export const UNIT_TESTS = [
   'test/runtime-discipline.test.ts',
   'test/sentinel-scanner.test.ts',
   'test/status-table.test.ts',
+  'test/sync-protocol.test.ts',
   'test/store-members.test.ts',
   'test/stream-cap.test.ts',
   'test/wait-strategy.test.ts',

@@ -110,8 +110,9 @@ export class RemoteReplica implements Replica {
           onFrame: (frame) => {
             if (frame.header.t === 'scan-part') return collector.add(frame.body);
             if (frame.header.t === 'scan-end') {
+              const result = collector.finish(frame.header.root);
               this.connection.finish(id);
-              return resolve(collector.finish(frame.header.root));
+              return resolve(result);
             }
             this.settleError(id, frame, reject);
           },
@@ -198,8 +199,9 @@ export class RemoteReplica implements Replica {
           onFrame: (frame) => {
             settled = true;
             if (frame.header.t === 'staged') {
+              const result = checkStageResult(parseBody(frame.body, 'a stage result'), sent);
               this.connection.finish(id);
-              return resolve(checkStageResult(parseBody(frame.body, 'a stage result'), sent));
+              return resolve(result);
             }
             this.settleError(id, frame, reject);
           },
@@ -320,9 +322,9 @@ export class RemoteReplica implements Replica {
   private settleError(id: number, frame: Frame, reject: (err: BerthError) => void): void {
     if (frame.header.t !== 'error')
       throw violation(`an unexpected ${JSON.stringify(String(frame.header.t)).slice(0, 40)} frame`);
-    this.connection.finish(id);
     const code = frame.header.code;
     const message = checkText(frame.header.message, 'an error message');
+    this.connection.finish(id);
     const known = isBerthErrorCode(code) && code !== 'SYNC_AGENT_GONE' && code !== 'PROTOCOL_ERROR';
     reject(
       new BerthError(known ? code : 'ENGINE_ERROR', `the sync agent: ${message}`, {
