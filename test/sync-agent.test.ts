@@ -258,3 +258,22 @@ describe('RemoteReplica over the agent', () => {
     await again.close();
   }, 120_000);
 });
+
+describe('the side-car once it is stopped', () => {
+  it('stops at once on TERM (its idle process does not wait for the kill) and is started again on ensure', async () => {
+    const started = Date.now();
+    await runtime.containers.stop(sidecarId, 20);
+    // the engine's grace before a KILL is 20 s: a side-car that ignored TERM would take that long
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const again = await ensureSidecar(runtime, {
+      name: sidecarName,
+      volume: { name: volumeName, labels },
+      placement,
+      labels,
+    });
+    expect(again).toMatchObject({ id: sidecarId, created: false });
+    expect((await runtime.containers.inspect(sidecarId))?.state).toBe('running');
+    replica = await connect();
+    expect((await replica.scan({ ignore: [] })).entries.has('big.bin')).toBe(true);
+  }, 60_000);
+});
