@@ -34,6 +34,9 @@ export const BERTH_ERROR_CODES = [
   'NOT_RUNNING',
   'NOT_READY',
   'SESSION_ENDED',
+  'SYNC_HALTED',
+  'NOT_SYNCED',
+  'STORE_CORRUPT',
   // the tools berth drives
   'IMAGE_UNAVAILABLE',
   'BUILD_FAILED',

@@ -1,3 +1,5 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, projectNameFromFolder } from '../src/config/load-config.js';
@@ -31,6 +33,8 @@ describe('berth.yaml', () => {
       env: { NODE_ENV: 'development', PORT: '3000', DEBUG: 'true' },
       resources: { cpus: 1.5, memoryBytes: 1024 ** 3, pids: 512 },
       network: 'isolated',
+      workspace: 'bind',
+      sync: { ignore: ['.git'], atticMaxBytes: 1024 ** 3 },
     });
     expect(api).toMatchObject({
       name: 'api',
@@ -90,6 +94,34 @@ describe('berth.yaml', () => {
     const built = loadConfig({ cwd: join(FIXTURES, 'folder-mode', 'with-dockerfile') });
     expect(built.projects[0]).toMatchObject({ name: 'with-dockerfile', build: { dockerfile: 'Dockerfile' } });
     expect(built.projects[0]!.image).toBeUndefined();
+  });
+
+  it('reads workspace: sync and its sync settings, and names a bad one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
+    mkdirSync(join(dir, 'app'));
+    const write = (text: string) => writeFileSync(join(dir, 'berth.yaml'), text);
+    try {
+      write(
+        'version: 1\nprojects:\n  app:\n    path: app\n    image: berth-test/busybox\n    workspace: sync\n' +
+          '    sync:\n      ignore: [node_modules/, "*.log"]\n      owner: "1000:1000"\n      attic_max: 64m\n',
+      );
+      expect(loadConfig({ cwd: dir }).projects[0]).toMatchObject({
+        workspace: 'sync',
+        sync: {
+          ignore: ['.git', 'node_modules/', '*.log'],
+          owner: { uid: 1000, gid: 1000 },
+          atticMaxBytes: 64 * 1024 ** 2,
+        },
+      });
+      write('version: 1\nprojects:\n  app:\n    path: app\n    image: x\n    workspace: rsync\n');
+      expect(() => loadConfig({ cwd: dir })).toThrow('berth.yaml: projects.app.workspace: use bind or sync');
+      write('version: 1\nprojects:\n  app:\n    path: app\n    image: x\n    sync:\n      owner: bob\n');
+      expect(() => loadConfig({ cwd: dir })).toThrow(
+        'berth.yaml: projects.app.sync.owner: use uid:gid in numbers, e.g. 1000:1000',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('derives valid project names from any folder name', () => {

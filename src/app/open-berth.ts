@@ -13,6 +13,7 @@ import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import type { EngineStrategy } from '../runtime/docker/engine-discovery.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { berthHome, Store } from '../store/store.js';
+import type { SyncService } from '../sync/sync-service.js';
 
 export interface OpenBerthOptions {
   /** The hub's config when it is already loaded; else it is read from `file` in `cwd`. */
@@ -54,6 +55,8 @@ export interface Berth extends AsyncDisposable {
   projects: ProjectService;
   /** The sandboxed sessions of this home, made once and recovered on first use (split mode: none). */
   sessions(): Promise<Sessions>;
+  /** Two-way sync of the projects with `workspace: sync` (loaded on first use). */
+  sync(): Promise<SyncService>;
   /** A hub over another config, with the same store and runtime. */
   hubFor(config: HubConfig): Hub;
   close(): Promise<void>;
@@ -89,7 +92,9 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
       ? hub
       : new RemoteProjects(config, new OpsClient(opsEndpoint(home, config, env, options.opsUrl)));
   let sessions: Promise<Sessions> | undefined;
+  let sync: Promise<SyncService> | undefined;
   const close = async () => {
+    if (sync) await (await sync).close();
     runtime.close();
     if (!options.store) store.close();
   };
@@ -110,6 +115,18 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
         // what a killed berth process left half-done is finished or undone first
         await opened.recover();
         return opened;
+      })()),
+    sync: () =>
+      (sync ??= (async () => {
+        const { SyncService } = await import('../sync/sync-service.js');
+        return new SyncService({
+          runtime,
+          table: store.sync(),
+          logger,
+          home,
+          hubId: config.hubId,
+          projects: config.projects,
+        });
       })()),
     close,
     [Symbol.asyncDispose]: close,

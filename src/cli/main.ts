@@ -10,6 +10,7 @@ import { registerMcpCommand } from './commands/mcp.js';
 import { registerOpsCommand } from './commands/ops.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSessionCommand } from './commands/session.js';
+import { registerSyncCommand } from './commands/sync.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTestCommand } from './commands/test.js';
 import { registerUpCommand } from './commands/up.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerOpsCommand(program);
   registerRunCommand(program);
   registerSessionCommand(program);
+  registerSyncCommand(program);
   program.hook('preAction', (_program, action) => {
     const { cwd } = action.optsWithGlobals<{ cwd?: string }>();
     if (cwd !== undefined) process.chdir(cwd);

@@ -10,6 +10,9 @@ import {
   DEFAULT_IMAGE,
   DEFAULT_OPS,
   DEFAULT_RESOURCES,
+  DEFAULT_SYNC,
+  DEFAULT_SYNC_IGNORE,
+  type ProjectSync,
   type HubConfig,
   type OpsPolicyConfig,
   type ProjectConfig,
@@ -131,6 +134,8 @@ function resolveProject(name: string, p: RawProject, base: string): ProjectConfi
       pids: p.resources?.pids ?? DEFAULT_RESOURCES.pids,
     },
     network: p.network ?? 'isolated',
+    workspace: p.workspace ?? 'bind',
+    sync: resolveSync(p.sync),
   };
   if (p.image !== undefined) project.image = p.image;
   if (p.build !== undefined) {
@@ -141,6 +146,21 @@ function resolveProject(name: string, p: RawProject, base: string): ProjectConfi
     };
   }
   return project;
+}
+
+function resolveSync(raw: RawProject['sync']): ProjectSync {
+  const sync: ProjectSync = {
+    ignore: raw?.ignore ? [...DEFAULT_SYNC_IGNORE, ...raw.ignore] : [...DEFAULT_SYNC.ignore],
+    atticMaxBytes:
+      raw?.attic_max !== undefined
+        ? (parseSize(raw.attic_max) ?? DEFAULT_SYNC.atticMaxBytes)
+        : DEFAULT_SYNC.atticMaxBytes,
+  };
+  if (raw?.owner) {
+    const [uid, gid] = raw.owner.split(':').map(Number) as [number, number];
+    sync.owner = { uid, gid };
+  }
+  return sync;
 }
 
 /** No berth.yaml: the folder itself is one project, named after the folder. */
@@ -154,6 +174,8 @@ function folderModeConfig(folder: string, defaultImage: string): HubConfig {
     env: {},
     resources: { ...DEFAULT_RESOURCES },
     network: 'isolated',
+    workspace: 'bind',
+    sync: { ...DEFAULT_SYNC, ignore: [...DEFAULT_SYNC.ignore] },
   };
   if (hasDockerfile) project.build = { context: folder, dockerfile: 'Dockerfile', args: {} };
   else project.image = defaultImage;

@@ -24,6 +24,20 @@ const resources = z
   })
   .strict();
 
+const sync = z
+  .object({
+    ignore: z.array(z.string().min(1, 'must not be empty').max(4096)).max(10_000).optional(),
+    owner: z
+      .string()
+      .regex(/^\d{1,10}:\d{1,10}$/, 'use uid:gid in numbers, e.g. 1000:1000')
+      .optional(),
+    attic_max: z
+      .union([z.string(), z.number()])
+      .refine((v) => parseSize(v) !== undefined, 'expected a size such as 512m or 1g')
+      .optional(),
+  })
+  .strict();
+
 const build = z
   .object({
     context: z.string().min(1),
@@ -46,6 +60,8 @@ export const projectSchema = z
       .optional(),
     resources: resources.optional(),
     network: z.enum(['isolated', 'none', 'bridge']).optional(),
+    workspace: z.enum(['bind', 'sync'], { error: 'use bind or sync' }).optional(),
+    sync: sync.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -25,7 +25,26 @@ export interface ProjectConfig {
   env: Record<string, string>;
   resources: ProjectResources;
   network: NetworkMode;
+  /** `bind` (default): the folder is bind-mounted; `sync`: a volume kept in two-way sync with it. */
+  workspace: WorkspaceMode;
+  sync: ProjectSync;
 }
+
+export type WorkspaceMode = 'bind' | 'sync';
+
+/** berth.yaml `sync:` of a project (used when `workspace: sync`), defaults applied. */
+export interface ProjectSync {
+  /** gitignore-style rules, evaluated on the host for both sides; `.git` is in the defaults. */
+  ignore: string[];
+  /** Who owns the files in the volume; default the image's numeric user, else 0:0. */
+  owner?: { uid: number; gid: number };
+  /** The attic's size cap on each side (what sync replaced or deleted, kept). */
+  atticMaxBytes: number;
+}
+
+/** Paths a sync never carries unless a rule un-ignores them (`!.git`). */
+export const DEFAULT_SYNC_IGNORE = ['.git'];
+export const DEFAULT_SYNC: ProjectSync = { ignore: [...DEFAULT_SYNC_IGNORE], atticMaxBytes: 1024 ** 3 };
 
 /** The ops side-car's policy (berth.yaml `ops:`), defaults applied. */
 export interface OpsPolicyConfig {

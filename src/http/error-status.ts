@@ -23,6 +23,9 @@ export const ERROR_STATUS: Readonly<Record<BerthErrorCode, number>> = {
   // the request conflicts with the current state of what it names
   NOT_RUNNING: 409,
   SESSION_ENDED: 409,
+  SYNC_HALTED: 409,
+  NOT_SYNCED: 409,
+  STORE_CORRUPT: 500,
   ALREADY_EXISTS: 409,
   FOLDER_BUSY: 409,
   MASS_DELETE: 409,

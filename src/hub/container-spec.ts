@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ProjectConfig } from '../config/types.js';
-import type { ContainerSpec } from '../runtime/container-runtime.js';
+import type { ContainerSpec, VolumeMount } from '../runtime/container-runtime.js';
 import { hardenedSpec } from '../runtime/hardened-spec.js';
 import { hubLabels, LABEL } from '../runtime/labels.js';
 import { WorkspacePlacement } from '../workspace/placement.js';
-import { memberName } from './unit-role.js';
+import { memberName, memberVolume } from './unit-role.js';
 
 export interface FolderOwner {
   uid: number;
@@ -19,6 +19,20 @@ export interface FolderOwner {
 export interface ProjectFolder extends FolderOwner {
   dev: string;
   ino: string;
+}
+
+/** Where a project's files are: its folder bind-mounted, or (`workspace: sync`) its volume. */
+export function projectPlacement(hubId: string, project: ProjectConfig): WorkspacePlacement {
+  if (project.workspace !== 'sync') return WorkspacePlacement.forProject(project);
+  return WorkspacePlacement.synced(project.path, workspaceVolume(hubId, project.name, '').name);
+}
+
+/**
+ * The volume of a synced project's workspace: the project container and its sync side-car
+ * mount it; `down` keeps it (only `down --volumes` removes it, and the host folder stays).
+ */
+export function workspaceVolume(hubId: string, project: string, target: string): VolumeMount {
+  return memberVolume(hubId, project, 'sync', 'workspace', target);
 }
 
 /** The project container's name (the unit's `project` member): the same as before roles. */
@@ -51,7 +65,8 @@ export function projectContainerSpec(
   // A uid that is not in the image's /etc/passwd gets HOME=/, where tools cannot write.
   if (owner.uid !== 0) env.HOME = '/tmp';
   Object.assign(env, project.env);
-  const placement = WorkspacePlacement.forProject(project);
+  const placement = projectPlacement(hubId, project);
+  const mount = placement.mount();
   const spec = hardenedSpec({
     name: containerName(hubId, project.name),
     image: image.ref,
@@ -63,7 +78,10 @@ export function projectContainerSpec(
     user: `${owner.uid}:${owner.gid}`,
     workingDir: placement.containerPath(),
     hostname: project.name,
-    mounts: [placement.bindMount()],
+    // a synced project's workspace is its volume (kept in sync with the folder), never the folder
+    ...(mount.kind === 'bind'
+      ? { mounts: [{ source: mount.source, target: mount.target }] }
+      : { volumes: [workspaceVolume(hubId, project.name, mount.target)] }),
     network: projectNetwork(hubId, project),
     limits: {
       cpus: project.resources.cpus,

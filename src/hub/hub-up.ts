@@ -88,7 +88,10 @@ async function upUnit(
 ): Promise<UpResult> {
   const { runtime, config, store } = deps;
   const context: MemberContext = { hubId: config.hubId, project, image, folder: owner };
-  const plans = deps.roles.filter((r) => r.appliesTo(project)).map((r) => withUnitLabels(r, context));
+  const progress = (line: string) => deps.onProgress?.(project.name, line);
+  const roles = deps.roles.filter((r) => r.appliesTo(project));
+  for (const role of roles) await role.prepare?.(context, progress);
+  const plans = roles.map((r) => withUnitLabels(r, context));
   const mine = existing.filter((c) => c.labels[LABEL.project] === project.name);
   for (const stale of mine.filter((c) => !plans.some((p) => p.role === c.labels[LABEL.role]))) {
     deps.onProgress?.(project.name, `${stale.labels[LABEL.role]} is no longer configured; removing it`);
@@ -101,6 +104,7 @@ async function upUnit(
     const current = mine.find((c) => c.labels[LABEL.role] === plan.role);
     members.push(await upMember(deps, project.name, plan, current, created, ensure));
   }
+  for (const [i, role] of roles.entries()) await role.afterUp?.(context, members[i]!.containerId, progress);
   const main = members.find((m) => m.role === 'project') ?? members[0]!;
   store.upsertProject({
     hubId: config.hubId,

@@ -17,6 +17,16 @@ export interface UnitRole {
   appliesTo(project: ProjectConfig): boolean;
   /** The member's container for this project (called by up, once the image and folder are known). */
   plan(context: MemberContext): MemberPlan;
+  /**
+   * Work before planning that needs the engine (an image of berth's own to build); called by up
+   * for each project this role applies to, before plan().
+   */
+  prepare?(context: MemberContext, onProgress: (line: string) => void): Promise<void>;
+  /**
+   * Work once the whole unit is up and ready (the first sync of a synced workspace); a failure
+   * fails the up like any other.
+   */
+  afterUp?(context: MemberContext, containerId: string, onProgress: (line: string) => void): Promise<void>;
 }
 
 /** What up knows about a project when it plans its members. */

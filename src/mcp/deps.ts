@@ -1,5 +1,6 @@
 import type { ProjectService } from '../hub/projects.js';
 import type { Sessions } from '../sessions/sessions.js';
+import type { SyncService } from '../sync/sync-service.js';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { WorkspacePlacement } from '../workspace/placement.js';
@@ -13,6 +14,16 @@ export interface McpDeps {
   sessions?: Sessions;
   logger: Logger;
   limits?: WorkspaceLimits;
+  /** Two-way sync; without it the sync tools say they are unavailable. */
+  sync?: SyncService;
+  /** How long a write to a synced project waits for the container to have it (default 10 s). */
+  syncWaitMs?: number;
+}
+
+/** Whether a write to a synced project reached its container before the tool answered. */
+export interface SyncOutcome {
+  state: 'synced' | 'pending';
+  detail?: string;
 }
 
 /** One Workspace per project, resolved by name through the hub (unknown names throw). */
@@ -35,8 +46,11 @@ export class Workspaces {
 /** Where a file tool works: a project, or a session's sandbox (where changes become steps). */
 export interface ToolTarget {
   workspace: Workspace;
-  /** Records a change as a session step; a no-op for projects. */
-  record(label: string): Promise<void>;
+  /**
+   * Records a change: a session step, or for a synced project a sync of it to the container
+   * (the outcome says whether it got there in time); a no-op for other projects.
+   */
+  record(label: string): Promise<SyncOutcome | undefined>;
 }
 
 export function toolTarget(
@@ -47,14 +61,21 @@ export function toolTarget(
   if ((args.project === undefined) === (args.session === undefined)) {
     throw new BerthError('INVALID_ARGUMENT', 'give either project or session (one of them, not both)');
   }
-  if (args.project !== undefined)
-    return { workspace: workspaces.get(args.project), record: async () => undefined };
+  if (args.project !== undefined) {
+    const project = args.project;
+    return {
+      workspace: workspaces.get(project),
+      record: async () =>
+        deps.sync?.isSynced(project) ? syncAfterWrite(deps, deps.sync, project) : undefined,
+    };
+  }
   const sessions = requireSessions(deps);
   const id = args.session!;
   return {
     workspace: new Workspace(sessions.runningPlacement(id), deps.limits),
     record: async (label) => {
       await sessions.commitStep(id, label);
+      return undefined;
     },
   };
 }
@@ -67,4 +88,44 @@ export function requireSessions(deps: McpDeps): Sessions {
     );
   }
   return deps.sessions;
+}
+
+/** Runs a sync barrier for a write; past the wait the write is reported pending (it still goes). */
+async function syncAfterWrite(deps: McpDeps, sync: SyncService, project: string): Promise<SyncOutcome> {
+  const waitMs = deps.syncWaitMs ?? 10_000;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<SyncOutcome>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({ state: 'pending', detail: `not in the container after ${waitMs / 1000} s; sync goes on` }),
+      waitMs,
+    );
+  });
+  const cycle = sync.barrier(project).then(
+    (r): SyncOutcome =>
+      r.halt
+        ? { state: 'pending', detail: `sync is halted (${r.halt.reason}): ${r.halt.detail}` }
+        : r.retry.length > 0
+          ? { state: 'pending', detail: 'the file changed again meanwhile; the next cycle carries it' }
+          : { state: 'synced' },
+    (err: unknown): SyncOutcome => ({
+      state: 'pending',
+      detail: `sync failed: ${err instanceof Error ? err.message : String(err)}`,
+    }),
+  );
+  try {
+    return await Promise.race([cycle, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function requireSync(deps: McpDeps): SyncService {
+  if (!deps.sync) {
+    throw new BerthError(
+      'UNSUPPORTED',
+      'sync is not available in this server (split mode has no engine here)',
+    );
+  }
+  return deps.sync;
 }

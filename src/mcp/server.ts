@@ -21,6 +21,7 @@ import { registerSessionDiffTool } from './tools/session-diff.js';
 import { registerSessionDiscardTool } from './tools/session-discard.js';
 import { registerSessionLogTool } from './tools/session-log.js';
 import { registerSessionStartTool } from './tools/session-start.js';
+import { registerSyncTools } from './tools/sync-tools.js';
 
 const INSTRUCTIONS = `berth is a hub of projects; each runs in its own container with its own toolchain.
 Start with list_projects. File tools take a project name and a path relative to that project's root.
@@ -61,5 +62,6 @@ export function createServer(deps: McpDeps): McpServer {
   registerSessionDiffTool(server, deps);
   registerSessionApplyTool(server, deps);
   registerSessionDiscardTool(server, deps);
+  registerSyncTools(server, deps);
   return server;
 }

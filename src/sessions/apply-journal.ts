@@ -4,9 +4,9 @@ import { errnoOf, isBerthError } from '../errors.js';
 import { joinBytes, showBytes, splitBytes } from '../workspace/byte-path.js';
 import { listFolder, removePath } from '../workspace/path-ops.js';
 import { inDir, lstatIn, openDirStrict, openRoot } from '../workspace/fd-dir.js';
-import { withFolderLock } from './folder-lock.js';
+import { withFolderLock } from '../workspace/folder-lock.js';
 import { ApplyTrash } from './trash.js';
-import { processAlive } from './process-alive.js';
+import { processAlive } from '../workspace/process-alive.js';
 
 /** One replace or delete of an apply: where its temp file and its aside live. */
 export interface JournalEntry {

@@ -19,9 +19,9 @@ import { listFolder, removePath, removePathAsync } from '../workspace/path-ops.j
 import { chownTreeAt } from '../workspace/tree-chown.js';
 import { populateSandbox } from './sandbox-copy.js';
 import { writeBranchToHost } from './host-branch.js';
-import { processAlive } from './process-alive.js';
+import { processAlive } from '../workspace/process-alive.js';
 import { recoverApplies } from './apply-journal.js';
-import { withFolderLock } from './folder-lock.js';
+import { withFolderLock } from '../workspace/folder-lock.js';
 import { applySession, type ApplyReport, type SessionApplyOptions } from './session-apply.js';
 import { findTrash, listTrash, restoreFromTrash, type RestoreReport, type TrashApply } from './trash.js';
 import { execInSandbox } from './sandbox-exec.js';

@@ -4,7 +4,7 @@ import { BerthError, errnoOf } from '../errors.js';
 import { joinBytes, showBytes, splitBytes } from '../workspace/byte-path.js';
 import { inDir, lstatIn, openDirStrict, openFileIn, openRoot } from '../workspace/fd-dir.js';
 import { listFolder, removePath } from '../workspace/path-ops.js';
-import { folderKey } from './folder-lock.js';
+import { folderKey } from '../workspace/folder-lock.js';
 
 const COPY_CHUNK = 1024 * 1024;
 

@@ -76,6 +76,49 @@ const STEPS: string[] = [
    INSERT INTO project_containers (hub_id, project, role, container_id, config_hash, updated_at)
      SELECT hub_id, name, 'project', container_id, config_hash, updated_at FROM projects
      WHERE container_id IS NOT NULL;`,
+  // two-way sync: one pair per synced project, its durable ancestor (the last state both sides
+  // agreed on, one row per path, the path as bytes), its conflicts and what each cycle moved
+  `CREATE TABLE sync_pairs (
+     hub_id TEXT NOT NULL,
+     project TEXT NOT NULL,
+     local_marker TEXT,
+     container_marker TEXT,
+     halt TEXT,
+     last_cycle_at TEXT,
+     last_error TEXT,
+     cycles INTEGER NOT NULL DEFAULT 0,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (hub_id, project)
+   );
+   CREATE TABLE sync_ancestor (
+     hub_id TEXT NOT NULL,
+     project TEXT NOT NULL,
+     path BLOB NOT NULL,
+     entry TEXT NOT NULL,
+     PRIMARY KEY (hub_id, project, path)
+   ) WITHOUT ROWID;
+   CREATE TABLE sync_conflicts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     hub_id TEXT NOT NULL,
+     project TEXT NOT NULL,
+     path BLOB NOT NULL,
+     copy BLOB NOT NULL,
+     local TEXT,
+     container TEXT,
+     detected_at TEXT NOT NULL,
+     resolved_at TEXT,
+     resolution TEXT
+   );
+   CREATE INDEX sync_conflicts_open ON sync_conflicts (hub_id, project, resolved_at);
+   CREATE TABLE sync_cycles (
+     hub_id TEXT NOT NULL,
+     project TEXT NOT NULL,
+     at TEXT NOT NULL,
+     to_local INTEGER NOT NULL,
+     to_container INTEGER NOT NULL,
+     duration_ms INTEGER NOT NULL
+   );
+   CREATE INDEX sync_cycles_at ON sync_cycles (hub_id, project, at);`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -5,6 +5,7 @@ import { berthHome } from './berth-home.js';
 import { migrate } from './migrations.js';
 import { OpsRunTable } from './ops-runs.js';
 import { SessionTable } from './session-table.js';
+import { SyncTable } from './sync-table.js';
 
 export interface ProjectRecord {
   hubId: string;
@@ -183,6 +184,10 @@ export class Store {
   /** The ops side-car's run history for one hub. */
   opsRuns(hubId: string): OpsRunTable {
     return new OpsRunTable(this.db, hubId);
+  }
+
+  sync(): SyncTable {
+    return new SyncTable(this.db);
   }
 
   sessions(): SessionTable {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
+import { keepInSync } from '../../app/keep-in-sync.js';
 import { BerthError } from '../../errors.js';
 import {
   CLIENTS,
@@ -55,7 +56,10 @@ export function registerMcpCommand(program: Command): void {
       const hub = ctx.projects;
       // sessions need the engine: not in split mode
       const sessions = opts.ops === undefined ? await openSessionsFor(ctx) : undefined;
-      const deps = { hub, logger: ctx.logger, ...(sessions ? { sessions } : {}) };
+      // synced projects stay in sync while the server runs (not in split mode: no engine here)
+      const sync = opts.ops === undefined ? await ctx.sync() : undefined;
+      const deps = { hub, logger: ctx.logger, ...(sessions ? { sessions } : {}), ...(sync ? { sync } : {}) };
+      const stopSync = sync ? await keepInSync(sync, ctx.logger) : async () => undefined;
       if (!opts.http) {
         const server = createServer(deps);
         const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
@@ -65,6 +69,7 @@ export function registerMcpCommand(program: Command): void {
         const endOfInput = () => void server.close();
         process.stdin.once('end', endOfInput).once('close', endOfInput);
         await closed;
+        await stopSync();
         return;
       }
       const token = opts.token ?? loadOrCreateToken(berthHome()).token;
@@ -85,6 +90,7 @@ export function registerMcpCommand(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       await running.close();
+      await stopSync();
     });
 
   mcp

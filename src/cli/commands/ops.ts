@@ -63,6 +63,9 @@ export function registerOpsCommand(program: Command): void {
         listen,
         token,
       );
+      const sync = await ctx.sync();
+      const { keepInSync } = await import('../../app/keep-in-sync.js');
+      const stopSync = await keepInSync(sync, ctx.logger);
       progress(`berth ops side-car on ${running.url}`);
       progress(
         opts.token !== undefined || process.env.BERTH_OPS_TOKEN
@@ -74,5 +77,6 @@ export function registerOpsCommand(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       await running.close();
+      await stopSync();
     });
 }

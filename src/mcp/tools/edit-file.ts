@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
 import { limitsOf, pathField, targetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
+import { syncLine, syncOutcomeSchema } from './sync-outcome.js';
 
 export function registerEditFileTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
   const { editMaxEdits, editDeadlineMs, diffDeadlineMs, readMaxBytes, writeMaxBytes } = limitsOf(deps);
@@ -40,6 +41,7 @@ export function registerEditFileTool(server: McpServer, deps: McpDeps, workspace
         diff_complete: z.boolean().describe('False when the diff took too long and is only a summary'),
         applied: z.number(),
         dry_run: z.boolean(),
+        sync: syncOutcomeSchema,
       },
       annotations: {
         readOnlyHint: false,
@@ -61,8 +63,9 @@ export function registerEditFileTool(server: McpServer, deps: McpDeps, workspace
           })),
           dryRun,
         );
-        if (!dryRun) await target.record(`edit_file ${path}`);
-        return ok(dryRun ? `dry run, nothing written:\n${diff}` : diff, {
+        const sync = dryRun ? undefined : await target.record(`edit_file ${path}`);
+        return ok(dryRun ? `dry run, nothing written:\n${diff}` : `${diff}${syncLine(sync)}`, {
+          ...(sync ? { sync } : {}),
           path,
           diff,
           diff_complete: diffComplete,

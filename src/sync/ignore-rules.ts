@@ -1,0 +1,37 @@
+import ignore, { type Ignore } from 'ignore';
+import { SYNC_STATE_DIR, type SyncPath } from '../workspace/sync-tree/entry.js';
+
+/**
+ * A pair's ignore rules, judged on the host for both sides (rule 8 of the design notes): what
+ * the agent reports is filtered again here, so a side can never make the other see a different
+ * set of paths. A path is ignored when it, or any folder above it, matches.
+ */
+export class SyncIgnore {
+  private readonly rules: Ignore;
+  private readonly memo = new Map<SyncPath, boolean>();
+
+  constructor(readonly patterns: readonly string[]) {
+    this.rules = ignore().add([...patterns]);
+  }
+
+  /** `isDir` matters for patterns ending in `/`. */
+  ignores(path: SyncPath, isDir: boolean): boolean {
+    if (path === '') return false;
+    const slash = path.lastIndexOf('/');
+    const parent = slash < 0 ? '' : path.slice(0, slash);
+    if (parent !== '' && this.ignoresDir(parent)) return true;
+    const text = Buffer.from(path, 'latin1').toString('utf8');
+    if (text === SYNC_STATE_DIR || text.startsWith(`${SYNC_STATE_DIR}/`)) return true;
+    return this.rules.ignores(isDir ? `${text}/` : text);
+  }
+
+  private ignoresDir(path: SyncPath): boolean {
+    let known = this.memo.get(path);
+    if (known === undefined) {
+      known = this.ignores(path, true);
+      if (this.memo.size > 100_000) this.memo.clear();
+      this.memo.set(path, known);
+    }
+    return known;
+  }
+}

@@ -1,0 +1,406 @@
+import { BerthError, describeError } from '../errors.js';
+import type { SyncTable } from '../store/sync-table.js';
+import { withFolderLock } from '../workspace/folder-lock.js';
+import type {
+  OpResult,
+  ScanResult,
+  SyncEntry,
+  SyncOp,
+  SyncPath,
+  SyncTree,
+} from '../workspace/sync-tree/entry.js';
+import type { ContentRequest, Replica } from '../workspace/sync-tree/replica.js';
+import { decodeEntry, encodeEntry } from './entry-codec.js';
+import { SyncIgnore } from './ignore-rules.js';
+import { reconcile, type Conflict, type Halt, type PlannedOp, type Side } from './reconcile/reconcile.js';
+
+export interface SyncPairDeps {
+  hubId: string;
+  project: string;
+  /** berth's home: where the folder lock lives. */
+  home: string;
+  /** The host folder (for the folder lock shared with session apply). */
+  hostPath: string;
+  local: Replica;
+  container: Replica;
+  table: SyncTable;
+  ignore: readonly string[];
+  /** Clock for conflict-copy names (tests pin it). */
+  now?: () => Date;
+}
+
+export interface CycleOptions {
+  /** Lifts the mass-delete limit for this cycle (after a halt someone checked). */
+  allowDeletes?: boolean;
+  /** Lines about long steps (scans, transfers), for `berth up` and `berth sync --once`. */
+  onProgress?: (line: string) => void;
+}
+
+export interface MovedEntry {
+  side: Side;
+  path: SyncPath;
+  op: SyncOp['op'];
+}
+
+export interface CycleReport {
+  /** The pair had no ancestor (new, or a side was recreated): differences became conflicts. */
+  firstSync: boolean;
+  firstSyncReason?: string;
+  toLocal: number;
+  toContainer: number;
+  /** What moved (the first 500). */
+  moved: MovedEntry[];
+  /** Conflicts found in this cycle (both versions kept). */
+  conflicts: Conflict[];
+  halt?: Halt;
+  problems: { side: Side; path: SyncPath; reason: string }[];
+  /** Changes not made because their side changed meanwhile, or their content did not arrive. */
+  retry: { side: Side; path: SyncPath; reason: string }[];
+  durationMs: number;
+}
+
+const REPORTED_MOVES = 500;
+
+/**
+ * One synced project: host folder and volume, and the ancestor between them. A cycle scans both
+ * sides, reconciles the three trees, stages content where it is needed (verified by digest on
+ * arrival), applies each side's changes (each one checked against what was scanned, right
+ * before it), and only then advances the ancestor for the steps that were done on both sides.
+ * A kill at any point leaves the ancestor at the last state both sides had, so the next cycle
+ * redoes or finishes the work; nothing that was not seen is ever overwritten.
+ */
+export class SyncPair {
+  private ancestor: SyncTree = new Map();
+  private generation = -1;
+  private running: Promise<unknown> = Promise.resolve();
+  private readonly ignore: SyncIgnore;
+
+  constructor(private readonly deps: SyncPairDeps) {
+    this.ignore = new SyncIgnore(deps.ignore);
+  }
+
+  get project(): string {
+    return this.deps.project;
+  }
+
+  /** One cycle, after any cycle already running in this process; cross-process by the folder lock. */
+  cycle(options: CycleOptions = {}): Promise<CycleReport> {
+    const next = this.running.then(
+      () => this.lockedCycle(options),
+      () => this.lockedCycle(options),
+    );
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Cycles until one moves nothing and has nothing to retry (at most `maxCycles`): what
+   * `sync_from_local` and `berth sync --once` wait for. Reports are merged.
+   */
+  async barrier(maxCycles = 5, options: CycleOptions = {}): Promise<CycleReport> {
+    let total: CycleReport | undefined;
+    for (let i = 0; i < maxCycles; i++) {
+      const report = await this.cycle(options);
+      total = total ? mergeReports(total, report) : report;
+      if (report.halt) break;
+      if (report.toLocal + report.toContainer === 0 && report.retry.length === 0) break;
+    }
+    return total!;
+  }
+
+  /** The ancestor as it stands (for status and resolve). */
+  currentAncestor(): SyncTree {
+    this.reloadAncestor();
+    return this.ancestor;
+  }
+
+  /** Records changes made outside a cycle (a resolved conflict) as agreed on both sides. */
+  advance(changes: [SyncPath, SyncEntry | null][]): void {
+    this.writeAncestor(changes);
+    this.deps.table.updatePair(this.deps.hubId, this.deps.project, { cycleDone: true });
+    this.generation++;
+  }
+
+  get ignoreRules(): readonly string[] {
+    return this.deps.ignore;
+  }
+
+  /** Runs `fn` under this pair's serialisation and folder lock (resolve uses it). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.running.then(
+      () => this.locked(fn),
+      () => this.locked(fn),
+    );
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withFolderLock(this.deps.home, this.deps.hostPath, `sync of project ${this.deps.project}`, fn, {
+      waitMs: 60_000,
+    });
+  }
+
+  private lockedCycle(options: CycleOptions): Promise<CycleReport> {
+    return this.locked(async () => {
+      try {
+        return await this.runCycle(options);
+      } catch (err) {
+        this.deps.table.updatePair(this.deps.hubId, this.deps.project, { lastError: describeError(err) });
+        throw err;
+      }
+    });
+  }
+
+  private reloadAncestor(): void {
+    const pair = this.deps.table.pair(this.deps.hubId, this.deps.project);
+    const generation = pair?.cycles ?? 0;
+    if (generation === this.generation) return;
+    const rows = this.deps.table.ancestor(this.deps.hubId, this.deps.project);
+    this.ancestor = new Map([...rows].map(([path, text]) => [path, decodeEntry(text, path)]));
+    this.generation = generation;
+  }
+
+  private async runCycle(options: CycleOptions): Promise<CycleReport> {
+    const started = Date.now();
+    const { table, hubId, project, local, container } = this.deps;
+    this.reloadAncestor();
+    const identity = await this.checkIdentity();
+    const progress = options.onProgress ?? (() => undefined);
+    const [localScan, containerScan] = await Promise.all([
+      local.scan({ ignore: [...this.deps.ignore] }),
+      container.scan({ ignore: [...this.deps.ignore] }),
+    ]);
+    const localTree = this.filtered(localScan);
+    const containerTree = this.filtered(containerScan);
+    this.content = { local: digestIndex(localTree), container: digestIndex(containerTree) };
+    // a path that became ignored is forgotten, never deleted; one un-ignored is new again
+    const dropped: [SyncPath, null][] = [];
+    for (const [path, entry] of this.ancestor) {
+      if (path !== '' && this.ignore.ignores(path, entry.kind === 'dir')) dropped.push([path, null]);
+    }
+    if (dropped.length) this.writeAncestor(dropped);
+    const stamp = stampOf((this.deps.now ?? (() => new Date()))());
+    const plan = reconcile({
+      ancestor: this.ancestor,
+      local: localTree,
+      container: containerTree,
+      localRoot: localScan.root,
+      containerRoot: containerScan.root,
+      localProblems: localScan.problems,
+      containerProblems: containerScan.problems,
+      stamp,
+      ...(options.allowDeletes ? { massDeleteLimit: Number.MAX_SAFE_INTEGER } : {}),
+    });
+    const report: CycleReport = {
+      firstSync: identity.firstSync,
+      ...(identity.reason ? { firstSyncReason: identity.reason } : {}),
+      toLocal: 0,
+      toContainer: 0,
+      moved: [],
+      conflicts: [],
+      problems: [
+        ...localScan.problems.map((p) => ({ side: 'local' as const, ...p })),
+        ...containerScan.problems.map((p) => ({ side: 'container' as const, ...p })),
+      ],
+      retry: [],
+      durationMs: 0,
+    };
+    if (plan.halt) {
+      report.halt = plan.halt;
+      table.updatePair(hubId, project, {
+        halt: JSON.stringify(plan.halt),
+        lastCycleAt: new Date().toISOString(),
+      });
+      report.durationMs = Date.now() - started;
+      return report;
+    }
+    const sides: Record<Side, { ops: PlannedOp[] }> = { local: { ops: [] }, container: { ops: [] } };
+    for (const step of plan.steps) for (const op of step.ops) sides[op.side].ops.push(op);
+    if (plan.steps.length > 0)
+      progress(
+        `${sides.container.ops.length} change(s) for the container, ${sides.local.ops.length} for the host` +
+          (plan.conflicts.length ? `, ${plan.conflicts.length} conflict(s) (both versions kept)` : ''),
+      );
+    try {
+      await Promise.all([
+        this.transfer(local, container, sides.container.ops, 'local'),
+        this.transfer(container, local, sides.local.ops, 'container'),
+      ]);
+      const [localResults, containerResults] = await Promise.all([
+        local.apply(sides.local.ops.map((o) => o.op)),
+        container.apply(sides.container.ops.map((o) => o.op)),
+      ]);
+      const results = new Map<PlannedOp, OpResult>();
+      sides.local.ops.forEach((o, i) => results.set(o, localResults[i]!));
+      sides.container.ops.forEach((o, i) => results.set(o, containerResults[i]!));
+      const changes: [SyncPath, SyncEntry | null][] = [];
+      const done = new Set<SyncPath>();
+      for (const step of plan.steps) {
+        const outcomes = step.ops.map((o) => results.get(o));
+        const allOk = outcomes.every((r) => r?.ok === true);
+        step.ops.forEach((o, i) => {
+          const r = outcomes[i];
+          if (r?.ok) {
+            if (o.side === 'local') report.toLocal++;
+            else report.toContainer++;
+            if (report.moved.length < REPORTED_MOVES)
+              report.moved.push({ side: o.side, path: o.op.path, op: o.op.op });
+          } else if (r) {
+            report.retry.push({
+              side: o.side,
+              path: o.op.path,
+              reason: r.reason === 'error' ? r.detail : r.reason,
+            });
+          }
+        });
+        if (!allOk) continue;
+        for (const update of step.ancestor) {
+          changes.push([update.path, update.entry]);
+          done.add(update.path);
+        }
+      }
+      this.writeAncestor(changes);
+      for (const conflict of plan.conflicts) {
+        if (!done.has(conflict.copy)) continue;
+        report.conflicts.push(conflict);
+        table.addConflict(hubId, project, {
+          path: conflict.path,
+          copy: conflict.copy,
+          local: conflict.local ? encodeEntry(conflict.local) : null,
+          container: conflict.container ? encodeEntry(conflict.container) : null,
+        });
+      }
+    } finally {
+      await Promise.allSettled([local.clearStage(), container.clearStage()]);
+    }
+    report.durationMs = Date.now() - started;
+    table.updatePair(hubId, project, {
+      halt: null,
+      lastError: null,
+      lastCycleAt: new Date().toISOString(),
+      cycleDone: true,
+    });
+    this.generation++;
+    table.recordCycle(hubId, project, {
+      toLocal: report.toLocal,
+      toContainer: report.toContainer,
+      durationMs: report.durationMs,
+    });
+    return report;
+  }
+
+  /**
+   * Replica identity (rule 6): a side whose marker is not the one recorded was recreated (a new
+   * volume, a restored folder), so the ancestor no longer describes it: it is dropped, and this
+   * cycle is a first sync, where differences are conflicts and nothing is deleted.
+   */
+  private async checkIdentity(): Promise<{ firstSync: boolean; reason?: string }> {
+    const { table, hubId, project } = this.deps;
+    const [localId, containerId] = await Promise.all([
+      this.deps.local.identity(),
+      this.deps.container.identity(),
+    ]);
+    const pair = table.pair(hubId, project);
+    const reasons: string[] = [];
+    if (pair?.localMarker && pair.localMarker !== localId.marker)
+      reasons.push('the host folder is not the one synced before');
+    if (pair?.containerMarker && pair.containerMarker !== containerId.marker)
+      reasons.push("the container's volume was recreated");
+    if (reasons.length > 0) {
+      table.clearAncestor(hubId, project);
+      this.ancestor = new Map();
+    }
+    if (pair?.localMarker !== localId.marker || pair?.containerMarker !== containerId.marker)
+      table.updatePair(hubId, project, { localMarker: localId.marker, containerMarker: containerId.marker });
+    const firstSync = this.ancestor.size === 0;
+    return reasons.length > 0 ? { firstSync, reason: reasons.join('; ') } : { firstSync };
+  }
+
+  /** A side's tree as this host judges it: ignored paths out (whatever the side said). */
+  private filtered(scan: ScanResult): SyncTree {
+    const tree: SyncTree = new Map();
+    for (const [path, entry] of scan.entries) {
+      if (!this.ignore.ignores(path, entry.kind === 'dir')) tree.set(path, entry);
+    }
+    return tree;
+  }
+
+  private writeAncestor(changes: [SyncPath, SyncEntry | null][]): void {
+    if (changes.length === 0) return;
+    this.deps.table.writeAncestor(
+      this.deps.hubId,
+      this.deps.project,
+      changes.map(([p, e]) => [p, e ? encodeEntry(e) : null]),
+    );
+    for (const [path, entry] of changes) {
+      if (entry) this.ancestor.set(path, entry);
+      else this.ancestor.delete(path);
+    }
+  }
+
+  /**
+   * Sends the content the target's `put`s need from the source, found by digest in the source's
+   * scan (a conflict's losing version is read from where it was scanned, before it is moved).
+   */
+  private async transfer(
+    source: Replica,
+    target: Replica,
+    ops: PlannedOp[],
+    sourceSide: Side,
+  ): Promise<void> {
+    const wanted = new Map<string, ContentRequest>();
+    for (const { op, from } of ops) {
+      if (op.op !== 'put' || wanted.has(op.entry.digest)) continue;
+      const path = this.content[sourceSide].get(op.entry.digest) ?? from;
+      if (path === undefined) continue; // its put fails with missing-content and is retried
+      wanted.set(op.entry.digest, { path, digest: op.entry.digest, size: op.entry.size });
+    }
+    if (wanted.size === 0) return;
+    const result = await target.stage(source.read([...wanted.values()]));
+    if (result.failed.length > 0 && result.staged.length === 0 && wanted.size > 0) {
+      // every file failed: say why once (each put reports missing-content and is retried)
+      const first = result.failed[0]!;
+      if (!/changed|gone|vanished/i.test(first.reason))
+        throw new BerthError(
+          'PROTOCOL_ERROR',
+          `staging content on the ${target.side} side failed: ${first.reason}`,
+        );
+    }
+  }
+
+  /** Where each digest was found in this cycle's scans. */
+  private content: Record<Side, Map<string, SyncPath>> = { local: new Map(), container: new Map() };
+}
+
+function digestIndex(tree: SyncTree): Map<string, SyncPath> {
+  const index = new Map<string, SyncPath>();
+  for (const [path, entry] of tree)
+    if (entry.kind === 'file' && !index.has(entry.digest)) index.set(entry.digest, path);
+  return index;
+}
+
+function mergeReports(a: CycleReport, b: CycleReport): CycleReport {
+  return {
+    firstSync: a.firstSync || b.firstSync,
+    ...(a.firstSyncReason || b.firstSyncReason
+      ? { firstSyncReason: a.firstSyncReason ?? b.firstSyncReason }
+      : {}),
+    toLocal: a.toLocal + b.toLocal,
+    toContainer: a.toContainer + b.toContainer,
+    moved: [...a.moved, ...b.moved].slice(0, REPORTED_MOVES),
+    conflicts: [...a.conflicts, ...b.conflicts],
+    ...(b.halt ? { halt: b.halt } : {}),
+    problems: b.problems,
+    retry: b.retry,
+    durationMs: a.durationMs + b.durationMs,
+  };
+}
+
+/** `20261201T190512Z`: sortable, and safe in a file name. */
+export function stampOf(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}

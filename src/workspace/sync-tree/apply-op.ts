@@ -1,0 +1,364 @@
+import * as fs from 'node:fs';
+import { BerthError, errnoOf } from '../../errors.js';
+import { inDir } from '../fd-dir.js';
+import { keepAsConflict, mismatch, putBack, setAside } from './aside.js';
+import type { Attic } from './attic.js';
+import type { DigestCache } from './digest-cache.js';
+import { DIGEST_PATTERN, keyOf } from './digest-cache.js';
+import type { FileEntry, OpResult, SyncEntry, SyncOp, SyncPath } from './entry.js';
+import type { StateDirs } from './state-dir.js';
+import { checkSyncPath, isStatePath, linkTargetEscape, showSyncPath } from './sync-path.js';
+import {
+  linkNoReplace,
+  lstatBig,
+  openDirIn,
+  openFileNoFollow,
+  openParent,
+  randomName,
+  type ParentDir,
+} from './tree-fds.js';
+
+const { O_RDWR, O_NOFOLLOW } = fs.constants;
+
+export interface OpContext {
+  rootFd: number;
+  rootDev: bigint;
+  state: StateDirs;
+  attic: Attic;
+  cache: DigestCache;
+  side: 'local' | 'container';
+  owner: { uid: number; gid: number } | undefined;
+}
+
+/** Not done, nothing changed: the side did not hold what the op expected. */
+class Changed extends Error {}
+class MissingContent extends Error {}
+
+/**
+ * Runs one apply call's ops in order, each on its own (a failure is that op's result only).
+ * Every folder an op changed is fsynced once at the end.
+ */
+export class OpRunner {
+  /** Parent folders opened by ops (closed after the fsync) and state folders (kept open). */
+  private readonly opened: number[] = [];
+  private readonly synced = new Set<number>();
+  /** How many puts of this call still want each digest: the last one may take the staged file itself. */
+  private readonly wanted = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: OpContext,
+    ops: readonly SyncOp[],
+  ) {
+    for (const op of ops) {
+      if (op.op === 'put') this.wanted.set(op.entry.digest, (this.wanted.get(op.entry.digest) ?? 0) + 1);
+    }
+  }
+
+  run(op: SyncOp): OpResult {
+    try {
+      return { ok: true, entry: this.dispatch(op) };
+    } catch (err) {
+      if (err instanceof Changed) return { ok: false, reason: 'changed', detail: err.message };
+      if (err instanceof MissingContent) return { ok: false, reason: 'missing-content', detail: err.message };
+      const detail =
+        err instanceof BerthError ? err.message : `${errnoOf(err) ?? 'error'}: ${(err as Error).message}`;
+      return { ok: false, reason: 'error', detail };
+    } finally {
+      if (op.op === 'put') this.wanted.set(op.entry.digest, (this.wanted.get(op.entry.digest) ?? 1) - 1);
+    }
+  }
+
+  /** fsyncs every folder the ops changed (side by side), then closes the ones opened for them. */
+  async finish(): Promise<void> {
+    this.ctx.attic.flush(this.synced);
+    const fds = [...this.synced];
+    try {
+      await Promise.all(
+        fds.map(
+          (fd) => new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve()))),
+        ),
+      );
+    } finally {
+      for (const fd of this.opened) fs.closeSync(fd);
+      this.opened.length = 0;
+      this.synced.clear();
+    }
+  }
+
+  private dispatch(op: SyncOp): SyncEntry | null {
+    checkSyncPath(op.path);
+    if (isStatePath(op.path))
+      throw new BerthError('PATH_REFUSED', `"${op.path}" is berth's own state; sync never changes it`);
+    switch (op.op) {
+      case 'put':
+        return this.put(op.path, op.expect, op.entry);
+      case 'mkdir': {
+        const mode = checkMode(op.mode);
+        return this.replace(op.path, op.expect, 'mkdir', (parent) => this.makeDir(parent, mode));
+      }
+      case 'symlink': {
+        const escape = linkTargetEscape(op.path, op.target);
+        if (escape !== undefined)
+          throw new BerthError('PATH_REFUSED', `the link "${showSyncPath(op.path)}" ${escape}`);
+        return this.replace(op.path, op.expect, 'symlink', (parent) => this.makeLink(parent, op.target));
+      }
+      case 'chmod':
+        return this.chmod(op.path, op.expect, checkMode(op.mode));
+      case 'remove':
+        if (op.expect.kind === 'dir') return this.removeDir(op.path, op.expect.mode);
+        this.replace(op.path, op.expect, 'remove', () => ({ placed: true, entry: null }));
+        return null;
+      case 'move':
+        return this.move(op.path, op.expect, op.to);
+      default:
+        throw new BerthError('INVALID_ARGUMENT', `unknown op ${JSON.stringify((op as { op: unknown }).op)}`);
+    }
+  }
+
+  private parent(path: SyncPath): ParentDir {
+    const parent = openParent(this.ctx.rootFd, this.ctx.rootDev, path);
+    this.opened.push(parent.fd);
+    return parent;
+  }
+
+  /**
+   * The shape of every change at a path: with `expect: null` the new entry is made by a step
+   * that fails when anything is there (link, mkdir, symlink: EEXIST), so nothing is replaced.
+   * Otherwise the old entry is set aside and checked first; on a mismatch it goes back (or is
+   * kept as a conflict copy when its name was taken), on a match the new entry goes in and
+   * the old one's bytes go to the attic.
+   */
+  private replace(
+    path: SyncPath,
+    expect: SyncEntry | null,
+    why: string,
+    place: (parent: ParentDir) => { placed: boolean; entry: SyncEntry | null },
+  ): SyncEntry | null {
+    const parent = this.parent(path);
+    this.synced.add(parent.fd);
+    if (expect === null) {
+      const result = place(parent);
+      if (!result.placed)
+        throw new Changed(`something is at "${showSyncPath(path)}" now, where nothing was expected`);
+      return result.entry;
+    }
+    const aside = setAside(parent.fd, parent.name);
+    if (aside === undefined) throw new Changed(`nothing is at "${showSyncPath(path)}" any more`);
+    let result: { placed: boolean; entry: SyncEntry | null };
+    try {
+      const wrong = mismatch(
+        parent.fd,
+        aside,
+        expect,
+        { cache: this.ctx.cache, path },
+        expect.kind === 'dir',
+      );
+      if (wrong !== undefined) {
+        const kept = putBack(parent.fd, aside, parent.name, this.ctx.side);
+        throw new Changed(
+          `"${showSyncPath(path)}" changed: ${wrong}${kept ? `; it is kept as "${showSyncPath(kept)}"` : ''}`,
+        );
+      }
+      result = place(parent);
+    } catch (err) {
+      if (!(err instanceof Changed)) this.rescue(parent, aside);
+      throw err;
+    }
+    this.dispose(parent, aside, expect, path, why);
+    if (!result.placed)
+      throw new Changed(
+        `"${showSyncPath(path)}" was written meanwhile; the version it replaced is in the attic`,
+      );
+    return result.entry;
+  }
+
+  /** After an unexpected failure an aside entry must not stay hidden under a temporary name. */
+  private rescue(parent: ParentDir, aside: Buffer): void {
+    try {
+      putBack(parent.fd, aside, parent.name, this.ctx.side);
+    } catch {
+      // it stays as `.berth-aside-…`: scans report it as a problem, nothing deletes it
+    }
+  }
+
+  /** What happens to a checked aside entry once its replacement is in: bytes to the attic. */
+  private dispose(parent: ParentDir, aside: Buffer, expect: SyncEntry, path: SyncPath, why: string): void {
+    try {
+      if (expect.kind === 'file') {
+        this.ctx.attic.keep(parent.fd, aside, { digest: expect.digest, path, size: expect.size, why });
+      } else if (expect.kind === 'link') {
+        fs.unlinkSync(inDir(parent.fd, aside));
+      } else {
+        fs.rmdirSync(inDir(parent.fd, aside));
+      }
+    } catch {
+      // the attic or the rmdir failed (a late writer filled the folder, say): keep it visible
+      keepAsConflict(parent.fd, aside, parent.name, this.ctx.side);
+    }
+  }
+
+  private put(path: SyncPath, expect: SyncEntry | null, entry: FileEntry): SyncEntry {
+    if (!DIGEST_PATTERN.test(entry.digest))
+      throw new BerthError('INVALID_ARGUMENT', `"${entry.digest}" is not a SHA-256 digest`);
+    const mode = checkMode(entry.mode);
+    const stage = this.ctx.state.stage;
+    const staged = Buffer.from(entry.digest, 'latin1');
+    const st = lstatBig(stage, staged);
+    if (st === undefined || !st.isFile()) throw new MissingContent(`no staged content for ${entry.digest}`);
+    if (Number(st.size) !== entry.size)
+      throw new BerthError(
+        'INVALID_ARGUMENT',
+        `the staged ${entry.digest} has ${st.size} bytes, the op says ${entry.size}`,
+      );
+    // the last put of this call that wants the digest takes the staged file itself (fsynced when
+    // staged); earlier ones take a copy, fsynced here
+    const takeStaged = (this.wanted.get(entry.digest) ?? 0) <= 1;
+    const source = takeStaged ? staged : randomName(`${entry.digest}.put-`);
+    if (!takeStaged)
+      fs.copyFileSync(
+        inDir(stage, staged),
+        inDir(stage, source),
+        fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE,
+      );
+    const fd = fs.openSync(inDir(stage, source), O_RDWR | O_NOFOLLOW);
+    let ino: bigint;
+    try {
+      fs.fchmodSync(fd, mode);
+      if (this.ctx.owner && process.getuid?.() === 0)
+        fs.fchownSync(fd, this.ctx.owner.uid, this.ctx.owner.gid);
+      if (!takeStaged) fs.fsyncSync(fd);
+      ino = fs.fstatSync(fd, { bigint: true }).ino;
+    } finally {
+      fs.closeSync(fd);
+    }
+    const placedAt = Date.now();
+    try {
+      return this.replace(path, expect, 'put', (parent) => {
+        if (linkNoReplace(stage, source, parent.fd, parent.name) === 'taken')
+          return { placed: false, entry: null };
+        const now = lstatBig(parent.fd, parent.name);
+        if (now?.ino === ino) this.ctx.cache.remember(path, keyOf(now), entry.digest, placedAt);
+        fs.unlinkSync(inDir(stage, source));
+        return { placed: true, entry: { kind: 'file', mode, size: entry.size, digest: entry.digest } };
+      }) as SyncEntry;
+    } finally {
+      if (!takeStaged && lstatBig(stage, source) !== undefined) fs.unlinkSync(inDir(stage, source));
+    }
+  }
+
+  private makeDir(parent: ParentDir, mode: number): { placed: boolean; entry: SyncEntry | null } {
+    try {
+      fs.mkdirSync(inDir(parent.fd, parent.name), 0o700);
+    } catch (err) {
+      if (errnoOf(err) === 'EEXIST') return { placed: false, entry: null };
+      throw err;
+    }
+    const opened = openDirIn(parent.fd, parent.name);
+    if ('error' in opened)
+      throw new BerthError('PATH_REFUSED', `the folder just made was replaced (${opened.error})`);
+    try {
+      fs.fchmodSync(opened.fd, mode);
+      if (this.ctx.owner && process.getuid?.() === 0)
+        fs.fchownSync(opened.fd, this.ctx.owner.uid, this.ctx.owner.gid);
+    } finally {
+      fs.closeSync(opened.fd);
+    }
+    return { placed: true, entry: { kind: 'dir', mode } };
+  }
+
+  private makeLink(parent: ParentDir, target: string): { placed: boolean; entry: SyncEntry | null } {
+    try {
+      fs.symlinkSync(Buffer.from(target, 'latin1'), inDir(parent.fd, parent.name));
+    } catch (err) {
+      if (errnoOf(err) === 'EEXIST') return { placed: false, entry: null };
+      throw err;
+    }
+    if (this.ctx.owner && process.getuid?.() === 0)
+      fs.lchownSync(inDir(parent.fd, parent.name), this.ctx.owner.uid, this.ctx.owner.gid);
+    return { placed: true, entry: { kind: 'link', target } };
+  }
+
+  /** Permission bits only: checked (lstat, digest) through the same fd that is then changed. */
+  private chmod(path: SyncPath, expect: SyncEntry, mode: number): SyncEntry {
+    if (expect.kind === 'link') throw new BerthError('INVALID_ARGUMENT', 'a link has no mode to change');
+    const parent = this.parent(path);
+    this.synced.add(parent.fd);
+    const opened =
+      expect.kind === 'dir' ? openDirIn(parent.fd, parent.name) : openFileNoFollow(parent.fd, parent.name);
+    if ('error' in opened)
+      throw new Changed(`"${showSyncPath(path)}" is not the ${expect.kind} expected (${opened.error})`);
+    try {
+      const wrong = mismatch(parent.fd, parent.name, expect, { cache: this.ctx.cache, path });
+      if (wrong !== undefined) throw new Changed(`"${showSyncPath(path)}" changed: ${wrong}`);
+      const now = lstatBig(parent.fd, parent.name);
+      if (now?.ino !== opened.st.ino) throw new Changed(`"${showSyncPath(path)}" was replaced while checked`);
+      fs.fchmodSync(opened.fd, mode);
+    } finally {
+      fs.closeSync(opened.fd);
+    }
+    return expect.kind === 'dir' ? { kind: 'dir', mode } : { ...expect, mode };
+  }
+
+  /**
+   * A folder goes only when empty (rmdir fails otherwise), so nothing in it can be lost; an
+   * empty folder made in its place between the check and the rmdir is the one thing that could.
+   */
+  private removeDir(path: SyncPath, mode: number): null {
+    const parent = this.parent(path);
+    this.synced.add(parent.fd);
+    const wrong = mismatch(parent.fd, parent.name, { kind: 'dir', mode }, { cache: this.ctx.cache, path });
+    if (wrong !== undefined) throw new Changed(`"${showSyncPath(path)}" changed: ${wrong}`);
+    try {
+      fs.rmdirSync(inDir(parent.fd, parent.name));
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'ENOTEMPTY' || code === 'EEXIST')
+        throw new Changed(`the folder "${showSyncPath(path)}" is not empty`);
+      if (code === 'ENOENT' || code === 'ENOTDIR')
+        throw new Changed(`"${showSyncPath(path)}" changed while removed`);
+      throw err;
+    }
+    return null;
+  }
+
+  /** Set aside, checked, then given the name `to`, which must be free (a folder moves whole). */
+  private move(path: SyncPath, expect: SyncEntry, to: SyncPath): null {
+    checkSyncPath(to);
+    if (isStatePath(to))
+      throw new BerthError('PATH_REFUSED', `"${to}" is berth's own state; sync never changes it`);
+    const parent = this.parent(path);
+    const target = this.parent(to);
+    this.synced.add(parent.fd);
+    this.synced.add(target.fd);
+    const aside = setAside(parent.fd, parent.name);
+    if (aside === undefined) throw new Changed(`nothing is at "${showSyncPath(path)}" any more`);
+    try {
+      const wrong = mismatch(parent.fd, aside, expect, { cache: this.ctx.cache, path });
+      if (wrong !== undefined) throw new Changed(`"${showSyncPath(path)}" changed: ${wrong}`);
+      if (expect.kind === 'dir') {
+        // rename replaces only an empty folder, never a file or a folder with anything in it
+        if (lstatBig(target.fd, target.name) !== undefined)
+          throw new Changed(`"${showSyncPath(to)}" is taken`);
+        fs.renameSync(inDir(parent.fd, aside), inDir(target.fd, target.name));
+      } else {
+        if (linkNoReplace(parent.fd, aside, target.fd, target.name) === 'taken')
+          throw new Changed(`"${showSyncPath(to)}" is taken`);
+        fs.unlinkSync(inDir(parent.fd, aside));
+      }
+    } catch (err) {
+      if (lstatBig(parent.fd, aside) !== undefined) {
+        const kept = putBack(parent.fd, aside, parent.name, this.ctx.side);
+        if (kept && err instanceof Changed)
+          throw new Changed(`${err.message}; the entry is kept as "${showSyncPath(kept)}"`);
+      }
+      throw err;
+    }
+    return null;
+  }
+}
+
+function checkMode(mode: number): number {
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777)
+    throw new BerthError('INVALID_ARGUMENT', `${mode} is not a permission mode (0 to 0o777)`);
+  return mode;
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import type { SyncPath } from './entry.js';
+
+/** What identifies one state of a file cheaply: if none of these changed, neither did the bytes. */
+export interface FileKey {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+export function keyOf(st: fs.BigIntStats): FileKey {
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+}
+
+export function sameKey(a: FileKey, b: FileKey): boolean {
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
+}
+
+interface Cached {
+  key: FileKey;
+  digest: string;
+  /** Wall-clock time (ms) just before the bytes were read (or placed). */
+  readAtMs: number;
+}
+
+/**
+ * The file system stamps a change with a coarse clock (one scheduler tick, a few ms; some file
+ * systems whole seconds). A write in the same tick as our read leaves every field of the key as
+ * it was, so a digest is trusted only when the file's ctime is clearly older than the moment we
+ * started reading it (git's "racy clean" rule); a racy one is hashed again on the next look.
+ */
+const FINE_MARGIN_NS = 30_000_000n;
+const COARSE_MARGIN_NS = 2_000_000_000n;
+
+function trusted(entry: Cached): boolean {
+  const coarse = entry.key.ctimeNs % 1_000_000_000n === 0n && entry.key.mtimeNs % 1_000_000_000n === 0n;
+  const margin = coarse ? COARSE_MARGIN_NS : FINE_MARGIN_NS;
+  return entry.key.ctimeNs + margin < BigInt(entry.readAtMs) * 1_000_000n;
+}
+
+/** Digests by path, each valid only for the exact file state it was computed from. */
+export class DigestCache {
+  private entries = new Map<SyncPath, Cached>();
+  private next: Map<SyncPath, Cached> | undefined;
+
+  lookup(path: SyncPath, key: FileKey): string | undefined {
+    const hit = this.entries.get(path);
+    if (hit === undefined || !sameKey(hit.key, key) || !trusted(hit)) return undefined;
+    this.next?.set(path, hit);
+    return hit.digest;
+  }
+
+  remember(path: SyncPath, key: FileKey, digest: string, readAtMs: number): void {
+    const entry = { key, digest, readAtMs };
+    this.entries.set(path, entry);
+    this.next?.set(path, entry);
+  }
+
+  /** A full scan starts: paths it does not see again are dropped when it ends. */
+  beginScan(): void {
+    this.next = new Map();
+  }
+
+  endScan(complete: boolean): void {
+    if (complete && this.next) this.entries = this.next;
+    this.next = undefined;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** How many files were hashed so far in this process (tests prove a cached rescan hashes nothing). */
+export const hashStats = { files: 0, bytes: 0 };
+
+const HASH_BUFFER = 1024 * 1024;
+let sharedBuffer: Buffer | undefined;
+
+/**
+ * SHA-256 of the first `size` bytes of an open file. `exact` is false when the file held fewer
+ * bytes, or more, than `size` (it changed under us): the digest then means nothing.
+ */
+export function hashFd(fd: number, size: number): { digest: string; exact: boolean } {
+  const buffer = (sharedBuffer ??= Buffer.allocUnsafe(HASH_BUFFER));
+  const hash = createHash('sha256');
+  let at = 0;
+  while (at < size) {
+    const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);
+    if (n === 0) break;
+    hash.update(buffer.subarray(0, n));
+    at += n;
+  }
+  const longer = at === size && fs.readSync(fd, buffer, 0, 1, at) > 0;
+  hashStats.files++;
+  hashStats.bytes += at;
+  return { digest: hash.digest('hex'), exact: at === size && !longer };
+}
+
+export const DIGEST_PATTERN = /^[0-9a-f]{64}$/;

@@ -1,0 +1,208 @@
+import * as fs from 'node:fs';
+import ignore, { type Ignore } from 'ignore';
+import { BerthError, errnoOf } from '../../errors.js';
+import { fdTarget, inDir } from '../fd-dir.js';
+import type { DigestCache } from './digest-cache.js';
+import { hashFd, keyOf, sameKey } from './digest-cache.js';
+import { SYNC_MODE_MASK, SYNC_STATE_DIR, type ScanProblem, type SyncPath, type SyncTree } from './entry.js';
+import { joinSyncPath, linkTargetEscape } from './sync-path.js';
+import { ASIDE_PREFIX, lstatBig, openDirIn, openFileNoFollow } from './tree-fds.js';
+
+export interface ScanLimits {
+  maxFileBytes: number;
+  maxEntries: number;
+}
+
+/** Folders nested deeper than this are a problem, not a reason to run out of stack. */
+const MAX_DEPTH = 512;
+
+/** Compiled ignore rules, matched the way git does (a folder with a trailing `/`). */
+export class IgnoreRules {
+  private readonly rules: Ignore | undefined;
+  constructor(patterns: readonly string[]) {
+    this.rules = patterns.length > 0 ? ignore().add(patterns as string[]) : undefined;
+  }
+
+  ignores(path: SyncPath, isDir: boolean): boolean {
+    if (this.rules === undefined) return false;
+    // rules are text; a path's bytes are matched as UTF-8 (a stray byte matches no pattern letter)
+    const text = /[\x80-\xff]/.test(path) ? Buffer.from(path, 'latin1').toString('utf8') : path;
+    const candidate = isDir ? `${text}/` : text;
+    // names the package cannot take (`...` reads as "not relative" to it) are never ignored
+    if (!ignore.isPathValid(text)) return false;
+    return this.rules.ignores(candidate);
+  }
+}
+
+/**
+ * Walks the tree below `rootFd` through fds: every folder opened with O_NOFOLLOW in its
+ * parent, every file hashed from the fd that was checked (or its digest taken from the cache
+ * when dev, inode, size, mtime and ctime are all as they were). What cannot be judged becomes
+ * a problem, never an entry and never an absence.
+ */
+export function scanTree(
+  rootFd: number,
+  rules: IgnoreRules,
+  cache: DigestCache,
+  limits: ScanLimits,
+): { entries: SyncTree; problems: ScanProblem[] } {
+  const rootSt = fs.fstatSync(rootFd, { bigint: true });
+  const entries: SyncTree = new Map();
+  const problems: ScanProblem[] = [];
+  const add = (path: SyncPath, entry: Parameters<SyncTree['set']>[1]) => {
+    entries.set(path, entry);
+    if (entries.size > limits.maxEntries) {
+      throw new BerthError(
+        'TOO_LARGE',
+        `the sync root holds more than ${limits.maxEntries} entries; ignore some (node_modules, build output) or raise the limit`,
+        { maxEntries: limits.maxEntries },
+      );
+    }
+  };
+  const problem = (path: SyncPath, reason: string) => problems.push({ path, reason });
+
+  const visitFile = (dirFd: number, name: Buffer, path: SyncPath, st: fs.BigIntStats) => {
+    if (st.size > BigInt(limits.maxFileBytes)) {
+      problem(path, `is larger than the ${limits.maxFileBytes}-byte limit for synced files`);
+      return;
+    }
+    const key = keyOf(st);
+    const cached = cache.lookup(path, key);
+    if (cached !== undefined) {
+      add(path, {
+        kind: 'file',
+        mode: Number(st.mode) & SYNC_MODE_MASK,
+        size: Number(st.size),
+        digest: cached,
+      });
+      return;
+    }
+    const opened = openFileNoFollow(dirFd, name);
+    if ('error' in opened) {
+      problem(
+        path,
+        opened.error === 'ENOENT' ? 'vanished while scanned' : `cannot be read (${opened.error})`,
+      );
+      return;
+    }
+    let found: { mode: number; size: number; digest: string } | undefined;
+    try {
+      const before = opened.st;
+      const readAtMs = Date.now();
+      const { digest, exact } = hashFd(opened.fd, Number(before.size));
+      const after = fs.fstatSync(opened.fd, { bigint: true });
+      if (exact && sameKey(keyOf(before), keyOf(after)) && before.ino === st.ino) {
+        cache.remember(path, keyOf(after), digest, readAtMs);
+        found = { mode: Number(after.mode) & SYNC_MODE_MASK, size: Number(after.size), digest };
+      } else {
+        problem(path, 'changed while it was read');
+      }
+    } catch (err) {
+      problem(path, `cannot be read (${errnoOf(err) ?? String(err)})`);
+    } finally {
+      fs.closeSync(opened.fd);
+    }
+    if (found) add(path, { kind: 'file', ...found });
+  };
+
+  const visitDir = (dirFd: number, path: SyncPath, depth: number) => {
+    let list: fs.Dirent<Buffer>[];
+    try {
+      list = fs.readdirSync(fdTarget(dirFd), { encoding: 'buffer', withFileTypes: true });
+    } catch (err) {
+      problem(path, `cannot be listed (${errnoOf(err) ?? String(err)})`);
+      return false;
+    }
+    for (const dirent of list) {
+      const name = dirent.name as unknown as Buffer;
+      const text = name.toString('latin1');
+      if (depth === 0 && text === SYNC_STATE_DIR) continue;
+      const childPath = joinSyncPath(path, text);
+      if (text.startsWith(ASIDE_PREFIX)) {
+        problem(
+          childPath,
+          'is an entry berth set aside while changing it (left by an interrupted sync); keep or remove it by hand',
+        );
+        continue;
+      }
+      const hinted = dirent.isDirectory()
+        ? 'dir'
+        : dirent.isFile()
+          ? 'file'
+          : dirent.isSymbolicLink()
+            ? 'link'
+            : 'other';
+      if (rules.ignores(childPath, hinted === 'dir')) continue;
+      if (hinted === 'dir') {
+        visitChildDir(dirFd, name, childPath, depth + 1);
+        continue;
+      }
+      // the type readdir saw is a hint; lstat says what is there now
+      const st = lstatBig(dirFd, name);
+      if (st === undefined) continue; // gone since the listing: absent
+      if (st.dev !== rootSt.dev)
+        problem(childPath, 'is on another file system than the sync root (a mount point)');
+      else if (st.isFile()) visitFile(dirFd, name, childPath, st);
+      else if (st.isSymbolicLink()) visitLink(dirFd, name, childPath);
+      else if (st.isDirectory()) {
+        if (!rules.ignores(childPath, true)) visitChildDir(dirFd, name, childPath, depth + 1);
+      } else problem(childPath, `is ${specialKind(st)}, which sync does not copy`);
+    }
+    return true;
+  };
+
+  const visitChildDir = (dirFd: number, name: Buffer, path: SyncPath, depth: number) => {
+    if (depth > MAX_DEPTH) {
+      problem(path, `is nested more than ${MAX_DEPTH} folders deep`);
+      return;
+    }
+    const opened = openDirIn(dirFd, name);
+    if ('error' in opened) {
+      if (opened.error === 'ENOENT') return;
+      problem(
+        path,
+        opened.error === 'EACCES'
+          ? 'cannot be opened (permission denied)'
+          : `changed while scanned (${opened.error})`,
+      );
+      return;
+    }
+    try {
+      if (opened.st.dev !== rootSt.dev) {
+        problem(path, 'is on another file system than the sync root (a mount point)');
+        return;
+      }
+      add(path, { kind: 'dir', mode: Number(opened.st.mode) & SYNC_MODE_MASK });
+      if (!visitDir(opened.fd, path, depth)) {
+        // not listed: neither the folder nor anything below it may count as known
+        entries.delete(path);
+      }
+    } finally {
+      fs.closeSync(opened.fd);
+    }
+  };
+
+  const visitLink = (dirFd: number, name: Buffer, path: SyncPath) => {
+    let target: string;
+    try {
+      target = fs.readlinkSync(inDir(dirFd, name), { encoding: 'buffer' }).toString('latin1');
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') problem(path, `cannot be read (${errnoOf(err) ?? String(err)})`);
+      return;
+    }
+    const escape = linkTargetEscape(path, target);
+    if (escape !== undefined) problem(path, `is a link that ${escape}; sync does not copy it`);
+    else add(path, { kind: 'link', target });
+  };
+
+  add('', { kind: 'dir', mode: Number(rootSt.mode) & SYNC_MODE_MASK });
+  if (!visitDir(rootFd, '', 0)) entries.clear();
+  return { entries, problems };
+}
+
+function specialKind(st: fs.BigIntStats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'a special file';
+}
