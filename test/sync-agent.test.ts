@@ -5,7 +5,8 @@ import { silentLogger } from '../src/logger.js';
 import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
 import { hardenedSpec } from '../src/runtime/hardened-spec.js';
 import { AGENT_NODE, ensureAgentImage } from '../src/sync/agent-image.js';
-import { ensureSidecar, removeSidecar } from '../src/sync/sidecar.js';
+import { containerProbes } from '../src/exec/wait/container-probes.js';
+import { ensureSidecar, removeSidecar, sidecarReady } from '../src/sync/sidecar.js';
 import { connectAgent, type RemoteReplica } from '../src/sync/remote-replica.js';
 import { WorkspacePlacement } from '../src/workspace/placement.js';
 import type { ContentChunk } from '../src/workspace/sync-tree/replica.js';
@@ -54,7 +55,7 @@ function bigDigest(): string {
 beforeAll(async () => {
   const sidecar = await ensureSidecar(runtime, {
     name: sidecarName,
-    volume: { name: volumeName, labels },
+    volume: { name: volumeName, target: placement.containerRoot, labels },
     placement,
     labels,
   });
@@ -77,7 +78,7 @@ describe('the sync side-car', () => {
     expect(image.tag).toMatch(/^berth-sync-agent:[0-9a-f]{12}$/);
     const again = await ensureSidecar(runtime, {
       name: sidecarName,
-      volume: { name: volumeName, labels },
+      volume: { name: volumeName, target: placement.containerRoot, labels },
       placement,
       labels,
     });
@@ -92,13 +93,17 @@ describe('the sync side-car', () => {
     ).toBe(0);
     const info = await runtime.containers.inspect(sidecarId);
     expect(info?.labels['berth.role']).toBe('sync');
+    // the readiness check a hub's unit waits on: the idle process said it runs
+    expect(
+      await sidecarReady().attempt(containerProbes(runtime, sidecarId), new AbortController().signal),
+    ).toBeUndefined();
   });
 });
 
 describe('RemoteReplica over the agent', () => {
   it('says who it is, the same way each time', async () => {
     const first = await replica.identity();
-    expect(first.marker).toMatch(/^[0-9a-f]{32}$/);
+    expect(first.marker).toMatch(/^[0-9a-f-]{32,36}$/);
     expect(first.root).toMatch(/^\d+:\d+$/);
     expect(await replica.identity()).toEqual(first);
   });
@@ -229,7 +234,11 @@ describe('RemoteReplica over the agent', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       return n;
-    })();
+    })().then(
+      // handled at once: the read fails while the kill is still being run
+      () => undefined,
+      (e: unknown) => e,
+    );
     await new Promise((r) => setTimeout(r, 500));
     // the newest agent is this connection's (the suite's own connection is older)
     const kill = `const fs = require('fs');
@@ -242,10 +251,7 @@ describe('RemoteReplica over the agent', () => {
       (e: unknown) => e,
     );
     expect(await nodeInSidecar(kill)).toBe(0);
-    const err = await reading.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await reading;
     expect(isBerthError(err, 'SYNC_AGENT_GONE'), String(err)).toBe(true);
     expect((err as Error).message).toMatch(/stream closed/);
     const pendingErr = await pending;
@@ -267,7 +273,7 @@ describe('the side-car once it is stopped', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     const again = await ensureSidecar(runtime, {
       name: sidecarName,
-      volume: { name: volumeName, labels },
+      volume: { name: volumeName, target: placement.containerRoot, labels },
       placement,
       labels,
     });

@@ -37,6 +37,8 @@ export interface ConnectOptions {
   root: string;
   /** Who the agent makes the files it writes belong to (the project's uid and gid). */
   owner?: { uid: number; gid: number };
+  /** The volume's attic drops its oldest versions beyond this (the agent's default otherwise). */
+  atticMaxBytes?: number;
   /** Called once when the stream ends, for whatever reason (close() included). */
   onClose?: (err: BerthError) => void;
 }
@@ -49,9 +51,11 @@ export async function connectAgent(
 ): Promise<RemoteReplica> {
   const connection = new AgentConnection();
   if (options.onClose) connection.onClose(options.onClose);
-  const owner = options.owner ? ['--uid', String(options.owner.uid), '--gid', String(options.owner.gid)] : [];
+  const flags = options.owner ? ['--uid', String(options.owner.uid), '--gid', String(options.owner.gid)] : [];
+  if (options.atticMaxBytes !== undefined)
+    flags.push('--attic-max-bytes', String(Math.floor(options.atticMaxBytes)));
   const proc = await runtime.exec.attach(sidecarId, {
-    cmd: [AGENT_NODE, '--max-old-space-size=160', AGENT_MAIN, 'serve', '--root', options.root, ...owner],
+    cmd: [AGENT_NODE, '--max-old-space-size=160', AGENT_MAIN, 'serve', '--root', options.root, ...flags],
     user: '0:0',
     onStdout: (chunk) => connection.receive(chunk),
     onStderr: (chunk) => connection.diagnostics(chunk),
@@ -91,6 +95,12 @@ export class RemoteReplica implements Replica {
   readonly side = 'container' as const;
 
   constructor(private readonly connection: AgentConnection) {}
+
+  /** Called once when the stream ends, for whatever reason (close() included). */
+  onClose(listener: (err: BerthError) => void): void {
+    if (this.connection.closed) listener(this.connection.closed);
+    else this.connection.onClose(listener);
+  }
 
   /** Why the connection ended; undefined while it is up. */
   get closed(): BerthError | undefined {

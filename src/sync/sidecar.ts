@@ -1,5 +1,14 @@
 import { BerthError } from '../errors.js';
-import type { ContainerInfo, ContainerRuntime, Labels, ProgressFn } from '../runtime/container-runtime.js';
+import { logLine } from '../exec/wait/strategies.js';
+import type { WaitStrategy } from '../exec/wait/wait-strategy.js';
+import type {
+  ContainerInfo,
+  ContainerRuntime,
+  ContainerSpec,
+  Labels,
+  ProgressFn,
+  VolumeMount,
+} from '../runtime/container-runtime.js';
 import { hardenedSpec } from '../runtime/hardened-spec.js';
 import { LABEL } from '../runtime/labels.js';
 import type { WorkspacePlacement } from '../workspace/placement.js';
@@ -13,23 +22,58 @@ import { AGENT_MAIN, AGENT_NODE, ensureAgentImage } from './agent-image.js';
 const SIDECAR_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'];
 const SIDECAR_LIMITS = { cpus: 1, memoryBytes: 256 * 1024 * 1024, pids: 64 };
 
-export interface SidecarOptions {
+export interface SidecarSpecInput {
   /** The container's name (one side-car per synced workspace). */
   name: string;
-  /** The named volume, mounted where the project's containers mount it; labels for its creation. */
-  volume: { name: string; labels: Labels };
+  /** The agent's image (ensureAgentImage's tag). */
+  image: string;
+  /** The workspace's named volume, mounted where the project's containers mount it. */
+  volume: VolumeMount;
   placement: WorkspacePlacement;
   /** The project's labels (hub, project); the role is set to `sync` here. */
   labels: Labels;
   /** Comes back after an engine restart, like the project's own container (default false). */
   keepAlive?: boolean;
+}
+
+/** The side-car's container: berth's agent image on the workspace's volume, and nothing else. */
+export function sidecarSpec(input: SidecarSpecInput): ContainerSpec {
+  const { placement, volume } = input;
+  if (
+    (placement.volume !== undefined && placement.volume !== volume.name) ||
+    volume.target !== placement.containerRoot
+  )
+    throw new BerthError(
+      'INVALID_ARGUMENT',
+      `the side-car's volume ${volume.name} at ${volume.target} is not the workspace's (${placement.volume ?? 'none'} at ${placement.containerRoot})`,
+    );
+  return hardenedSpec({
+    name: input.name,
+    image: input.image,
+    labels: { ...input.labels, [LABEL.role]: 'sync' },
+    limits: SIDECAR_LIMITS,
+    user: '0:0',
+    volumes: [volume],
+    cmd: [AGENT_NODE, AGENT_MAIN, 'idle'],
+    capAdd: SIDECAR_CAPS,
+    readOnlyRootfs: true,
+    keepAlive: input.keepAlive ?? false,
+  });
+}
+
+/** The side-car is up once its idle process says so (node and its libraries loaded). */
+export function sidecarReady(): WaitStrategy {
+  return logLine(/berth sync agent: ready/);
+}
+
+export interface SidecarOptions extends Omit<SidecarSpecInput, 'image'> {
   onProgress?: ProgressFn;
 }
 
 export interface Sidecar {
   id: string;
   image: string;
-  /** False when a running side-car on the same image was reused. */
+  /** False when a side-car on the same image was reused (started again if it was stopped). */
   created: boolean;
 }
 
@@ -37,38 +81,20 @@ export interface Sidecar {
  * The sync side-car of one workspace, running: a container of berth's own image (agent-image.ts)
  * that shares the workspace's volume, whatever the project's image holds. A running one on the
  * current image is reused; a stopped one is started; one on an older image is replaced.
+ * (A hub's units create theirs from sidecarSpec; this is the same for callers without one.)
  */
 export async function ensureSidecar(runtime: ContainerRuntime, options: SidecarOptions): Promise<Sidecar> {
-  const { placement, volume } = options;
-  if (placement.volume !== undefined && placement.volume !== volume.name)
-    throw new BerthError(
-      'INVALID_ARGUMENT',
-      `the side-car's volume ${volume.name} is not the workspace's volume ${placement.volume}`,
-    );
-  const imageLabels = { ...options.labels, [LABEL.role]: 'image' };
   const image = await ensureAgentImage(runtime, {
-    labels: imageLabels,
+    labels: { ...options.labels, [LABEL.role]: 'image' },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  const spec = sidecarSpec({ ...options, image: image.tag });
   const existing = await findSidecar(runtime, options.name);
   if (existing && existing.image === image.tag) {
-    if (existing.state === 'running') return { id: existing.id, image: image.tag, created: false };
-    await runtime.containers.start(existing.id);
+    if (existing.state !== 'running') await runtime.containers.start(existing.id);
     return { id: existing.id, image: image.tag, created: false };
   }
   if (existing) await runtime.containers.remove(existing.id);
-  const spec = hardenedSpec({
-    name: options.name,
-    image: image.tag,
-    labels: { ...options.labels, [LABEL.role]: 'sync' },
-    limits: SIDECAR_LIMITS,
-    user: '0:0',
-    volumes: [{ name: volume.name, target: placement.containerRoot, labels: volume.labels }],
-    cmd: [AGENT_NODE, AGENT_MAIN, 'idle'],
-    capAdd: SIDECAR_CAPS,
-    readOnlyRootfs: true,
-    keepAlive: options.keepAlive ?? false,
-  });
   const id = await runtime.containers.create(spec);
   await runtime.containers.start(id);
   return { id, image: image.tag, created: true };
