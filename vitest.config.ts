@@ -18,6 +18,7 @@ export const UNIT_TESTS = [
   'test/runtime-discipline.test.ts',
   'test/sentinel-scanner.test.ts',
   'test/status-table.test.ts',
+  'test/sync-protocol.test.ts',
   'test/sync-tree-apply.test.ts',
   'test/sync-tree-content.test.ts',
   'test/sync-tree-race.test.ts',

@@ -46,6 +46,7 @@ export const BERTH_ERROR_CODES = [
   'ENGINE_ERROR',
   'SIDECAR_UNREACHABLE',
   'PROTOCOL_ERROR',
+  'SYNC_AGENT_GONE',
 ] as const;
 
 /** Local errors: a string code for programs, a sentence for people, structured fields for both. */

@@ -50,6 +50,7 @@ export const ERROR_STATUS: Readonly<Record<BerthErrorCode, number>> = {
   // something berth needs does not answer (yet)
   ENGINE_UNREACHABLE: 503,
   SIDECAR_UNREACHABLE: 503,
+  SYNC_AGENT_GONE: 503,
   IMAGE_UNAVAILABLE: 503,
   NOT_READY: 503,
 };

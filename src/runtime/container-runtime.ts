@@ -145,6 +145,8 @@ export interface EngineInfo {
   apiVersion: string;
   /** The engine's own runtime names (facts for people; choose isolation via capabilities()). */
   runtimes: string[];
+  /** The engine's CPU architecture in Go's spelling (`amd64`, `arm64`), when it says. */
+  arch?: string;
 }
 
 export interface ImageInfo {
@@ -158,6 +160,11 @@ export interface ImageBuildSpec {
   tag: string;
   labels: Labels;
   args: Record<string, string>;
+  /**
+   * The context's files, as paths relative to it (nested ones too); without it, the files
+   * directly in the context folder.
+   */
+  files?: string[];
 }
 
 export interface NetworkSpec {
@@ -193,6 +200,8 @@ export interface RawExecOptions extends OutputSink {
 export interface AttachOptions {
   cmd: string[];
   env?: Record<string, string>;
+  user?: string;
+  workingDir?: string;
   onStdout: (chunk: Buffer) => void;
   onStderr: (chunk: Buffer) => void;
   /** Called once when the stream ends, for whatever reason. */
@@ -200,7 +209,10 @@ export interface AttachOptions {
 }
 
 export interface AttachedProcess {
-  write(data: string): void;
+  /** False when the buffer towards the process is full (wait for `drained`) or it is closed. */
+  write(data: string | Buffer): boolean;
+  /** Resolves once the process can take more input (at once when it can, or when it is gone). */
+  drained(): Promise<void>;
   /** Closes the connection; the process sees EOF on stdin. */
   close(): void;
   /** Stops reading its output (the process blocks once the pipe is full), then goes on. */

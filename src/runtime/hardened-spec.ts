@@ -42,6 +42,13 @@ export interface HardenedSpecInput {
   keepAlive?: boolean;
   /** Default true: a tiny init reaps orphans. */
   init?: boolean;
+  /**
+   * The few capabilities a container of berth's own needs back (the sync side-car hands files
+   * to the project's uid: CHOWN, DAC_OVERRIDE, FOWNER); never for a project's own image.
+   */
+  capAdd?: string[];
+  /** Default false: the root filesystem is writable. */
+  readOnlyRootfs?: boolean;
 }
 
 /**
@@ -58,7 +65,12 @@ export function hardenedSpec(input: HardenedSpecInput): ContainerSpec {
     env: input.env ?? {},
     mounts: input.mounts ?? [],
     network: input.network ?? { mode: 'none' },
-    security: { capDrop: ['ALL'], capAdd: [], noNewPrivileges: true, readOnlyRootfs: false },
+    security: {
+      capDrop: ['ALL'],
+      capAdd: input.capAdd ?? [],
+      noNewPrivileges: true,
+      readOnlyRootfs: input.readOnlyRootfs ?? false,
+    },
     resources: {
       cpus: limits.cpus,
       memoryBytes: limits.memoryBytes,

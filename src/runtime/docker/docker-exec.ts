@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { BerthError, describeError } from '../../errors.js';
 import type { AttachedProcess, AttachOptions, RawExecOptions, RawExecResult } from '../container-runtime.js';
 import { ExecStream } from '../exec-stream.js';
+import { drained } from '../flow-gate.js';
 import { demux } from './demux.js';
 import { engineError, sleep, statusOf } from './engine-call.js';
 
@@ -44,9 +45,8 @@ export async function engineAttach(
   stream.once('close', onClose);
   stream.once('error', onClose);
   return {
-    write: (data) => {
-      if (!closed) stream.write(data);
-    },
+    write: (data) => (closed ? false : stream.write(data)),
+    drained: () => drained(stream),
     close: () => stream.destroy(),
     pause: () => stream.pause(),
     resume: () => stream.resume(),

@@ -42,7 +42,7 @@ export class DockerImages implements RuntimeImages {
     let stream: Readable;
     try {
       stream = (await docker.buildImage(
-        { context: spec.context, src: listFolder(spec.context) },
+        { context: spec.context, src: spec.files ?? listFolder(spec.context) },
         { t: spec.tag, dockerfile: spec.dockerfile, labels: spec.labels, buildargs: spec.args, rm: true },
       )) as Readable;
     } catch (err) {

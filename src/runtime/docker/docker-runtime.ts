@@ -122,7 +122,14 @@ export class DockerRuntime implements ContainerRuntime {
       docker.info() as Promise<Record<string, unknown>>,
     ]);
     const runtimes = Object.keys((info.Runtimes as Record<string, unknown> | undefined) ?? {});
-    return { endpoint, version: version.Version, apiVersion: version.ApiVersion, runtimes };
+    const engine: EngineInfo = {
+      endpoint,
+      version: version.Version,
+      apiVersion: version.ApiVersion,
+      runtimes,
+    };
+    if (typeof version.Arch === 'string' && version.Arch !== '') engine.arch = version.Arch;
+    return engine;
   }
 
   capabilities(): Promise<RuntimeCapabilities> {
