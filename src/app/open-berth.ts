@@ -14,6 +14,7 @@ import type { EngineStrategy } from '../runtime/docker/engine-discovery.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { berthHome, Store } from '../store/store.js';
 import type { SyncService } from '../sync/sync-service.js';
+import { syncRole } from './sync-role.js';
 
 export interface OpenBerthOptions {
   /** The hub's config when it is already loaded; else it is read from `file` in `cwd`. */
@@ -84,7 +85,21 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
     ...(options.agent === false ? {} : { agentRoot: join(home, 'run') }),
     ...(options.engine ? { strategies: options.engine } : {}),
   });
-  const roles = options.roles ?? [];
+  let sync: Promise<SyncService> | undefined;
+  const openSync = () =>
+    (sync ??= (async () => {
+      const { SyncService } = await import('../sync/sync-service.js');
+      return new SyncService({
+        runtime,
+        table: store.sync(),
+        logger,
+        home,
+        hubId: config.hubId,
+        projects: config.projects,
+      });
+    })());
+  // a project with `workspace: sync` gets its sync side-car (and its first sync in up)
+  const roles = [...(options.roles ?? []).filter((r) => r.role !== 'sync'), syncRole(runtime, openSync)];
   const hubFor = (c: HubConfig) => new Hub({ runtime, store, logger, config: c, roles });
   const hub = hubFor(config);
   const projects =
@@ -92,7 +107,6 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
       ? hub
       : new RemoteProjects(config, new OpsClient(opsEndpoint(home, config, env, options.opsUrl)));
   let sessions: Promise<Sessions> | undefined;
-  let sync: Promise<SyncService> | undefined;
   const close = async () => {
     if (sync) await (await sync).close();
     runtime.close();
@@ -116,18 +130,7 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
         await opened.recover();
         return opened;
       })()),
-    sync: () =>
-      (sync ??= (async () => {
-        const { SyncService } = await import('../sync/sync-service.js');
-        return new SyncService({
-          runtime,
-          table: store.sync(),
-          logger,
-          home,
-          hubId: config.hubId,
-          projects: config.projects,
-        });
-      })()),
+    sync: openSync,
     close,
     [Symbol.asyncDispose]: close,
   };
