@@ -1,0 +1,82 @@
+import type { SyncEntry, SyncPath, SyncTree } from '../../workspace/sync-tree/entry.js';
+import { entriesEqual } from './entries-equal.js';
+import { byteOrder, parentOf } from './sync-paths.js';
+
+/**
+ * One tree (a side or the ancestor) as the reconciler walks it: only entries reachable from the
+ * root through dirs count, so an entry whose parent is missing or is not a dir (a malformed scan,
+ * or an ancestor left inconsistent) is never taken as present, and each dir's children are at
+ * hand in byte order.
+ */
+export class TreeView {
+  private readonly kids = new Map<SyncPath, SyncPath[]>();
+
+  private constructor(private readonly entries: ReadonlyMap<SyncPath, SyncEntry>) {}
+
+  static of(tree: SyncTree): TreeView {
+    const byParent = new Map<SyncPath, SyncPath[]>();
+    for (const path of tree.keys()) {
+      if (path === '') continue;
+      const parent = parentOf(path);
+      const list = byParent.get(parent);
+      if (list) list.push(path);
+      else byParent.set(parent, [path]);
+    }
+    const reachable = new Map<SyncPath, SyncEntry>();
+    const view = new TreeView(reachable);
+    const root = tree.get('');
+    if (root?.kind !== 'dir') return view;
+    reachable.set('', root);
+    const todo: SyncPath[] = [''];
+    for (let dir = todo.pop(); dir !== undefined; dir = todo.pop()) {
+      const children = byParent.get(dir);
+      if (!children) continue;
+      children.sort(byteOrder);
+      view.kids.set(dir, children);
+      for (const child of children) {
+        const entry = tree.get(child) as SyncEntry;
+        reachable.set(child, entry);
+        if (entry.kind === 'dir') todo.push(child);
+      }
+    }
+    return view;
+  }
+
+  get(path: SyncPath): SyncEntry | undefined {
+    return this.entries.get(path);
+  }
+
+  /** The children of a dir, in byte order (none for anything else). */
+  children(path: SyncPath): readonly SyncPath[] {
+    return this.kids.get(path) ?? [];
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The path and everything below it, parents first. */
+  subtree(path: SyncPath): SyncPath[] {
+    if (!this.entries.has(path)) return [];
+    const out: SyncPath[] = [];
+    const walk = (at: SyncPath): void => {
+      out.push(at);
+      for (const child of this.children(at)) walk(child);
+    };
+    walk(path);
+    return out;
+  }
+}
+
+/** The same subtree (paths and versions) at `path` in both views. */
+export function sameSubtree(x: TreeView, y: TreeView, path: SyncPath): boolean {
+  const ex = x.get(path);
+  const ey = y.get(path);
+  if (ex === undefined || ey === undefined) return ex === ey;
+  if (!entriesEqual(ex, ey)) return false;
+  if (ex.kind !== 'dir') return true;
+  const cx = x.children(path);
+  const cy = y.children(path);
+  if (cx.length !== cy.length) return false;
+  return cx.every((child, i) => child === cy[i] && sameSubtree(x, y, child));
+}
