@@ -18,6 +18,8 @@ export const UNIT_TESTS = [
   'test/runtime-discipline.test.ts',
   'test/sentinel-scanner.test.ts',
   'test/status-table.test.ts',
+  'test/sync-reconcile-props.test.ts',
+  'test/sync-reconcile.test.ts',
   'test/store-members.test.ts',
   'test/stream-cap.test.ts',
   'test/wait-strategy.test.ts',

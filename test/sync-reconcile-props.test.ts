@@ -290,7 +290,7 @@ describe('reconcile, random trees', () => {
     }
     // the generator reaches the interesting situations
     if (process.env.RECONCILE_SEED === undefined) {
-      expect(conflicted).toBeGreaterThan(300);
+      expect(conflicted).toBeGreaterThan(800);
       expect(halted).toBeGreaterThan(0);
       expect(halted).toBeLessThan(600);
     }

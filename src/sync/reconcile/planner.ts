@@ -31,8 +31,8 @@ export interface PlannerInput {
   problems: ReadonlySet<SyncPath>;
   /** The proper ancestors of problem paths: never removed, moved or replaced. */
   shielded: ReadonlySet<SyncPath>;
-  /** Every path either side or the ancestor knows (conflict copies must not land on one). */
-  taken: Set<SyncPath>;
+  /** Whether a path is known to either side or the ancestor, or is a copy chosen before: no copy lands on one. */
+  taken: { has(path: SyncPath): boolean; add(path: SyncPath): void };
   stamp: string;
 }
 
@@ -47,8 +47,6 @@ export class Planner {
   private readonly agreed: AncestorUpdate[] = [];
   readonly conflicts: Conflict[] = [];
   readonly skipped = new Set<SyncPath>();
-  /** Ancestor paths the walk decided about; any other ancestor entry is unreachable there. */
-  readonly handled = new Set<SyncPath>();
 
   constructor(private readonly input: PlannerInput) {}
 
@@ -61,7 +59,6 @@ export class Planner {
 
   visit(path: SyncPath): Presence {
     if (this.input.problems.has(path)) return this.skip(path);
-    this.handled.add(path);
     const a = this.input.ancestor.get(path);
     const l = this.input.local.get(path);
     const c = this.input.container.get(path);
@@ -94,10 +91,9 @@ export class Planner {
   }
 
   /** The children of a path in any of the three trees, in byte order. */
-  private childrenOf(path: SyncPath): SyncPath[] {
+  private childrenOf(path: SyncPath): readonly SyncPath[] {
     const { ancestor, local, container } = this.input;
-    const all = new Set([...ancestor.children(path), ...local.children(path), ...container.children(path)]);
-    return [...all].sort(byteOrder);
+    return mergeSorted(mergeSorted(ancestor.children(path), local.children(path)), container.children(path));
   }
 
   private visitChildren(path: SyncPath): Presence[] {
@@ -108,7 +104,6 @@ export class Planner {
   private skip(path: SyncPath): Presence {
     const walk = (at: SyncPath): void => {
       this.skipped.add(at);
-      this.handled.add(at);
       for (const child of this.childrenOf(at)) walk(child);
     };
     walk(path);
@@ -246,16 +241,41 @@ export class Planner {
     const ops: PlannedOp[] = [moveOp('local', path, l, copy)];
     const updates: AncestorUpdate[] = [];
     for (const old of ancestor.subtree(path)) {
-      this.handled.add(old);
       if (container.get(old) === undefined) updates.push({ path: old, entry: null });
     }
     placeSubtree(ops, updates, 'local', container, path, path);
     placeSubtree(ops, updates, 'container', local, path, copy);
-    for (const at of [...local.subtree(path), ...container.subtree(path)]) this.handled.add(at);
     this.push({ ops, ancestor: updates });
     this.conflicts.push({ path, local: l, container: c, copy });
     return BOTH;
   }
+}
+
+/** Two sorted lists of distinct paths as one (a merge: most dirs list the same children thrice). */
+function mergeSorted(a: readonly SyncPath[], b: readonly SyncPath[]): readonly SyncPath[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: SyncPath[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] as SyncPath;
+    const y = b[j] as SyncPath;
+    if (x === y) {
+      out.push(x);
+      i++;
+      j++;
+    } else if (byteOrder(x, y) < 0) {
+      out.push(x);
+      i++;
+    } else {
+      out.push(y);
+      j++;
+    }
+  }
+  for (; i < a.length; i++) out.push(a[i] as SyncPath);
+  for (; j < b.length; j++) out.push(b[j] as SyncPath);
+  return out;
 }
 
 /**

@@ -31,15 +31,20 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
   const problems = new Set<SyncPath>([...input.localProblems, ...input.containerProblems].map((p) => p.path));
   const shielded = new Set<SyncPath>();
   for (const path of problems) for (const above of ancestorsOf(path)) shielded.add(above);
-  const taken = new Set<SyncPath>([
-    ...input.ancestor.keys(),
-    ...input.local.keys(),
-    ...input.container.keys(),
-    ...problems,
-  ]);
+  const copies = new Set<SyncPath>();
+  const taken = {
+    has: (path: SyncPath): boolean =>
+      input.ancestor.has(path) ||
+      input.local.has(path) ||
+      input.container.has(path) ||
+      problems.has(path) ||
+      copies.has(path),
+    add: (path: SyncPath): void => void copies.add(path),
+  };
 
+  const ancestor = TreeView.of(input.ancestor);
   const planner = new Planner({
-    ancestor: TreeView.of(input.ancestor),
+    ancestor,
     local: TreeView.of(input.local),
     container: TreeView.of(input.container),
     problems,
@@ -48,9 +53,8 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
     stamp: input.stamp,
   });
   planner.visit('');
-  // ancestor entries no walk reached (below a non-dir, or without a root) describe nothing
-  const orphans = [...input.ancestor.keys()].filter((path) => !planner.handled.has(path)).sort(byteOrder);
-  const steps = planner.result(orphans);
+  // ancestor entries the walk cannot reach (below a non-dir, or without a root) describe nothing
+  const steps = planner.result(ancestor.unreachable(input.ancestor));
 
   const massStop = massDeleteHalt(steps, massDeleteLimit(input));
   if (massStop) return { steps: [], conflicts: [], halt: massStop, skipped: [] };

@@ -38,9 +38,9 @@ export function rootHalt(input: ReconcileInput): Halt | undefined {
       }
     }
   }
-  const before = topLevelCount(input.ancestor, []);
+  const before = topLevelCount(input.ancestor, [], Infinity);
   if (before >= 2) {
-    const emptied = sides.filter(({ tree, problems }) => topLevelCount(tree, problems) === 0);
+    const emptied = sides.filter(({ tree, problems }) => topLevelCount(tree, problems, 1) === 0);
     const [only] = emptied;
     if (emptied.length === 1 && only) {
       return {
@@ -54,13 +54,16 @@ export function rootHalt(input: ReconcileInput): Halt | undefined {
 }
 
 /**
- * Entries directly below the root. A problem there (or at the root) counts as one: a listing
- * that failed is not an empty one.
+ * Entries directly below the root, counted up to `enough`. A problem there (or at the root)
+ * counts as one: a listing that failed is not an empty one.
  */
-function topLevelCount(tree: SyncTree, problems: ScanProblem[]): number {
+function topLevelCount(tree: SyncTree, problems: ScanProblem[], enough: number): number {
   let count = 0;
-  for (const path of tree.keys()) if (path !== '' && !path.includes('/')) count++;
   for (const problem of problems) if (!problem.path.includes('/')) count++;
+  for (const path of tree.keys()) {
+    if (count >= enough) break;
+    if (path !== '' && !path.includes('/')) count++;
+  }
   return count;
 }
 

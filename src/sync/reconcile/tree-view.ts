@@ -1,6 +1,6 @@
 import type { SyncEntry, SyncPath, SyncTree } from '../../workspace/sync-tree/entry.js';
 import { entriesEqual } from './entries-equal.js';
-import { byteOrder, parentOf } from './sync-paths.js';
+import { parentOf } from './sync-paths.js';
 
 /**
  * One tree (a side or the ancestor) as the reconciler walks it: only entries reachable from the
@@ -22,24 +22,32 @@ export class TreeView {
       if (list) list.push(path);
       else byParent.set(parent, [path]);
     }
-    const reachable = new Map<SyncPath, SyncEntry>();
-    const view = new TreeView(reachable);
+    const kids = new Map<SyncPath, SyncPath[]>();
+    let reached = 0;
     const root = tree.get('');
-    if (root?.kind !== 'dir') return view;
-    reachable.set('', root);
-    const todo: SyncPath[] = [''];
-    for (let dir = todo.pop(); dir !== undefined; dir = todo.pop()) {
-      const children = byParent.get(dir);
-      if (!children) continue;
-      children.sort(byteOrder);
-      view.kids.set(dir, children);
-      for (const child of children) {
-        const entry = tree.get(child) as SyncEntry;
-        reachable.set(child, entry);
-        if (entry.kind === 'dir') todo.push(child);
+    if (root?.kind === 'dir') {
+      reached++;
+      const todo: SyncPath[] = [''];
+      for (let dir = todo.pop(); dir !== undefined; dir = todo.pop()) {
+        const children = byParent.get(dir);
+        if (!children) continue;
+        if (!isSorted(children)) children.sort(); // code-unit order is byte order here
+        kids.set(dir, children);
+        reached += children.length;
+        for (const child of children) if (tree.get(child)?.kind === 'dir') todo.push(child);
       }
     }
+    // usually everything is reachable, and the scan's own map serves as it is
+    const entries = reached === tree.size ? tree : reachableOnly(tree, kids);
+    const view = new TreeView(entries);
+    for (const [dir, children] of kids) view.kids.set(dir, children);
     return view;
+  }
+
+  /** The paths of `tree` (the one this view was made of) that the view leaves out, in byte order. */
+  unreachable(tree: SyncTree): SyncPath[] {
+    if (this.entries === tree) return [];
+    return [...tree.keys()].filter((path) => !this.entries.has(path)).sort();
   }
 
   get(path: SyncPath): SyncEntry | undefined {
@@ -66,6 +74,25 @@ export class TreeView {
     walk(path);
     return out;
   }
+}
+
+function reachableOnly(
+  tree: SyncTree,
+  kids: ReadonlyMap<SyncPath, readonly SyncPath[]>,
+): Map<SyncPath, SyncEntry> {
+  const out = new Map<SyncPath, SyncEntry>();
+  const root = tree.get('');
+  if (root?.kind !== 'dir') return out;
+  out.set('', root);
+  for (const children of kids.values())
+    for (const child of children) out.set(child, tree.get(child) as SyncEntry);
+  return out;
+}
+
+function isSorted(paths: readonly SyncPath[]): boolean {
+  for (let i = 1; i < paths.length; i++)
+    if ((paths[i - 1] as SyncPath) >= (paths[i] as SyncPath)) return false;
+  return true;
 }
 
 /** The same subtree (paths and versions) at `path` in both views. */
