@@ -542,13 +542,13 @@ const CASES: Case[] = [
     steps: ['C symlink l ->b (was -) | l=->b'],
   },
   {
-    name: 'local deletes a folder the container added to: the folder stays with the new file only',
+    name: 'local deletes a folder the container added to: the whole folder comes back',
     ancestor: { d: d(), 'd/a': f('x'), k: f('k') },
     local: { k: f('k') },
     container: { d: d(), 'd/a': f('x'), 'd/n': f('n'), k: f('k') },
     steps: [
       'L mkdir d 755 (was -) | d=dir:755',
-      'C rm d/a (was x:644) | d/a=-',
+      'L put d/a x:644 (was -) from d/a | d/a=x:644',
       'L put d/n n:644 (was -) from d/n | d/n=n:644',
     ],
   },
@@ -561,7 +561,7 @@ const CASES: Case[] = [
       'L mkdir d 755 (was -) | d=dir:755',
       'L mkdir d/e 755 (was -) | d/e=dir:755',
       'L put d/e/a y:644 (was -) from d/e/a | d/e/a=y:644',
-      'C rm d/z (was z:644) | d/z=-',
+      'L put d/z z:644 (was -) from d/z | d/z=z:644',
     ],
   },
   {
@@ -577,11 +577,34 @@ const CASES: Case[] = [
     ],
   },
   {
-    name: 'local deletes a folder whose mode the container changed: re-created empty with that mode',
+    name: 'local deletes a folder whose mode the container changed: it comes back with that mode',
     ancestor: { d: d(), 'd/a': f('x'), k: f('k') },
     local: { k: f('k') },
     container: { d: d(0o700), 'd/a': f('x'), k: f('k') },
-    steps: ['L mkdir d 700 (was -) | d=dir:700', 'C rm d/a (was x:644) | d/a=-'],
+    steps: ['L mkdir d 700 (was -) | d=dir:700', 'L put d/a x:644 (was -) from d/a | d/a=x:644'],
+  },
+  {
+    name: 'local deletes a folder tree the container left alone: removed there, children first',
+    ancestor: { d: d(), 'd/e': d(), 'd/e/a': f('x'), k: f('k') },
+    local: { k: f('k') },
+    container: { d: d(), 'd/e': d(), 'd/e/a': f('x'), k: f('k') },
+    steps: [
+      'C rm d/e/a (was x:644) | d/e/a=-',
+      'C rm d/e (was dir:755) | d/e=-',
+      'C rm d (was dir:755) | d=-',
+    ],
+  },
+  {
+    name: 'local deletes a folder where the container deleted one file and changed another',
+    ancestor: { d: d(), 'd/a': f('x'), 'd/b': f('y'), 'd/c': f('z'), k: f('k') },
+    local: { k: f('k') },
+    container: { d: d(), 'd/a': f('x2'), 'd/c': f('z'), k: f('k') },
+    steps: [
+      '| d/b=-',
+      'L mkdir d 755 (was -) | d=dir:755',
+      'L put d/a x2:644 (was -) from d/a | d/a=x2:644',
+      'L put d/c z:644 (was -) from d/c | d/c=z:644',
+    ],
   },
   {
     name: 'local deletes a folder in which the container turned a file into a folder',
@@ -714,8 +737,8 @@ const CASES: Case[] = [
     local: { k: f('k') },
     container: { d: d(), 'd/b': f('y'), k: f('k') },
     containerProblems: ['d/a'],
-    steps: ['L mkdir d 755 (was -) | d=dir:755', 'C rm d/b (was y:644) | d/b=-'],
-    skipped: ['d/a'],
+    steps: [],
+    skipped: ['d', 'd/a', 'd/b'],
   },
   {
     name: 'a folder above a problem is not replaced by a file',
@@ -831,6 +854,15 @@ const CASES: Case[] = [
     steps: ['| a/ghost=-'],
   },
   {
+    name: 'an unreachable ancestor entry under a problem stays',
+    ancestor: { a: f('x'), 'a/ghost': f('g'), b: f('b') },
+    local: { a: f('x'), b: f('b') },
+    localProblems: ['a/ghost'],
+    container: { a: f('x'), b: f('b') },
+    steps: [],
+    skipped: ['a/ghost'],
+  },
+  {
     name: 'a scanned entry without its parent folder is ignored',
     ancestor: {},
     local: { 'nodir/a': f('x') },
@@ -942,11 +974,12 @@ describe('reconcile, the rest of its contract', () => {
     );
   });
 
-  it('refuses a scan that contradicts its root', () => {
+  it('refuses a scan that contradicts its root, and a stamp that is no name', () => {
     const input = inputOf({ name: '', ancestor: {}, local: {}, container: {} });
     expect(() => reconcile({ ...input, local: new Map() })).toThrow(
       /local scan says its root is a folder but its entries lack the root/,
     );
+    expect(() => reconcile({ ...input, stamp: '2026/12' })).toThrow(/stamp must be/);
     expect(() => reconcile({ ...input, containerRoot: 'missing' })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error,
     );

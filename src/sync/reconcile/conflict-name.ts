@@ -26,13 +26,7 @@ export function conflictCopyName(
       'The sync root has no conflict copy: it is a folder on both sides.',
     );
   }
-  if (!/^[0-9A-Za-z._-]+$/.test(stamp)) {
-    throw new BerthError(
-      'INVALID_ARGUMENT',
-      `A conflict stamp must be letters, digits, '.', '_' or '-' (got ${JSON.stringify(stamp)}).`,
-      { stamp },
-    );
-  }
+  checkStamp(stamp);
   const dir = parentOf(path);
   const name = nameOf(path);
   for (let n = 1; n <= MAX_TRIES; n++) {
@@ -56,6 +50,17 @@ export function conflictCopyName(
       path,
     },
   );
+}
+
+/** A stamp becomes part of a name: nothing in it may make a path or be invisible. */
+export function checkStamp(stamp: string): void {
+  if (!/^[0-9A-Za-z._-]+$/.test(stamp)) {
+    throw new BerthError(
+      'INVALID_ARGUMENT',
+      `A conflict stamp must be letters, digits, '.', '_' or '-' (got ${JSON.stringify(stamp)}).`,
+      { stamp },
+    );
+  }
 }
 
 /** The name cut to at most `max` bytes, never inside a UTF-8 sequence. */

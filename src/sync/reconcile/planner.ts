@@ -15,14 +15,6 @@ import { byteOrder, rebase } from './sync-paths.js';
 import { sameSubtree, type TreeView } from './tree-view.js';
 import type { AncestorUpdate, Conflict, PlannedOp, PlanStep, Side } from './types.js';
 
-/** Whether a side still holds something at a path once the plan ran (unknown counts as yes). */
-interface Presence {
-  local: boolean;
-  container: boolean;
-}
-const BOTH: Presence = { local: true, container: true };
-const NONE: Presence = { local: false, container: false };
-
 export interface PlannerInput {
   ancestor: TreeView;
   local: TreeView;
@@ -39,11 +31,10 @@ export interface PlannerInput {
 /**
  * The three-way walk: one decision per path, parents before children, over the union of the
  * three trees. Steps that create come before their children's steps, steps that remove after
- * them; a slot is reserved before a dir's children when only they can tell whether the dir is
- * removed on one side or re-created on the other.
+ * them.
  */
 export class Planner {
-  private readonly steps: (PlanStep | null)[] = [];
+  private readonly steps: PlanStep[] = [];
   private readonly agreed: AncestorUpdate[] = [];
   readonly conflicts: Conflict[] = [];
   readonly skipped = new Set<SyncPath>();
@@ -53,11 +44,10 @@ export class Planner {
   /** The plan's steps: agreements (no ops) first, then the changes in walk order. */
   result(orphans: SyncPath[]): PlanStep[] {
     const agreed = [...this.agreed, ...orphans.map((path) => ({ path, entry: null }))];
-    const steps = this.steps.filter((step): step is PlanStep => step !== null);
-    return agreed.length > 0 ? [{ ops: [], ancestor: agreed }, ...steps] : steps;
+    return agreed.length > 0 ? [{ ops: [], ancestor: agreed }, ...this.steps] : this.steps;
   }
 
-  visit(path: SyncPath): Presence {
+  visit(path: SyncPath): void {
     if (this.input.problems.has(path)) return this.skip(path);
     const a = this.input.ancestor.get(path);
     const l = this.input.local.get(path);
@@ -65,7 +55,7 @@ export class Planner {
     if (entriesEqual(l, c)) {
       if (!entriesEqual(a, l)) this.agreed.push({ path, entry: l ?? null });
       this.visitChildren(path);
-      return l === undefined ? NONE : BOTH;
+      return;
     }
     if (l?.kind === 'dir' && c?.kind === 'dir') return this.dirModes(path, a, l, c);
     if (l === undefined) return this.oneSideAbsent(path, 'local', c as SyncEntry, a);
@@ -86,28 +76,24 @@ export class Planner {
     this.steps.push(step);
   }
 
-  private reserve(): number {
-    return this.steps.push(null) - 1;
-  }
-
   /** The children of a path in any of the three trees, in byte order. */
   private childrenOf(path: SyncPath): readonly SyncPath[] {
     const { ancestor, local, container } = this.input;
     return mergeSorted(mergeSorted(ancestor.children(path), local.children(path)), container.children(path));
   }
 
-  private visitChildren(path: SyncPath): Presence[] {
-    return this.childrenOf(path).map((child) => this.visit(child));
+  private visitChildren(path: SyncPath): void {
+    for (const child of this.childrenOf(path)) this.visit(child);
   }
 
   /** Left alone: no ops, no ancestor change, for the path and everything below it. */
-  private skip(path: SyncPath): Presence {
+  private skip(path: SyncPath): void {
     const walk = (at: SyncPath): void => {
       this.skipped.add(at);
       for (const child of this.childrenOf(at)) walk(child);
     };
     walk(path);
-    return BOTH;
+    return;
   }
 
   /**
@@ -115,7 +101,7 @@ export class Planner {
    * changed (or no ancestor): the container's mode wins, as a conflict's container version does;
    * a mode is no content, so no copy is made.
    */
-  private dirModes(path: SyncPath, a: SyncEntry | undefined, l: DirEntry, c: DirEntry): Presence {
+  private dirModes(path: SyncPath, a: SyncEntry | undefined, l: DirEntry, c: DirEntry): void {
     const localChanged = a?.kind === 'dir' && a.mode === c.mode;
     const side: Side = localChanged ? 'container' : 'local';
     const mode = localChanged ? l.mode : c.mode;
@@ -131,54 +117,61 @@ export class Planner {
       this.push(step);
       this.visitChildren(path);
     }
-    return BOTH;
+    return;
   }
 
   /** `absentOn` has nothing at the path; the other side has `present`. */
-  private oneSideAbsent(
-    path: SyncPath,
-    absentOn: Side,
-    present: SyncEntry,
-    a: SyncEntry | undefined,
-  ): Presence {
+  private oneSideAbsent(path: SyncPath, absentOn: Side, present: SyncEntry, a: SyncEntry | undefined): void {
     const presentOn = otherSide(absentOn);
     if (a !== undefined) {
-      if (a.kind === 'dir' && present.kind === 'dir')
-        return this.dirAgainstAbsent(path, absentOn, present, a);
+      if (a.kind === 'dir' && present.kind === 'dir') return this.dirAgainstAbsent(path, absentOn, present);
       if (entriesEqual(present, a)) {
         // deleted on one side, untouched on the other: the deletion goes over
         if (this.input.shielded.has(path)) return this.skip(path);
         this.push({ ops: [removeOp(presentOn, path, present)], ancestor: [{ path, entry: null }] });
         this.visitChildren(path);
-        return NONE;
+        return;
       }
     }
     // created on one side, or changed there while the other deleted it: the change wins
     this.create(path, absentOn, present, null, []);
-    return BOTH;
+    return;
   }
 
   /**
-   * A dir the ancestor had, deleted on `absentOn`, still a dir on the other side. The deletion
-   * goes over entry by entry; the dir itself is removed only when everything below it is removed
-   * too and its mode is unchanged. Otherwise it holds something new: it is re-created on the
-   * deleting side, with whatever it holds that is new.
+   * A dir the ancestor had, deleted on `absentOn`, still a dir on the other side. Left as the
+   * ancestor had it (mode and everything below): the deletion goes over, children first.
+   * Changed anywhere below: the change wins over the deletion, and the whole dir comes back on
+   * the deleting side (as Mutagen does), rather than a dir with holes where the old files were.
+   * With a problem below, nobody can tell: nothing is done until a scan can.
    */
-  private dirAgainstAbsent(path: SyncPath, absentOn: Side, present: DirEntry, a: DirEntry): Presence {
+  private dirAgainstAbsent(path: SyncPath, absentOn: Side, present: DirEntry): void {
     const presentOn = otherSide(absentOn);
-    const slot = this.reserve();
-    const children = this.visitChildren(path);
-    const allGone = children.every((child) => !child[presentOn]);
-    if (allGone && entriesEqual(present, a) && !this.input.shielded.has(path)) {
+    if (this.input.shielded.has(path)) return this.skip(path);
+    if (sameSubtree(this.view(presentOn), this.input.ancestor, path)) {
+      this.visitChildren(path);
       this.push({ ops: [removeOp(presentOn, path, present)], ancestor: [{ path, entry: null }] });
-      return NONE;
+      return;
     }
-    this.steps[slot] = {
-      ops: [createOp(absentOn, path, present, null, path)],
-      ancestor: [{ path, entry: createdEntry(present) }],
-    };
-    this.finishDir(path, absentOn, present);
-    return BOTH;
+    this.recreate(path, absentOn, this.view(presentOn));
+  }
+
+  /**
+   * Copies `source`'s subtree at the path to `side`, which has nothing there, whatever the
+   * ancestor says; what the ancestor had below that `source` no longer has is gone on both sides.
+   */
+  private recreate(path: SyncPath, side: Side, source: TreeView): void {
+    if (this.input.problems.has(path)) return this.skip(path);
+    const entry = source.get(path) as SyncEntry;
+    this.push({
+      ops: [createOp(side, path, entry, null, path)],
+      ancestor: [{ path, entry: createdEntry(entry) }],
+    });
+    for (const child of this.childrenOf(path)) {
+      if (source.get(child) !== undefined) this.recreate(child, side, source);
+      else this.visit(child);
+    }
+    if (entry.kind === 'dir') this.finishDir(path, side, entry);
   }
 
   /**
@@ -209,7 +202,7 @@ export class Planner {
    * `loser` left the path (and all below it) as the ancestor had it; the other side changed it
    * to `winner`, which replaces it. A dir that goes is emptied first, by its children's steps.
    */
-  private replace(path: SyncPath, loser: Side, winner: SyncEntry): Presence {
+  private replace(path: SyncPath, loser: Side, winner: SyncEntry): void {
     const old = this.view(loser).get(path) as SyncEntry;
     if (old.kind === 'dir') {
       this.visitChildren(path);
@@ -225,7 +218,7 @@ export class Planner {
     } else {
       this.create(path, loser, winner, old, []);
     }
-    return BOTH;
+    return;
   }
 
   /**
@@ -234,7 +227,7 @@ export class Planner {
    * there on the container side too, read from that copy. One step, so the ancestor follows
    * only when all of it ran.
    */
-  private conflict(path: SyncPath, l: SyncEntry, c: SyncEntry): Presence {
+  private conflict(path: SyncPath, l: SyncEntry, c: SyncEntry): void {
     const { ancestor, local, container, taken, stamp } = this.input;
     const copy = conflictCopyName(path, 'local', stamp, (p) => taken.has(p));
     taken.add(copy);
@@ -247,7 +240,7 @@ export class Planner {
     placeSubtree(ops, updates, 'container', local, path, copy);
     this.push({ ops, ancestor: updates });
     this.conflicts.push({ path, local: l, container: c, copy });
-    return BOTH;
+    return;
   }
 }
 

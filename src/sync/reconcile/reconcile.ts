@@ -1,5 +1,6 @@
 import { BerthError } from '../../errors.js';
 import type { SyncPath, SyncTree } from '../../workspace/sync-tree/entry.js';
+import { checkStamp } from './conflict-name.js';
 import { Planner } from './planner.js';
 import { massDeleteHalt, massDeleteLimit, rootHalt } from './safety.js';
 import { ancestorsOf, byteOrder } from './sync-paths.js';
@@ -23,6 +24,7 @@ export type * from './types.js';
  * pair (no steps at all).
  */
 export function reconcile(input: ReconcileInput): ReconcilePlan {
+  checkStamp(input.stamp);
   checkRoot('local', input.localRoot, input.local);
   checkRoot('container', input.containerRoot, input.container);
   const rootStop = rootHalt(input);
@@ -54,7 +56,8 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
   });
   planner.visit('');
   // ancestor entries the walk cannot reach (below a non-dir, or without a root) describe nothing
-  const steps = planner.result(ancestor.unreachable(input.ancestor));
+  const covered = (path: SyncPath): boolean => [path, ...ancestorsOf(path)].some((at) => problems.has(at));
+  const steps = planner.result(ancestor.unreachable(input.ancestor).filter((path) => !covered(path)));
 
   const massStop = massDeleteHalt(steps, massDeleteLimit(input));
   if (massStop) return { steps: [], conflicts: [], halt: massStop, skipped: [] };
