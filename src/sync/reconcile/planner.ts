@@ -159,9 +159,9 @@ export class Planner {
   /**
    * Copies `source`'s subtree at the path to `side`, which has nothing there, whatever the
    * ancestor says; what the ancestor had below that `source` no longer has is gone on both sides.
+   * Only for a path no problem lies below (the caller checked `shielded`).
    */
   private recreate(path: SyncPath, side: Side, source: TreeView): void {
-    if (this.input.problems.has(path)) return this.skip(path);
     const entry = source.get(path) as SyncEntry;
     this.push({
       ops: [createOp(side, path, entry, null, path)],
