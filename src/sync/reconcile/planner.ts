@@ -93,7 +93,6 @@ export class Planner {
       for (const child of this.childrenOf(at)) walk(child);
     };
     walk(path);
-    return;
   }
 
   /**
@@ -117,7 +116,6 @@ export class Planner {
       this.push(step);
       this.visitChildren(path);
     }
-    return;
   }
 
   /** `absentOn` has nothing at the path; the other side has `present`. */
@@ -135,7 +133,6 @@ export class Planner {
     }
     // created on one side, or changed there while the other deleted it: the change wins
     this.create(path, absentOn, present, null, []);
-    return;
   }
 
   /**
@@ -218,7 +215,6 @@ export class Planner {
     } else {
       this.create(path, loser, winner, old, []);
     }
-    return;
   }
 
   /**
@@ -240,7 +236,6 @@ export class Planner {
     placeSubtree(ops, updates, 'container', local, path, copy);
     this.push({ ops, ancestor: updates });
     this.conflicts.push({ path, local: l, container: c, copy });
-    return;
   }
 }
 
