@@ -871,6 +871,23 @@ const CASES: Case[] = [
     malformed: true,
   },
   {
+    name: 'malformed scanned paths are never copied',
+    ancestor: {},
+    local: {},
+    container: {
+      a: d(),
+      'a/': f('x'),
+      'a/..': f('x'),
+      'a/.': d(),
+      'a//b': f('x'),
+      '/a': f('x'),
+      'a/\0': f('x'),
+      'a/...': f('ok'),
+    },
+    steps: ['L mkdir a 755 (was -) | a=dir:755', 'L put a/... ok:644 (was -) from a/... | a/...=ok:644'],
+    malformed: true,
+  },
+  {
     name: 'paths are walked in byte order',
     ancestor: {},
     local: { 'a b': f('1'), a: d(), 'a/z': f('2'), 'a\xff': f('3'), B: f('4'), '\xc3\xbc': f('5') },

@@ -43,3 +43,14 @@ export function ancestorsOf(path: SyncPath): SyncPath[] {
 export function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** An empty, `.` or `..` component (a leading, trailing or doubled `/` included), or a NUL. */
+const MALFORMED = /(?:^|\/)\.{0,2}(?:\/|$)|\0/;
+
+/**
+ * Whether a path below the root has the shape entry.ts promises. The replicas check this
+ * before anything reaches the reconciler; it checks again, since a container's scan is hostile.
+ */
+export function isWellFormed(path: SyncPath): boolean {
+  return !MALFORMED.test(path);
+}

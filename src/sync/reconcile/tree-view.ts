@@ -1,12 +1,12 @@
 import type { SyncEntry, SyncPath, SyncTree } from '../../workspace/sync-tree/entry.js';
 import { entriesEqual } from './entries-equal.js';
-import { parentOf } from './sync-paths.js';
+import { isWellFormed, parentOf } from './sync-paths.js';
 
 /**
- * One tree (a side or the ancestor) as the reconciler walks it: only entries reachable from the
- * root through dirs count, so an entry whose parent is missing or is not a dir (a malformed scan,
- * or an ancestor left inconsistent) is never taken as present, and each dir's children are at
- * hand in byte order.
+ * One tree (a side or the ancestor) as the reconciler walks it: only well-formed entries
+ * reachable from the root through dirs count, so an entry whose parent is missing or is not a
+ * dir (a malformed scan, or an ancestor left inconsistent) is never taken as present, and each
+ * dir's children are at hand in byte order.
  */
 export class TreeView {
   private readonly kids = new Map<SyncPath, SyncPath[]>();
@@ -16,7 +16,7 @@ export class TreeView {
   static of(tree: SyncTree): TreeView {
     const byParent = new Map<SyncPath, SyncPath[]>();
     for (const path of tree.keys()) {
-      if (path === '') continue;
+      if (path === '' || !isWellFormed(path)) continue; // never reachable, so never present
       const parent = parentOf(path);
       const list = byParent.get(parent);
       if (list) list.push(path);
