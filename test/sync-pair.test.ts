@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLocalPair, type LocalPair } from './helpers/sync-local-pair.js';
@@ -14,7 +23,8 @@ function pair(options: Parameters<typeof openLocalPair>[0] = {}): LocalPair {
   open.push(p);
   return p;
 }
-const same = (p: LocalPair) => expect(sortedEntries(dumpTree(p.containerRoot))).toEqual(sortedEntries(dumpTree(p.localRoot)));
+const same = (p: LocalPair) =>
+  expect(sortedEntries(dumpTree(p.containerRoot))).toEqual(sortedEntries(dumpTree(p.localRoot)));
 
 describe('a sync pair (the controller with both sides on this machine)', () => {
   it('carries creates, edits, modes, links, empty folders and odd names both ways', async () => {
@@ -63,7 +73,9 @@ describe('a sync pair (the controller with both sides on this machine)', () => {
     same(p);
     for (const root of [p.localRoot, p.containerRoot]) {
       expect(readFileSync(join(root, 'notes.md'), 'utf8')).toBe('agent edit\n');
-      expect(readFileSync(join(root, 'notes.md.berth-conflict-local-20261201T100000Z'), 'utf8')).toBe('host edit\n');
+      expect(readFileSync(join(root, 'notes.md.berth-conflict-local-20261201T100000Z'), 'utf8')).toBe(
+        'host edit\n',
+      );
     }
     const open = p.store.sync().conflicts('testhub', 'p');
     expect(open).toHaveLength(1);
@@ -72,6 +84,8 @@ describe('a sync pair (the controller with both sides on this machine)', () => {
   it('delete against modify keeps the modification', async () => {
     const p = pair();
     writeFileSync(join(p.localRoot, 'keep.txt'), 'v1');
+    // (with the root emptied, the pair would halt instead: see below)
+    writeFileSync(join(p.localRoot, 'stays.txt'), 'stays');
     mkdirSync(join(p.localRoot, 'dir'));
     writeFileSync(join(p.localRoot, 'dir/inner.txt'), 'v1');
     await p.pair.barrier();
@@ -82,14 +96,17 @@ describe('a sync pair (the controller with both sides on this machine)', () => {
     await p.pair.barrier();
     same(p);
     expect(readFileSync(join(p.localRoot, 'keep.txt'), 'utf8')).toBe('v2 by the agent');
-    expect(readFileSync(join(p.localRoot, 'dir/new.txt'), 'utf8')).toBe('new inside a folder the host deleted');
+    expect(readFileSync(join(p.localRoot, 'dir/new.txt'), 'utf8')).toBe(
+      'new inside a folder the host deleted',
+    );
   });
 
   it('rm -rf of everything on one side halts and deletes nothing on the other', async () => {
     const p = pair();
     for (let i = 0; i < 5; i++) writeFileSync(join(p.localRoot, `f${i}`), `${i}`);
     await p.pair.barrier();
-    for (const name of readdirSync(p.containerRoot)) if (name !== '.berth-sync') rmSync(join(p.containerRoot, name), { recursive: true });
+    for (const name of readdirSync(p.containerRoot))
+      if (name !== '.berth-sync') rmSync(join(p.containerRoot, name), { recursive: true });
     const report = await p.pair.barrier();
     expect(report.halt?.reason).toBe('root-emptied');
     expect(readdirSync(p.localRoot).filter((n) => n.startsWith('f'))).toHaveLength(5);

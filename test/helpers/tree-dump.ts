@@ -18,7 +18,8 @@ export function dumpTree(root: string, { skipState = true } = {}): Map<string, s
       if (st.isDirectory()) {
         out.set(path, `dir ${mode}`);
         walk(full, path);
-      } else if (st.isSymbolicLink()) out.set(path, `link ${readlinkSync(full, { encoding: 'buffer' }).toString('latin1')}`);
+      } else if (st.isSymbolicLink())
+        out.set(path, `link ${readlinkSync(full, { encoding: 'buffer' }).toString('latin1')}`);
       else out.set(path, `file ${mode} ${readFileSync(full).toString('latin1')}`);
     }
   };
