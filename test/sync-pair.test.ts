@@ -148,4 +148,36 @@ describe('a sync pair (the controller with both sides on this machine)', () => {
     expect(readFileSync(join(p.containerRoot, 'b.txt'), 'utf8')).toBe('b');
     await fresh.close();
   });
+
+  it('a scoped cycle (a watcher hint) carries what it names, and only that', async () => {
+    const p = pair();
+    mkdirSync(join(p.localRoot, 'a/deep'), { recursive: true });
+    mkdirSync(join(p.localRoot, 'b'));
+    writeFileSync(join(p.localRoot, 'a/deep/x'), 'x1');
+    writeFileSync(join(p.localRoot, 'b/y'), 'y1');
+    writeFileSync(join(p.localRoot, 'top'), 't');
+    await p.pair.barrier();
+    writeFileSync(join(p.localRoot, 'a/deep/x'), 'x2');
+    writeFileSync(join(p.containerRoot, 'b/y'), 'y2 (no hint for it yet)');
+    const scoped = await p.pair.cycle({ paths: ['a/deep/x'] });
+    expect(scoped.moved.map((m) => [m.side, m.path])).toEqual([['container', 'a/deep/x']]);
+    expect(readFileSync(join(p.containerRoot, 'a/deep/x'), 'utf8')).toBe('x2');
+    expect(readFileSync(join(p.localRoot, 'b/y'), 'utf8')).toBe('y1');
+    // a deletion the hint names is carried; a folder the hint names comes whole
+    rmSync(join(p.localRoot, 'a/deep/x'));
+    mkdirSync(join(p.containerRoot, 'c/d'), { recursive: true });
+    writeFileSync(join(p.containerRoot, 'c/d/z'), 'z');
+    const second = await p.pair.cycle({ paths: ['a/deep/x', 'c'] });
+    expect(second.moved.map((m) => [m.side, m.path]).sort()).toEqual([
+      ['container', 'a/deep/x'],
+      ['local', 'c'],
+      ['local', 'c/d'],
+      ['local', 'c/d/z'],
+    ]);
+    expect(existsSync(join(p.containerRoot, 'a/deep/x'))).toBe(false);
+    // what no hint named waits for a full cycle
+    await p.pair.barrier();
+    same(p);
+    expect(readFileSync(join(p.localRoot, 'b/y'), 'utf8')).toBe('y2 (no hint for it yet)');
+  });
 });

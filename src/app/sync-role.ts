@@ -25,9 +25,14 @@ export function syncRole(runtime: ContainerRuntime, sync: () => Promise<SyncServ
     role: 'sync',
     appliesTo: (project) => project.workspace === 'sync',
     async prepare({ hubId, project }, onProgress) {
+      // the build's own lines are noise here: one line says it is happening
+      let said = false;
       const image = await ensureAgentImage(runtime, {
         labels: hubLabels(hubId, 'image', project.name),
-        onProgress,
+        onProgress: () => {
+          if (!said) onProgress("building berth's sync agent image (once per version of berth and node)");
+          said = true;
+        },
       });
       if (image.built) onProgress(`built the sync agent's image ${image.tag}`);
       images.set(project.name, image.tag);

@@ -1,3 +1,4 @@
+import type { SyncPath } from '../workspace/sync-tree/entry.js';
 import type { Replica, WatchHint } from '../workspace/sync-tree/replica.js';
 import type { CycleReport } from './sync-pair.js';
 
@@ -6,13 +7,16 @@ const DEBOUNCE_MS = 15;
 /** Watchers are hints, scans are truth: a full cycle at least this often, hint or not. */
 export const RESCAN_MS = 10 * 60 * 1000;
 const RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
+/** More hinted paths than this in one cycle: scanning everything is cheaper than walking to each. */
+const MAX_SCOPED_PATHS = 2000;
 
 export interface SyncLoopDeps {
   project: string;
   open: () => Promise<{ local: Replica; container: Replica }>;
   /** A new connection after the agent's stream ended. */
   reopen: () => Promise<{ local: Replica; container: Replica }>;
-  cycle: () => Promise<CycleReport>;
+  /** One cycle: scoped to `paths` (a watcher's hints), or everything when absent. */
+  cycle: (paths?: SyncPath[]) => Promise<CycleReport>;
   onReport: (report: CycleReport) => void;
   onError: (err: unknown) => void;
 }
@@ -31,12 +35,17 @@ export class SyncLoop {
   private failures = 0;
   private stopped = false;
   private current: Promise<void> = Promise.resolve();
+  /** What the next cycle must look at: hinted paths, or everything. */
+  private pending: Set<SyncPath> | 'all' = 'all';
 
   constructor(private readonly deps: SyncLoopDeps) {}
 
   async start(): Promise<void> {
     await this.attach(await this.deps.open());
-    this.periodic = setInterval(() => this.schedule(0), RESCAN_MS);
+    this.periodic = setInterval(() => {
+      this.pending = 'all';
+      this.schedule(0);
+    }, RESCAN_MS);
     this.periodic.unref();
     this.schedule(0);
   }
@@ -57,7 +66,14 @@ export class SyncLoop {
 
   private async attach(pair: { local: Replica; container: Replica }): Promise<void> {
     for (const stop of this.stopWatching) stop();
-    const onHint = (_hint: WatchHint) => this.schedule(DEBOUNCE_MS);
+    const onHint = (hint: WatchHint) => {
+      if ('all' in hint || this.pending === 'all') this.pending = 'all';
+      else {
+        for (const path of hint.paths) this.pending.add(path);
+        if (this.pending.size > MAX_SCOPED_PATHS) this.pending = 'all';
+      }
+      this.schedule(DEBOUNCE_MS);
+    };
     this.stopWatching = await Promise.all([pair.local.watch(onHint), pair.container.watch(onHint)]);
   }
 
@@ -77,9 +93,11 @@ export class SyncLoop {
   private async run(): Promise<void> {
     this.inCycle = true;
     this.again = false;
+    const scope = this.pending;
+    this.pending = new Set();
     let retryIn: number | undefined;
     try {
-      const report = await this.deps.cycle();
+      const report = await this.deps.cycle(scope === 'all' ? undefined : [...scope]);
       this.failures = 0;
       if (
         report.toLocal + report.toContainer > 0 ||
@@ -89,8 +107,12 @@ export class SyncLoop {
       )
         this.deps.onReport(report);
       // changes skipped because a side moved under them are picked up at once
-      if (report.retry.length > 0) this.again = true;
+      if (report.retry.length > 0) {
+        this.pending = 'all';
+        this.again = true;
+      }
     } catch (err) {
+      this.pending = 'all';
       this.deps.onError(err);
       retryIn = RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)]!;
       this.failures++;

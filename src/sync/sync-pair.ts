@@ -30,6 +30,11 @@ export interface SyncPairDeps {
 }
 
 export interface CycleOptions {
+  /**
+   * Only these paths (and what is under them) may have changed: a watcher's hint. Both sides
+   * are scanned there (and at the root's own entries) instead of everywhere.
+   */
+  paths?: SyncPath[];
   /** Lifts the mass-delete limit for this cycle (after a halt someone checked). */
   allowDeletes?: boolean;
   /** Lines about long steps (scans, transfers), for `berth up` and `berth sync --once`. */
@@ -167,12 +172,17 @@ export class SyncPair {
     this.reloadAncestor();
     const identity = await this.checkIdentity();
     const progress = options.onProgress ?? (() => undefined);
+    // a watcher's hint scans only what it names (both sides, so each side's change meets the
+    // other side's current state); anything else is a full scan of both
+    const scope =
+      options.paths && options.paths.length > 0 && !identity.firstSync ? topmost(options.paths) : undefined;
+    const scanOptions = { ignore: [...this.deps.ignore], ...(scope ? { paths: scope } : {}) };
     const [localScan, containerScan] = await Promise.all([
-      local.scan({ ignore: [...this.deps.ignore] }),
-      container.scan({ ignore: [...this.deps.ignore] }),
+      local.scan(scanOptions),
+      container.scan(scanOptions),
     ]);
-    const localTree = this.filtered(localScan);
-    const containerTree = this.filtered(containerScan);
+    const localTree = this.filtered(localScan, scope);
+    const containerTree = this.filtered(containerScan, scope);
     this.content = { local: digestIndex(localTree), container: digestIndex(containerTree) };
     // a path that became ignored is forgotten, never deleted; one un-ignored is new again
     const dropped: [SyncPath, null][] = [];
@@ -182,7 +192,7 @@ export class SyncPair {
     if (dropped.length) this.writeAncestor(dropped);
     const stamp = stampOf((this.deps.now ?? (() => new Date()))());
     const plan = reconcile({
-      ancestor: this.ancestor,
+      ancestor: scope ? restrict(this.ancestor, scope) : this.ancestor,
       local: localTree,
       container: containerTree,
       localRoot: localScan.root,
@@ -190,7 +200,10 @@ export class SyncPair {
       localProblems: localScan.problems,
       containerProblems: containerScan.problems,
       stamp,
-      ...(options.allowDeletes ? { massDeleteLimit: Number.MAX_SAFE_INTEGER } : {}),
+      // a scoped cycle's limit comes from the whole ancestor, not the part it looked at
+      massDeleteLimit: options.allowDeletes
+        ? Number.MAX_SAFE_INTEGER
+        : Math.max(1000, Math.ceil(this.ancestor.size * 0.1)),
     });
     const report: CycleReport = {
       firstSync: identity.firstSync,
@@ -318,9 +331,10 @@ export class SyncPair {
   }
 
   /** A side's tree as this host judges it: ignored paths out (whatever the side said). */
-  private filtered(scan: ScanResult): SyncTree {
+  private filtered(scan: ScanResult, scope: readonly SyncPath[] | undefined): SyncTree {
     const tree: SyncTree = new Map();
     for (const [path, entry] of scan.entries) {
+      if (scope && !inScope(path, scope)) continue;
       if (!this.ignore.ignores(path, entry.kind === 'dir')) tree.set(path, entry);
     }
     return tree;
@@ -371,6 +385,37 @@ export class SyncPair {
 
   /** Where each digest was found in this cycle's scans. */
   private content: Record<Side, Map<string, SyncPath>> = { local: new Map(), container: new Map() };
+}
+
+/** The scope without paths already under another one in it. */
+function topmost(paths: readonly SyncPath[]): SyncPath[] {
+  const sorted = [...new Set(paths)].sort();
+  const out: SyncPath[] = [];
+  for (const path of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && (path === last || path.startsWith(`${last}/`))) continue;
+    out.push(path);
+  }
+  return out;
+}
+
+/**
+ * What a scoped scan can speak for: the root, its own entries, the folders on the way to a
+ * scoped path, and everything at or under one. The rest of the ancestor stays out of the
+ * reconcile, so it is neither compared nor taken as deleted.
+ */
+export function inScope(path: SyncPath, scope: readonly SyncPath[]): boolean {
+  if (path === '' || !path.includes('/')) return true;
+  for (const root of scope) {
+    if (path === root || path.startsWith(`${root}/`) || root.startsWith(`${path}/`)) return true;
+  }
+  return false;
+}
+
+function restrict(tree: SyncTree, scope: readonly SyncPath[]): SyncTree {
+  const out: SyncTree = new Map();
+  for (const [path, entry] of tree) if (inScope(path, scope)) out.set(path, entry);
+  return out;
 }
 
 function digestIndex(tree: SyncTree): Map<string, SyncPath> {

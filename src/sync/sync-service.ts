@@ -185,7 +185,7 @@ export class SyncService {
         project: name,
         open: () => this.pairFor(name),
         reopen: () => this.reopen(name),
-        cycle: () => this.cycle(name),
+        cycle: (paths) => this.cycle(name, paths ? { paths } : {}),
         onReport: (report) => handlers.onReport?.(name, report),
         onError: (err) => {
           this.deps.logger.warn({ project: name, err: describeError(err) }, 'sync cycle failed');
