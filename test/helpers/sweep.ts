@@ -16,6 +16,22 @@ export async function sweepTestResources(docker: Docker): Promise<void> {
       .remove({ force: true })
       .catch(() => undefined);
   }
+  // the members a test hub made without a path label (a sync side-car), and its volumes
+  for (const c of containers) {
+    if (!hubs.has(c.Labels['berth.hub'] ?? '')) continue;
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+  const { Volumes: volumes } = await docker.listVolumes({ filters: { label: ['berth.hub'] } });
+  for (const v of volumes ?? []) {
+    if (hubs.has(v.Labels?.['berth.hub'] ?? ''))
+      await docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined);
+  }
   const networks = await docker.listNetworks({ filters: { label: ['berth.hub'] } });
   for (const n of networks) {
     if (hubs.has(n.Labels?.['berth.hub'] ?? ''))
