@@ -230,16 +230,21 @@ export class SyncPair {
     }
     const sides: Record<Side, { ops: PlannedOp[] }> = { local: { ops: [] }, container: { ops: [] } };
     for (const step of plan.steps) for (const op of step.ops) sides[op.side].ops.push(op);
-    if (plan.steps.length > 0)
+    if (plan.steps.length > 0) {
+      const bytes = (ops: PlannedOp[]) =>
+        ops.reduce((n, o) => n + (o.op.op === 'put' ? o.op.entry.size : 0), 0) / 1024 / 1024;
       progress(
-        `${sides.container.ops.length} change(s) for the container, ${sides.local.ops.length} for the host` +
+        `${sides.container.ops.length} change(s) for the container (${bytes(sides.container.ops).toFixed(1)} MiB), ` +
+          `${sides.local.ops.length} for the host (${bytes(sides.local.ops).toFixed(1)} MiB)` +
           (plan.conflicts.length ? `, ${plan.conflicts.length} conflict(s) (both versions kept)` : ''),
       );
+    }
     try {
       await Promise.all([
         this.transfer(local, container, sides.container.ops, 'local'),
         this.transfer(container, local, sides.local.ops, 'container'),
       ]);
+      if (plan.steps.length > 0) progress('content staged and verified; applying the changes');
       const [localResults, containerResults] = await Promise.all([
         local.apply(sides.local.ops.map((o) => o.op)),
         container.apply(sides.container.ops.map((o) => o.op)),

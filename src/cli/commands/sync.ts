@@ -69,7 +69,10 @@ export function registerSyncCommand(program: Command): void {
           if (opts.once) {
             const reports: Record<string, CycleReport> = {};
             for (const name of names)
-              reports[name] = await service.barrier(name, { allowDeletes: opts.allowDeletes === true });
+              reports[name] = await service.barrier(name, {
+                allowDeletes: opts.allowDeletes === true,
+                onProgress: (line) => progress(`${name}: ${line}`),
+              });
             const unresolved = names.filter(
               (n) => reports[n]!.halt || service.status(n).conflicts.length > 0,
             );
