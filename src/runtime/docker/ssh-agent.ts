@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, type ClientRequest, type ClientRequestArgs } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logger.js';
 import { SshDialSocket } from './ssh-dial-socket.js';
-import { describeSshEndpoint, sshDialArgs, type SshEndpoint } from './ssh-endpoint.js';
+import { describeSshEndpoint, sshDialArgs, sshExitArgs, type SshEndpoint } from './ssh-endpoint.js';
 
 /** How long an unused Engine API connection over ssh is kept for the next request. */
 const IDLE_MS = 30_000;
@@ -10,8 +14,9 @@ const IDLE_MS = 30_000;
 /**
  * The http agent dockerode sends every Engine API request through for an ssh:// engine: each
  * connection is one `ssh … docker system dial-stdio` (see SshDialSocket), kept alive between
- * requests, so only the first request and each hijacked one (exec, attach, which keep their
- * connection) pay for an ssh login.
+ * requests. Every connection's ssh is a session on one shared login (ControlMaster, its socket
+ * in a 0700 temp folder of this agent's), so a hijacked request (exec, attach: they keep their
+ * connection) costs a session and the remote docker CLI's start, not an ssh login.
  *
  * docker-modem's own ssh support is not used: it logs in again for every request (half a
  * second each here), has no host-key check unless one is coded by hand, and reports a remote
@@ -21,15 +26,30 @@ const IDLE_MS = 30_000;
 export class SshEngineAgent extends Agent {
   readonly endpointName: string;
   private readonly args: string[];
+  private readonly controlDir: string;
+  private closed = false;
 
   constructor(
-    endpoint: SshEndpoint,
+    private readonly endpoint: SshEndpoint,
     private readonly env: NodeJS.ProcessEnv,
     private readonly logger: Logger,
   ) {
     super({ keepAlive: true, maxFreeSockets: 4 });
     this.endpointName = describeSshEndpoint(endpoint);
-    this.args = sshDialArgs(endpoint, env);
+    // short: a unix socket path has room for about 100 bytes
+    this.controlDir = mkdtempSync(join(tmpdir(), 'berth-ssh-'));
+    this.args = sshDialArgs(endpoint, env, join(this.controlDir, 'c'));
+  }
+
+  /** Ends every connection, then the shared login, and removes its folder. */
+  override destroy(): void {
+    super.destroy();
+    if (this.closed) return;
+    this.closed = true;
+    const control = join(this.controlDir, 'c');
+    // no master (none was made, or it is gone): ssh says so and nothing is left to do
+    spawnSync('ssh', sshExitArgs(this.endpoint, control), { env: this.env, stdio: 'ignore', timeout: 5000 });
+    rmSync(this.controlDir, { recursive: true, force: true });
   }
 
   /** Returned, not handed to a callback: http takes a socket made at once. */

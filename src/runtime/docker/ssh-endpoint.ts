@@ -58,7 +58,7 @@ export function describeSshEndpoint(endpoint: SshEndpoint): string {
  * failure, since stdin is the API stream. The key is BERTH_SSH_KEY when set (and then only
  * it), else whatever ssh would use: its agent (SSH_AUTH_SOCK), ~/.ssh/config, ~/.ssh/id_*.
  */
-export function sshDialArgs(endpoint: SshEndpoint, env: NodeJS.ProcessEnv): string[] {
+export function sshDialArgs(endpoint: SshEndpoint, env: NodeJS.ProcessEnv, controlPath?: string): string[] {
   const args = [
     '-T',
     '-o',
@@ -77,10 +77,24 @@ export function sshDialArgs(endpoint: SshEndpoint, env: NodeJS.ProcessEnv): stri
     '-o',
     'ClearAllForwardings=yes',
   ];
+  // One login shared by every connection (ssh's multiplexing): a new connection is then a
+  // session on it, not a key exchange and authentication. The master lingers a minute after
+  // the last session, so a killed berth leaves nothing for long.
+  if (controlPath !== undefined)
+    args.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=60');
   if (env.BERTH_SSH_KEY) args.push('-i', env.BERTH_SSH_KEY, '-o', 'IdentitiesOnly=yes');
   if (env.BERTH_SSH_KNOWN_HOSTS) args.push('-o', `UserKnownHostsFile=${env.BERTH_SSH_KNOWN_HOSTS}`);
   if (endpoint.port !== undefined) args.push('-p', String(endpoint.port));
   if (endpoint.user !== undefined) args.push('-l', endpoint.user);
   args.push('--', endpoint.host, 'docker', 'system', 'dial-stdio');
+  return args;
+}
+
+/** The command line that asks the shared login at `controlPath` to end (`ssh -O exit`). */
+export function sshExitArgs(endpoint: SshEndpoint, controlPath: string): string[] {
+  const args = ['-o', 'BatchMode=yes', '-o', `ControlPath=${controlPath}`, '-O', 'exit'];
+  if (endpoint.port !== undefined) args.push('-p', String(endpoint.port));
+  if (endpoint.user !== undefined) args.push('-l', endpoint.user);
+  args.push('--', endpoint.host);
   return args;
 }
