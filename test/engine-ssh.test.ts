@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -262,6 +263,8 @@ describe.skipIf(ssh.skip !== undefined)('an engine reached over ssh', () => {
       const info = await new DockerRuntime(silentLogger()).ping();
       console.log(info.endpoint);
     `;
+    const logins = () => readdirSync(tmpdir()).filter((name) => name.startsWith('berth-ssh-'));
+    const before = logins();
     const started = Date.now();
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       env: engine.env,
@@ -273,6 +276,8 @@ describe.skipIf(ssh.skip !== undefined)('an engine reached over ssh', () => {
     expect(child.status).toBe(0);
     // the idle connections would keep it alive for their 30 s
     expect(Date.now() - started).toBeLessThan(20_000);
+    // its shared ssh login was ended and its folder removed on the way out
+    expect(logins().filter((name) => !before.includes(name))).toEqual([]);
   });
 });
 

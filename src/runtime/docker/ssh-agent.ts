@@ -39,18 +39,25 @@ export class SshEngineAgent extends Agent {
     // short: a unix socket path has room for about 100 bytes
     this.controlDir = mkdtempSync(join(tmpdir(), 'berth-ssh-'));
     this.args = sshDialArgs(endpoint, env, join(this.controlDir, 'c'));
+    // a process that ends without closing its runtime leaves no login and no folder behind
+    process.once('exit', this.endLogin);
   }
 
   /** Ends every connection, then the shared login, and removes its folder. */
   override destroy(): void {
     super.destroy();
+    this.endLogin();
+  }
+
+  private readonly endLogin = (): void => {
     if (this.closed) return;
     this.closed = true;
+    process.removeListener('exit', this.endLogin);
     const control = join(this.controlDir, 'c');
     // no master (none was made, or it is gone): ssh says so and nothing is left to do
     spawnSync('ssh', sshExitArgs(this.endpoint, control), { env: this.env, stdio: 'ignore', timeout: 5000 });
     rmSync(this.controlDir, { recursive: true, force: true });
-  }
+  };
 
   /** Returned, not handed to a callback: http takes a socket made at once. */
   override createConnection(_options: ClientRequestArgs): Duplex {
