@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -144,26 +145,36 @@ describe.skipIf(ssh.skip !== undefined)('an engine reached over ssh', () => {
     expect(out.startsWith('got one\ngot two\n')).toBe(true);
   });
 
-  it('copies a file in and back out through the archive API', async () => {
-    const payload = randomBytes(70_000).toString('base64');
-    await runtime.exec.run(
-      { id },
-      { cmd: ['/bin/sh', '-c', `mkdir -p /tmp/in && printf %s '${payload.slice(0, 1000)}' > /tmp/in/small`] },
+  it('copies files in and back out through the archive API, megabytes of them, byte for byte', async () => {
+    const sh = async (script: string) => {
+      let out = '';
+      const r = await runtime.exec.run(
+        { id },
+        { cmd: ['/bin/sh', '-c', script], onStdout: (c) => void (out += c.toString()) },
+      );
+      expect(r.exitCode).toBe(0);
+      return out;
+    };
+    // 12 MB of noise: more than any pipe or ssh window holds, so both directions must wait
+    const made = await sh(
+      'mkdir -p /tmp/in /tmp/out && head -c 12000000 /dev/urandom > /tmp/in/big && printf tiny > /tmp/in/small && md5sum < /tmp/in/big',
     );
     const tar = await runtime.files.get(id, '/tmp/in');
     const chunks: Buffer[] = [];
-    for await (const c of tar) chunks.push(c as Buffer);
+    for await (const c of tar) {
+      chunks.push(c as Buffer);
+      // a slow reader: the ssh stream must hold back, not drop or buffer without end
+      if (chunks.length % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
     const archive = Buffer.concat(chunks);
-    expect(archive.toString('latin1')).toContain(payload.slice(0, 1000));
-    await runtime.exec.run({ id }, { cmd: ['mkdir', '-p', '/tmp/out'] });
-    await runtime.files.put(id, '/tmp/out', (await import('node:stream')).Readable.from([archive]));
-    let out = '';
-    const check = await runtime.exec.run(
-      { id },
-      { cmd: ['cat', '/tmp/out/in/small'], onStdout: (c) => void (out += c.toString()) },
+    expect(archive.length).toBeGreaterThan(12_000_000);
+    await runtime.files.put(
+      id,
+      '/tmp/out',
+      Readable.from([archive.subarray(0, 1 << 20), archive.subarray(1 << 20)]),
     );
-    expect(check.exitCode).toBe(0);
-    expect(out).toBe(payload.slice(0, 1000));
+    expect(await sh('md5sum < /tmp/out/in/big')).toBe(made);
+    expect(await sh('cat /tmp/out/in/small')).toBe('tiny');
   });
 
   it("reads the container's logs, both streams", async () => {
