@@ -150,9 +150,11 @@ export class DockerRuntime implements ContainerRuntime {
 
   close(): void {
     this.exec.close();
-    // an engine still being found is closed once found
-    this.engine?.then(
-      (engine) => engine.close(),
+    // an engine still being found is closed once found; one used after this is found again
+    const engine = this.engine;
+    this.engine = undefined;
+    engine?.then(
+      (found) => found.close(),
       () => undefined,
     );
   }
