@@ -17,6 +17,7 @@ export const UNIT_TESTS = [
   'test/runtime-capabilities.test.ts',
   'test/runtime-discipline.test.ts',
   'test/sentinel-scanner.test.ts',
+  'test/ssh-endpoint.test.ts',
   'test/status-table.test.ts',
   'test/sync-reconcile-props.test.ts',
   'test/sync-reconcile.test.ts',

@@ -18,12 +18,14 @@ import { DockerImages } from './docker-images.js';
 import { engineError, labelFilter, statusOf } from './engine-call.js';
 import {
   defaultStrategies,
+  type DiscoveredEngine,
   discoverEngine,
   explicitEngineHost,
   type EngineStrategy,
 } from './engine-discovery.js';
 import { DockerExec } from './exec-transport.js';
 import { dockerIsolationOffers } from './gvisor.js';
+import { isSshHost } from './ssh-endpoint.js';
 
 export interface DockerRuntimeOptions {
   /** Where to look for the engine, in order (default: DOCKER_HOST, the sockets, Podman's). */
@@ -33,7 +35,8 @@ export interface DockerRuntimeOptions {
   /**
    * Host folder for the agents of the containers this runtime creates (one folder per
    * container, bind-mounted into it). Without it containers run no agent and every command is
-   * an engine exec.
+   * an engine exec. Ignored for an engine on another machine (DOCKER_HOST=ssh://…), which
+   * cannot mount a folder of this one.
    */
   agentRoot?: string;
 }
@@ -48,10 +51,12 @@ export class DockerRuntime implements ContainerRuntime {
   readonly volumes: RuntimeVolumes;
   readonly files: RuntimeFiles;
   readonly events: RuntimeEvents;
-  private engine?: Promise<{ docker: Docker; endpoint: string }>;
+  private engine?: Promise<DiscoveredEngine>;
   private described?: Promise<RuntimeCapabilities>;
   private readonly strategies: EngineStrategy[];
   private readonly agentRoot: string | undefined;
+  /** The engine runs on another machine: no folder of this one is seen by its containers. */
+  private readonly remote: boolean;
 
   constructor(
     private readonly logger: Logger,
@@ -59,13 +64,15 @@ export class DockerRuntime implements ContainerRuntime {
   ) {
     const env = options.env ?? process.env;
     this.strategies = options.strategies ?? defaultStrategies(env);
-    this.agentRoot = options.agentRoot;
+    this.remote = isSshHost(explicitEngineHost(env));
+    // the agent's FIFOs live in a host folder bind-mounted into the container: not over ssh
+    this.agentRoot = this.remote ? undefined : options.agentRoot;
     const docker = () => this.docker();
     this.exec = new DockerExec({
       docker,
       inspect: (id) => this.containers.inspect(id),
       logger,
-      agentRoot: options.agentRoot,
+      agentRoot: this.agentRoot,
       explicitEngine: explicitEngineHost(env) !== undefined,
     });
     this.containers = new DockerContainers({
@@ -135,7 +142,7 @@ export class DockerRuntime implements ContainerRuntime {
   capabilities(): Promise<RuntimeCapabilities> {
     if (!this.described) {
       this.described = this.ping().then((engine) => ({
-        sharedHostFs: true,
+        sharedHostFs: !this.remote,
         stopStart: true,
         build: true,
         networks: true,
@@ -150,6 +157,13 @@ export class DockerRuntime implements ContainerRuntime {
 
   close(): void {
     this.exec.close();
+    // an engine still being found is closed once found; one used after this is found again
+    const engine = this.engine;
+    this.engine = undefined;
+    engine?.then(
+      (found) => found.close(),
+      () => undefined,
+    );
   }
 
   private async createNetwork(spec: NetworkSpec): Promise<NetworkInfo> {

@@ -1,21 +1,30 @@
 import { existsSync } from 'node:fs';
+import { Agent } from 'node:http';
 import type Docker from 'dockerode';
 import type { Logger } from '../../logger.js';
 import { BerthError, describeError } from '../../errors.js';
 import { logEngineCalls } from './engine-log.js';
+import { isSshHost } from './ssh-endpoint.js';
+import { SSH_ADVICE, SSH_PING_TIMEOUT_MS, sshEngineOptions } from './ssh-strategy.js';
 
 /** Where an engine may answer. Tried in order; the first that answers a ping wins. */
 export interface EngineStrategy {
   getName(): string;
   /** Connection options when this strategy applies here, undefined when it does not. */
-  detect(): Promise<Docker.DockerOptions | undefined>;
+  detect(logger: Logger): Promise<Docker.DockerOptions | undefined>;
   /** When true, a failure here stops the search (an explicit choice such as DOCKER_HOST). */
   readonly authoritative: boolean;
+  /** How long its first ping may take (default: discoverEngine's). */
+  pingTimeoutMs?(): number | undefined;
+  /** What to tell people when it does not answer (default: how to start a local engine). */
+  advice?(): string | undefined;
 }
 
 export interface DiscoveredEngine {
   docker: Docker;
   endpoint: string;
+  /** Ends the connections kept for it (an ssh engine keeps ssh sessions open). */
+  close(): void;
 }
 
 /**
@@ -31,10 +40,13 @@ export function dockerHostStrategy(env: NodeJS.ProcessEnv): EngineStrategy {
   return {
     getName: () => `DOCKER_HOST=${env.DOCKER_HOST ?? ''}`,
     authoritative: true,
-    async detect() {
+    pingTimeoutMs: () => (isSshHost(env.DOCKER_HOST) ? SSH_PING_TIMEOUT_MS : undefined),
+    advice: () => (isSshHost(env.DOCKER_HOST) ? SSH_ADVICE : undefined),
+    async detect(logger) {
       const host = explicitEngineHost(env);
       if (!host) return undefined;
       if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+      if (isSshHost(host)) return sshEngineOptions(host, env, logger);
       const url = new URL(host.replace(/^tcp:/, env.DOCKER_TLS_VERIFY ? 'https:' : 'http:'));
       return {
         host: url.hostname,
@@ -75,34 +87,46 @@ export async function discoverEngine(
   pingTimeoutMs = 3000,
 ): Promise<DiscoveredEngine> {
   const tried: string[] = [];
+  let advice = HOW_TO_START;
+  let lastError: unknown;
   // loaded on first use: dockerode pulls in ssh2 and grpc, a tenth of a second of start-up
   const { default: DockerClient } = await import('dockerode');
   for (const strategy of strategies) {
-    const options = await strategy.detect();
+    const options = await strategy.detect(logger);
     if (!options) {
       logger.debug({ strategy: strategy.getName() }, 'engine strategy does not apply');
       continue;
     }
     const docker = new DockerClient({ ...options, timeout: undefined });
+    const agent = (options as { agent?: unknown }).agent;
+    const close = () => {
+      if (agent instanceof Agent) agent.destroy();
+    };
     try {
-      await withTimeout(docker.ping(), pingTimeoutMs);
+      await withTimeout(docker.ping(), strategy.pingTimeoutMs?.() ?? pingTimeoutMs);
       logger.debug({ strategy: strategy.getName() }, 'engine answered');
       logEngineCalls(docker, logger);
-      return { docker, endpoint: strategy.getName() };
+      return { docker, endpoint: strategy.getName(), close };
     } catch (err) {
-      const reason = describeError(err);
+      close();
+      lastError = err;
+      const reason = describeError(err).replace(/\.$/, '');
       logger.debug({ strategy: strategy.getName(), reason }, 'engine did not answer');
       tried.push(`${strategy.getName()}: ${reason}`);
-      if (strategy.authoritative) break;
+      if (strategy.authoritative) {
+        advice = strategy.advice?.() ?? advice;
+        break;
+      }
     }
   }
-  const triedText = tried.length > 0 ? ` Tried ${tried.join('; ')}.` : ' No engine socket was found.';
+  const triedText = tried.length > 0 ? ` Tried ${tried.join('; ')}` : ' No engine socket was found';
   throw new BerthError(
     'ENGINE_UNREACHABLE',
-    `No container engine is reachable.${triedText} ${HOW_TO_START}`,
+    `No container engine is reachable.${triedText}. ${advice}`,
     {
       tried,
     },
+    { cause: lastError },
   );
 }
 
