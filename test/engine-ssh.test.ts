@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -30,7 +30,13 @@ function sshBerth(engine: SshEngine): Berth {
   const dir = makeTempDir();
   dirs.push(dir);
   mkdirSync(join(dir, 'box'));
-  writeFileSync(join(dir, 'berth.yaml'), stringify({ version: 1, projects: { box: busybox('./box') } }));
+  writeFileSync(
+    join(dir, 'berth.yaml'),
+    stringify({
+      version: 1,
+      projects: { box: busybox('./box', { workspace: 'sync' }), bound: busybox('./box') },
+    }),
+  );
   const berth = openBerth({
     config: loadConfig({ cwd: dir, file: 'berth.yaml' }),
     home: join(dir, '.berth-home'),
@@ -254,15 +260,30 @@ describe.skipIf(ssh.skip !== undefined)('an engine reached over ssh', () => {
     expect(await runtime.volumes.list(volLabels)).toEqual([]);
   });
 
-  it('brings a project up, runs a command in it and takes it down, through the hub', async () => {
+  it('brings a synced project up, runs a command in it, syncs both ways and takes it down, through the hub', async () => {
     const hub = berth.hub;
+    const folder = berth.config.projects.find((p) => p.name === 'box')!.path;
+    writeFileSync(join(folder, 'from-host.txt'), 'over ssh\n');
     try {
       await hub.up(['box']);
-      const r = await hub.exec('box', ['/bin/sh', '-c', 'echo "in $(hostname)"; exit 4']);
+      const r = await hub.exec('box', [
+        '/bin/sh',
+        '-c',
+        'echo "in $(hostname)"; cat /workspace/from-host.txt; exit 4',
+      ]);
       expect(r.exitCode).toBe(4);
-      expect(r.stdout).toMatch(/^in \S+\n$/);
+      expect(r.stdout).toMatch(/^in \S+\nover ssh\n$/);
+      // the hub has no path to the volume: what the container writes comes back through the agent
+      await hub.exec('box', ['/bin/sh', '-c', 'echo from the container > /workspace/back.txt']);
+      const sync = await berth.sync();
+      const report = await sync.barrier('box');
+      expect(report.toLocal).toBe(1);
+      expect(readFileSync(join(folder, 'back.txt'), 'utf8')).toBe('from the container\n');
+      // a bind mount would mount a folder of the engine's machine: refused, nothing made
+      await expect(hub.up(['bound'])).rejects.toThrow(/remote engine.*workspace: sync/);
     } finally {
-      await hub.down(['box']);
+      await (await berth.sync()).close();
+      await hub.down(['box'], { volumes: true });
     }
     expect(await runtime.containers.list({ 'berth.hub': berth.config.hubId })).toEqual([]);
   });

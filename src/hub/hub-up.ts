@@ -48,7 +48,17 @@ class Created {
  */
 export async function upProjects(deps: UpDeps, projects: ProjectConfig[]): Promise<UpResult[]> {
   const { runtime, config } = deps;
-  await runtime.ping();
+  const engine = await runtime.ping();
+  const { sharedHostFs } = await runtime.capabilities();
+  const bound = projects.filter((p) => p.workspace !== 'sync');
+  if (!sharedHostFs && bound.length > 0) {
+    throw new BerthError(
+      'UNSUPPORTED',
+      `the engine is a remote engine (${engine.endpoint}): a bind mount would mount a folder of that machine, ` +
+        `not this one; set \`workspace: sync\` for ${bound.map((p) => p.name).join(', ')} in berth.yaml`,
+      { projects: bound.map((p) => p.name) },
+    );
+  }
   const owners = projects.map((p) => checkProjectFolder(p));
   const prepared: Prepared[] = [];
   for (const [i, project] of projects.entries()) {
