@@ -113,11 +113,13 @@ export function registerSyncCommand(program: Command): void {
     .description('state, last cycle, what moved in the last hour, conflicts, problems and halts')
     .argument('[projects...]', 'synced projects (default: all of them)')
     .option('--json', 'print the status as JSON')
-    .action(async (projects: string[], opts: { json?: boolean }, cmd: Command) => {
+    .action(async (projects: string[], _opts: { json?: boolean }, cmd: Command) => {
+      // `--json` is also an option of `berth sync` itself, which commander gives it first
+      const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
       const { sync: service, close } = await openSync(cmd);
       try {
         const statuses = namesOrAll(service, projects).map((n) => service.status(n));
-        if (opts.json) return printJson(statuses);
+        if (json) return printJson(statuses);
         printStatus(statuses);
       } finally {
         await close();
@@ -134,6 +136,7 @@ export function registerSyncCommand(program: Command): void {
     .requiredOption('--keep <side>', 'local | container | both')
     .option('--json', 'print the result as JSON')
     .action(async (project: string, path: string, opts: { keep: string; json?: boolean }, cmd: Command) => {
+      opts.json ??= cmd.optsWithGlobals<{ json?: boolean }>().json;
       if (!(KEEP as readonly string[]).includes(opts.keep))
         throw new BerthError('INVALID_ARGUMENT', `--keep ${opts.keep}: use local, container or both`);
       const target = syncPathArg(path);
