@@ -38,4 +38,10 @@ describe('the sync fuzz', () => {
       /seed 7, step \d+: \d+ version\(s\) lost[\s\S]*SYNC_FUZZ_SEED=7[\s\S]*last \d+ operations/,
     );
   }, 120_000);
+
+  it('the barrier check notices a sync that reports folders it did not make', async () => {
+    await expect(runSyncFuzz({ seed: 8, ops: 1500, sabotageMkdirs: true })).rejects.toThrow(
+      /seed 8, step \d+: the trees differ after a barrier[\s\S]*SYNC_FUZZ_SEED=8/,
+    );
+  }, 120_000);
 });

@@ -29,6 +29,8 @@ export class InjectedFault extends Error {}
 export class FaultyReplica implements Replica {
   fault: Fault | undefined;
   fired: string | undefined;
+  /** A broken replica for the fuzz's own test: mkdirs report success and do nothing. */
+  dropMkdirs = false;
   /** Runs the user's change for a `concurrent` fault. */
   onConcurrent: (() => void) | undefined;
 
@@ -91,6 +93,7 @@ export class FaultyReplica implements Replica {
       this.fired = `${this.side} changed by the user right before apply`;
       this.onConcurrent?.();
     }
+    if (this.dropMkdirs) return this.applyDroppingMkdirs(ops);
     const kill = this.take('apply-kill');
     if (!kill) return this.inner.apply(ops);
     const done = ops.slice(0, kill.after);
@@ -109,6 +112,14 @@ export class FaultyReplica implements Replica {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+
+  private async applyDroppingMkdirs(ops: SyncOp[]): Promise<OpResult[]> {
+    const kept = ops.filter((op) => op.op !== 'mkdir');
+    const results = await this.inner.apply(kept);
+    return ops.map((op) =>
+      op.op === 'mkdir' ? { ok: true, entry: { kind: 'dir', mode: op.mode } } : results[kept.indexOf(op)]!,
+    );
   }
 
   private take<K extends Fault['kind']>(kind: K): Extract<Fault, { kind: K }> | undefined {

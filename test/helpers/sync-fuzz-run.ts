@@ -23,6 +23,8 @@ export interface FuzzOptions {
    * their files (as if sync did not keep what it replaced); the oracle must notice.
    */
   sabotageAttic?: boolean;
+  /** Another broken sync: the container side's mkdirs report success and do nothing. */
+  sabotageMkdirs?: boolean;
 }
 
 export interface FuzzStats {
@@ -87,10 +89,14 @@ export async function runSyncFuzz(options: FuzzOptions): Promise<FuzzStats> {
     );
   };
 
-  const open = (): Record<Side, FaultyReplica> => ({
-    local: new FaultyReplica(new LocalReplica({ root: roots.local, side: 'local' })),
-    container: new FaultyReplica(new LocalReplica({ root: roots.container, side: 'container' })),
-  });
+  const open = (): Record<Side, FaultyReplica> => {
+    const opened = {
+      local: new FaultyReplica(new LocalReplica({ root: roots.local, side: 'local' })),
+      container: new FaultyReplica(new LocalReplica({ root: roots.container, side: 'container' })),
+    };
+    opened.container.dropMkdirs = options.sabotageMkdirs ?? false;
+    return opened;
+  };
   let replicas = open();
   const makePair = () =>
     new SyncPair({
@@ -280,6 +286,7 @@ export async function runSyncFuzz(options: FuzzOptions): Promise<FuzzStats> {
         const effect = user.run(roots[side], side);
         userDid(effect);
         note(effect.what);
+        checkVersions('after a user operation'); // holds by construction: a check of the model
       }
     }
     step = options.ops + 1;

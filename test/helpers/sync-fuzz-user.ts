@@ -78,7 +78,7 @@ export class UserOps {
       case 'write': {
         const path = g.chance(0.3) ? pickOf((s) => s.kind === 'file') : undefined;
         const at = path ?? this.randomPath(LEAF_NAMES);
-        if (!this.parentIsDir(tree, at)) return done(`${at} (no parent folder: skipped)`);
+        if (!this.makeParents(root, tree, at)) return done(`${at} (no parent folder: skipped)`);
         const old = tree.get(at);
         if (old?.kind === 'dir') return done(`${at} (a folder: skipped)`);
         if (old?.kind === 'file') effect.destroyed.push(old.content);
@@ -119,7 +119,7 @@ export class UserOps {
       }
       case 'mkdir': {
         const at = this.randomPath(DIR_NAMES);
-        if (!this.parentIsDir(tree, at) || tree.has(at)) return done(`${at} (skipped)`);
+        if (tree.has(at) || !this.makeParents(root, tree, at)) return done(`${at} (skipped)`);
         mkdirSync(join(root, at));
         return done(at);
       }
@@ -163,7 +163,7 @@ export class UserOps {
       }
       case 'symlink': {
         const at = this.randomPath(LEAF_NAMES);
-        if (!this.parentIsDir(tree, at)) return done(`${at} (no parent folder: skipped)`);
+        if (!this.makeParents(root, tree, at)) return done(`${at} (no parent folder: skipped)`);
         const there = tree.get(at);
         if (there?.kind === 'dir') return done(`${at} (a folder: skipped)`);
         if (there) this.remove(root, tree, at, effect);
@@ -220,6 +220,22 @@ export class UserOps {
     for (let i = 0; i < depth; i++) parts.push(this.rng.pick(DIR_NAMES));
     parts.push(this.rng.pick(leaves));
     return parts.join('/');
+  }
+
+  /** mkdir -p of the folders above `path`; false (nothing made) when one of them is not a folder. */
+  private makeParents(root: string, tree: Map<string, Seen>, path: string): boolean {
+    const parts = path.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const above = tree.get(parts.slice(0, i).join('/'));
+      if (above !== undefined && above.kind !== 'dir') return false;
+    }
+    for (let i = 1; i <= parts.length; i++) {
+      const at = parts.slice(0, i).join('/');
+      if (tree.has(at)) continue;
+      mkdirSync(join(root, at));
+      tree.set(at, { kind: 'dir', mode: 0o755 });
+    }
+    return true;
   }
 
   private parentIsDir(tree: Map<string, Seen>, path: string): boolean {
