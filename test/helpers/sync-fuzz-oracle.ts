@@ -1,5 +1,6 @@
 import type { UserEffect } from './sync-fuzz-user.js';
-import { atticContents, walkSide } from './sync-fuzz-tree.js';
+import { createHash } from 'node:crypto';
+import { atticFiles, atticFilesOf, isFile, walkSide } from './sync-fuzz-tree.js';
 
 /**
  * The fuzz's oracle: no version of a file is ever lost by sync.
@@ -23,16 +24,20 @@ import { atticContents, walkSide } from './sync-fuzz-tree.js';
  * Why there are no false alarms: between two observations only the fuzz's own operations
  * change the trees (cycles are awaited; a concurrent change runs in a hook, after a fresh
  * observation), so the copy counts from the last observation plus each operation's exact
- * effect (what it removed, what it wrote, read from the side just before) are the real counts.
- * A version leaves REQUIRED only when the real count hit zero by a user operation; any other
- * way to zero copies is sync removing or replacing the last copy without keeping it.
+ * effect (what it removed, what it wrote, read from the side just before) are the real counts;
+ * before a version leaves REQUIRED its attic files are looked for once more (a cycle may have
+ * put one there that no look has seen yet). A version leaves REQUIRED only when the real count
+ * hit zero by a user operation; any other way to zero copies is sync removing or replacing
+ * the last copy without keeping it. The check after user operations holds by construction
+ * (it guards the model); the ones after sync steps are the test.
  */
 export class VersionOracle {
   private readonly required = new Set<string>();
   private counts = new Map<string, number>();
   /** Where each version was seen last (for a failure's message). */
   private readonly lastSeen = new Map<string, string>();
-  private readonly atticMemo = new Map<string, string>();
+  /** Both attics' files (full path) with their content, as of the last attic listing. */
+  private attic = new Map<string, string>();
 
   constructor(private readonly roots: { local: string; container: string }) {}
 
@@ -40,7 +45,13 @@ export class VersionOracle {
     return this.required.size;
   }
 
-  /** Counts every copy of every content in the universe afresh. */
+  /**
+   * Counts every copy of every content in the universe afresh. Both trees are read whole each
+   * time. The attics are known from earlier looks; a version that is in neither tree and has
+   * no known attic file still there (lstat) is looked for where an attic keeps its digest's
+   * bytes (`attic/<xx>/<digest>*`), read by content; `verifyAttic` (at barriers) lists and
+   * reads both attics whole, so a known file that changed or went is noticed too.
+   */
   observe(verifyAttic = false): void {
     const counts = new Map<string, number>();
     const add = (content: string, where: string) => {
@@ -48,18 +59,33 @@ export class VersionOracle {
       this.lastSeen.set(content, where);
     };
     for (const side of ['local', 'container'] as const) {
-      const root = this.roots[side];
-      for (const [path, seen] of walkSide(root))
+      for (const [path, seen] of walkSide(this.roots[side]))
         if (seen.kind === 'file') add(seen.content, `${side}:${path}`);
-      for (const content of atticContents(root, this.atticMemo, verifyAttic)) add(content, `${side}:attic`);
     }
+    const listAttic = (verify: boolean) => {
+      const next = new Map<string, string>();
+      for (const root of [this.roots.local, this.roots.container])
+        for (const [file, content] of atticFiles(root, this.attic, verify)) next.set(file, content);
+      this.attic = next;
+    };
+    if (verifyAttic) listAttic(true);
+    const byContent = filesByContent(this.attic);
+    for (const content of this.required) {
+      if (counts.has(content) || byContent.get(content)?.some(isFile)) continue;
+      // in neither tree, and no attic file known: look where an attic keeps this digest's bytes
+      this.findInAttic(content);
+    }
+    for (const [file, content] of this.attic)
+      add(content, file.includes(this.roots.local + '/') ? 'local:attic' : 'container:attic');
     this.counts = counts;
   }
 
   /** A user operation's exact effect: copies it removed, then versions it wrote. */
   userDid(effect: UserEffect): void {
     for (const content of effect.destroyed) {
-      const left = (this.counts.get(content) ?? 0) - 1;
+      let left = (this.counts.get(content) ?? 0) - 1;
+      // the last copy known: an attic may hold one not looked at yet (a cycle put it there)
+      if (left <= 0) left = this.findInAttic(content);
       if (left > 0) this.counts.set(content, left);
       else {
         this.counts.delete(content);
@@ -72,6 +98,17 @@ export class VersionOracle {
     }
   }
 
+  /** Looks for a content's attic files (where an attic keeps its digest); how many are there. */
+  private findInAttic(content: string): number {
+    let n = 0;
+    for (const root of [this.roots.local, this.roots.container])
+      for (const [file, text] of atticFilesOf(root, digestOf(content))) {
+        this.attic.set(file, text);
+        if (text === content) n++;
+      }
+    return n;
+  }
+
   /** Versions in REQUIRED with no copy left, each with where it was seen last. */
   lost(): { version: string; lastSeen: string }[] {
     const out: { version: string; lastSeen: string }[] = [];
@@ -81,4 +118,24 @@ export class VersionOracle {
     }
     return out;
   }
+}
+
+function filesByContent(files: ReadonlyMap<string, string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [file, content] of files) {
+    const list = out.get(content);
+    if (list) list.push(file);
+    else out.set(content, [file]);
+  }
+  return out;
+}
+
+const digests = new Map<string, string>();
+function digestOf(content: string): string {
+  let d = digests.get(content);
+  if (d === undefined) {
+    d = createHash('sha256').update(Buffer.from(content, 'latin1')).digest('hex');
+    digests.set(content, d);
+  }
+  return d;
 }

@@ -38,7 +38,12 @@ export interface FuzzStats {
   conflicts: number;
   versions: number;
   required: number;
+  /** Entries in the local tree at the end. */
+  entries: number;
   ms: number;
+  /** Of `ms`: in the oracle's observations, and in the pair's cycles and barriers. */
+  msOracle: number;
+  msSync: number;
 }
 
 const HISTORY = 20;
@@ -72,7 +77,18 @@ export async function runSyncFuzz(options: FuzzOptions): Promise<FuzzStats> {
     conflicts: 0,
     versions: 0,
     required: 0,
+    entries: 0,
     ms: 0,
+    msOracle: 0,
+    msSync: 0,
+  };
+  const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const t = Date.now();
+    try {
+      return await fn();
+    } finally {
+      stats.msSync += Date.now() - t;
+    }
   };
   const log: string[] = [];
   let step = 0;
@@ -140,7 +156,9 @@ export async function runSyncFuzz(options: FuzzOptions): Promise<FuzzStats> {
 
   const observeAndCheck = (when: string, verifyAttic = false) => {
     if (options.sabotageAttic) for (const s of SIDES) emptyAttic(roots[s]);
+    const t = Date.now();
     oracle.observe(verifyAttic);
+    stats.msOracle += Date.now() - t;
     checkVersions(when);
   };
 
@@ -197,7 +215,7 @@ export async function runSyncFuzz(options: FuzzOptions): Promise<FuzzStats> {
     note(`cycle${fault ? ` (fault armed: ${side} ${JSON.stringify(fault)})` : ''}`);
     let report: CycleReport | undefined;
     try {
-      report = await pair.cycle();
+      report = await timed(() => pair.cycle());
     } catch (err) {
       if (!isInjected(err)) fail(`a cycle threw: ${(err as Error).stack ?? String(err)}`);
       stats.faults++;
@@ -266,7 +284,7 @@ export async function runSyncFuzz(options: FuzzOptions): Promise<FuzzStats> {
 
   const runOrFail = async (fn: () => Promise<CycleReport>): Promise<CycleReport> => {
     try {
-      return await fn();
+      return await timed(fn);
     } catch (err) {
       return fail(`a barrier threw: ${(err as Error).stack ?? String(err)}`);
     }
@@ -292,6 +310,7 @@ export async function runSyncFuzz(options: FuzzOptions): Promise<FuzzStats> {
     step = options.ops + 1;
     await barrierStep();
     stats.required = oracle.size;
+    stats.entries = walkSide(roots.local).size;
     stats.ms = Date.now() - started;
     return stats;
   } finally {

@@ -36,10 +36,12 @@ const WEIGHTS = {
   append: 8,
   truncate: 4,
   deleteFile: 8,
+  dropConflictCopy: 4,
   mkdir: 6,
   rmrf: 3,
   rename: 9,
   chmod: 5,
+  chmodDir: 2,
   symlink: 4,
   fileToDir: 3,
   dirToFile: 3,
@@ -62,7 +64,7 @@ export class UserOps {
 
   /** One random operation on the folder `root` (`side` only names it in the log). */
   run(root: string, side: string): UserEffect {
-    const tree = walkSide(root);
+    const tree = walkSide(root, true);
     const kind = this.rng.weighted(WEIGHTS);
     const effect: UserEffect = { what: `${side}: ${kind}`, destroyed: [], created: [] };
     const done = (note: string): UserEffect => {
@@ -94,26 +96,36 @@ export class UserOps {
       case 'append': {
         const path = pickOf((s) => s.kind === 'file');
         if (!path) return done('(no file)');
-        const old = tree.get(path) as Seen & { kind: 'file' };
+        const before = (tree.get(path) as Seen & { kind: 'file' }).content;
         const extra = `|${this.versions.next()}`;
         appendFileSync(join(root, path), extra);
-        effect.destroyed.push(old.content);
-        effect.created.push(old.content + extra);
+        effect.destroyed.push(before);
+        effect.created.push(before + extra);
         return done(`${path} += ${extra}`);
       }
       case 'truncate': {
-        const path = pickOf((s) => s.kind === 'file' && s.content.length > 1);
+        const path = pickOf((s) => s.kind === 'file' && s.size > 1);
         if (!path) return done('(no file)');
-        const old = tree.get(path) as Seen & { kind: 'file' };
-        const keep = Math.floor(old.content.length / 2);
+        const before = (tree.get(path) as Seen & { kind: 'file' }).content;
+        const keep = Math.floor(before.length / 2);
         truncateSync(join(root, path), keep);
-        effect.destroyed.push(old.content);
-        effect.created.push(old.content.slice(0, keep));
+        effect.destroyed.push(before);
+        effect.created.push(before.slice(0, keep));
         return done(`${path} to ${keep} bytes`);
       }
       case 'deleteFile': {
         const path = pickOf((s) => s.kind !== 'dir');
         if (!path) return done('(nothing)');
+        this.remove(root, tree, path, effect);
+        return done(path);
+      }
+      case 'dropConflictCopy': {
+        // what a user does after looking at a conflict (keeps the trees from filling up with copies)
+        const path = pickOf(
+          (_, p) =>
+            p.includes('.berth-conflict-') && !p.slice(p.lastIndexOf('.berth-conflict-')).includes('/'),
+        );
+        if (!path) return done('(no conflict copy)');
         this.remove(root, tree, path, effect);
         return done(path);
       }
@@ -161,6 +173,14 @@ export class UserOps {
         chmodSync(join(root, path), mode);
         return done(`${path} ${mode.toString(8)}`);
       }
+      case 'chmodDir': {
+        // modes that shut the owner out too: sync must set them after the folder's content
+        const path = pickOf((s) => s.kind === 'dir');
+        if (!path) return done('(no folder)');
+        const mode = g.pick([0o755, 0o700, 0o750, 0o555]);
+        chmodSync(join(root, path), mode);
+        return done(`${path} ${mode.toString(8)}`);
+      }
       case 'symlink': {
         const at = this.randomPath(LEAF_NAMES);
         if (!this.makeParents(root, tree, at)) return done(`${at} (no parent folder: skipped)`);
@@ -201,7 +221,7 @@ export class UserOps {
 
   /** Writes one new top-level file (how the fuzz ends a root-emptied halt). */
   refill(root: string, side: string): UserEffect {
-    const tree = walkSide(root);
+    const tree = walkSide(root, true);
     const name = LEAF_NAMES.find((n) => !tree.has(n)) ?? LEAF_NAMES[0]!;
     const effect: UserEffect = { what: '', destroyed: [], created: [] };
     const there = tree.get(name);
