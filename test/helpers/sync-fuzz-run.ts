@@ -295,9 +295,9 @@ export async function runSyncFuzz(options: FuzzOptions): Promise<FuzzStats> {
     for (step = 1; step <= options.ops; step++) {
       stats.steps++;
       const r = rng.next();
-      if (r < 0.015) await barrierStep();
-      else if (r < 0.2) await cycleStep();
-      else if (r < 0.205) await restart('a plain restart');
+      if (r < 0.012) await barrierStep();
+      else if (r < 0.13) await cycleStep();
+      else if (r < 0.135) await restart('a plain restart');
       else {
         stats.userOps++;
         const side = rng.pick(SIDES);
