@@ -23,6 +23,9 @@ const TOOLS = [
   'session_discard',
   'session_log',
   'session_start',
+  'sync_from_local',
+  'sync_resolve',
+  'sync_status',
   'write_file',
 ];
 
@@ -93,6 +96,7 @@ describe.each(transports)('MCP tools over %s', (_name, connect) => {
       'search_files',
       'session_diff',
       'session_log',
+      'sync_status',
     ]);
   });
 

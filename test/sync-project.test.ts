@@ -78,7 +78,7 @@ describe('a project with workspace: sync (real engine)', () => {
   let h: SyncedHub;
   beforeAll(async () => {
     h = await syncedHub({
-      app: { image: 'berth-test/busybox' },
+      app: { image: 'berth-test/busybox', extra: { commands: { test: 'test -f /workspace/src/main.txt' } } },
       deb: { image: 'berth-test/debian:bookworm' },
     });
     for (const p of ['app', 'deb']) {
@@ -88,6 +88,14 @@ describe('a project with workspace: sync (real engine)', () => {
       chmodSync(join(h.folder(p), 'run.sh'), 0o755);
       mkdirSync(join(h.folder(p), 'empty dir'));
       symlinkSync('src/main.txt', join(h.folder(p), 'main-link'));
+      // names with a newline, spaces and bytes that are not UTF-8
+      mkdirSync(join(h.folder(p), 'odd'));
+      writeFileSync(join(h.folder(p), 'odd', 'line\nbreak'), 'newline\n');
+      writeFileSync(join(h.folder(p), 'odd', 'with spaces.txt'), 'spaces\n');
+      writeFileSync(
+        Buffer.concat([Buffer.from(join(h.folder(p), 'odd') + '/'), Buffer.from([0x6c, 0xe9, 0xff])]),
+        'latin\n',
+      );
     }
     const lines: string[] = [];
     await h.berth.hub.up([], (_p, l) => void lines.push(l));
@@ -118,7 +126,14 @@ describe('a project with workspace: sync (real engine)', () => {
       expect(await h.sh(p, 'ls -l /workspace/run.sh')).toMatch(/^-rwxr-xr-x/);
       expect(await h.sh(p, 'readlink /workspace/main-link')).toBe('src/main.txt\n');
       expect(await h.sh(p, 'test -d "/workspace/empty dir" && echo yes')).toBe('yes\n');
+      // three names, byte for byte (the non-UTF-8 one through od)
+      expect(await h.sh(p, 'for f in /workspace/odd/*; do echo x; done | wc -l')).toMatch(/^\s*3\n$/);
+      expect(await h.sh(p, 'cat /workspace/odd/* | sort')).toBe('latin\nnewline\nspaces\n');
+      expect(await h.sh(p, "printf '%s' /workspace/odd/l* | od -An -tx1 | tr -d ' \\n'")).toContain('6ce9ff');
     }
+    // tests run in the container, on the volume
+    const report = await h.berth.hub.test(['app']);
+    expect(report.ok, JSON.stringify(report)).toBe(true);
   });
 
   it('carries edits both ways, and files in the volume belong to the folder owner', async () => {

@@ -141,7 +141,13 @@ export function registerSyncTools(server: McpServer, deps: McpDeps): void {
       description:
         'State of two-way sync for one synced project or all of them: last cycle, files moved each way in the ' +
         "last hour, open conflicts with both sides' size, problems, halts and the workspace size.",
-      inputSchema: { project: projectField.optional() },
+      inputSchema: {
+        project: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('A project with `workspace: sync` (default: all of them)'),
+      },
       outputSchema: {
         projects: z.array(
           z.object({
@@ -201,7 +207,11 @@ export function registerSyncTools(server: McpServer, deps: McpDeps): void {
       inputSchema: {
         project: projectField,
         path: z.string().min(1).describe('The conflict path, or its .berth-conflict copy'),
-        keep: z.enum(['local', 'container', 'both']),
+        keep: z
+          .enum(['local', 'container', 'both'])
+          .describe(
+            'container: the version in place; local: the host version back in place; both: keep both files',
+          ),
       },
       outputSchema: {
         path: z.string(),

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { Agent, type ClientRequest, type ClientRequestArgs } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logger.js';
+import { removePath } from '../../workspace/path-ops.js';
 import { SshDialSocket } from './ssh-dial-socket.js';
 import { describeSshEndpoint, sshDialArgs, sshExitArgs, type SshEndpoint } from './ssh-endpoint.js';
 
@@ -56,7 +57,7 @@ export class SshEngineAgent extends Agent {
     const control = join(this.controlDir, 'c');
     // no master (none was made, or it is gone): ssh says so and nothing is left to do
     spawnSync('ssh', sshExitArgs(this.endpoint, control), { env: this.env, stdio: 'ignore', timeout: 5000 });
-    rmSync(this.controlDir, { recursive: true, force: true });
+    removePath(this.controlDir);
   };
 
   /** Returned, not handed to a callback: http takes a socket made at once. */
