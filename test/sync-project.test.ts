@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
+  readdirSync,
   mkdirSync,
   readFileSync,
   rmSync,
@@ -224,6 +225,31 @@ describe('a project with workspace: sync (real engine)', () => {
       await client.close();
       await server.close();
     }
+  }, 120_000);
+
+  it('rm -rf of the workspace in the container halts, the host keeps every file; --allow-deletes carries it, into the attic', async () => {
+    const sync = await h.berth.sync();
+    const before = readdirSync(h.folder('app'))
+      .filter((n) => n !== '.berth-sync')
+      .sort();
+    expect(before.length).toBeGreaterThan(2);
+    await h.sh('app', 'rm -rf /workspace/*');
+    const halted = await sync.barrier('app');
+    expect(halted.halt?.reason).toBe('root-emptied');
+    expect(halted.halt?.side).toBe('container');
+    expect(
+      readdirSync(h.folder('app'))
+        .filter((n) => n !== '.berth-sync')
+        .sort(),
+    ).toEqual(before);
+    expect(sync.status('app').state).toBe('halted');
+    const meant = await sync.barrier('app', { allowDeletes: true });
+    expect(meant.halt).toBeUndefined();
+    expect(readdirSync(h.folder('app')).filter((n) => n !== '.berth-sync')).toEqual([]);
+    // what was deleted on the host is in its attic, byte for byte
+    const attic = readFileSync(join(h.folder('app'), '.berth-sync/attic/index.jsonl'), 'utf8');
+    expect(attic).toContain(Buffer.from('src/host.txt').toString('latin1'));
+    expect(sync.status('app').state).not.toBe('halted');
   }, 120_000);
 
   it('a recreated volume is a first sync: the host files stay, nothing is deleted', async () => {

@@ -35,7 +35,7 @@ export interface CycleOptions {
    * are scanned there (and at the root's own entries) instead of everywhere.
    */
   paths?: SyncPath[];
-  /** Lifts the mass-delete limit for this cycle (after a halt someone checked). */
+  /** Lifts the mass-delete limit and the emptied-root halt for this cycle (after a halt someone checked). */
   allowDeletes?: boolean;
   /** Lines about long steps (scans, transfers), for `berth up` and `berth sync --once`. */
   onProgress?: (line: string) => void;
@@ -201,6 +201,7 @@ export class SyncPair {
       containerProblems: containerScan.problems,
       stamp,
       // a scoped cycle's limit comes from the whole ancestor, not the part it looked at
+      ...(options.allowDeletes ? { allowEmptiedRoot: true } : {}),
       massDeleteLimit: options.allowDeletes
         ? Number.MAX_SAFE_INTEGER
         : Math.max(1000, Math.ceil(this.ancestor.size * 0.1)),

@@ -39,7 +39,7 @@ export function rootHalt(input: ReconcileInput): Halt | undefined {
     }
   }
   const before = topLevelCount(input.ancestor, [], Infinity);
-  if (before >= 2) {
+  if (before >= 2 && !input.allowEmptiedRoot) {
     const emptied = sides.filter(({ tree, problems }) => topLevelCount(tree, problems, 1) === 0);
     const [only] = emptied;
     if (emptied.length === 1 && only) {

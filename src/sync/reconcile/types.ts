@@ -63,4 +63,6 @@ export interface ReconcileInput {
   stamp: string;
   /** Overrides the mass-delete threshold (default max(1000, 10% of ancestor entries)). */
   massDeleteLimit?: number;
+  /** Lets an emptied root through (someone checked: `berth sync --allow-deletes`). */
+  allowEmptiedRoot?: boolean;
 }
