@@ -9,6 +9,8 @@ import { SYNC_STATE_DIR, type SyncPath } from '../workspace/sync-tree/entry.js';
 export class SyncIgnore {
   private readonly rules: Ignore;
   private readonly memo = new Map<SyncPath, boolean>();
+  /** Every cycle asks about the same paths again: the answers are kept (up to a bound). */
+  private readonly files = new Map<SyncPath, boolean>();
 
   constructor(readonly patterns: readonly string[]) {
     this.rules = ignore().add([...patterns]);
@@ -17,18 +19,31 @@ export class SyncIgnore {
   /** `isDir` matters for patterns ending in `/`. */
   ignores(path: SyncPath, isDir: boolean): boolean {
     if (path === '') return false;
+    if (isDir) return this.ignoresDir(path);
+    let known = this.files.get(path);
+    if (known === undefined) {
+      known = this.judge(path, false);
+      if (this.files.size > 400_000) this.files.clear();
+      this.files.set(path, known);
+    }
+    return known;
+  }
+
+  private judge(path: SyncPath, isDir: boolean): boolean {
     const slash = path.lastIndexOf('/');
     const parent = slash < 0 ? '' : path.slice(0, slash);
     if (parent !== '' && this.ignoresDir(parent)) return true;
     const text = Buffer.from(path, 'latin1').toString('utf8');
     if (text === SYNC_STATE_DIR || text.startsWith(`${SYNC_STATE_DIR}/`)) return true;
+    // a name the package cannot take (`...` reads to it as not relative) matches no rule
+    if (!ignore.isPathValid(text)) return false;
     return this.rules.ignores(isDir ? `${text}/` : text);
   }
 
   private ignoresDir(path: SyncPath): boolean {
     let known = this.memo.get(path);
     if (known === undefined) {
-      known = this.ignores(path, true);
+      known = this.judge(path, true);
       if (this.memo.size > 100_000) this.memo.clear();
       this.memo.set(path, known);
     }

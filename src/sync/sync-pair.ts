@@ -77,6 +77,8 @@ const REPORTED_MOVES = 500;
 export class SyncPair {
   private ancestor: SyncTree = new Map();
   private generation = -1;
+  /** The ancestor was (re)read from the store and not yet checked against the ignore rules. */
+  private ancestorUnchecked = true;
   private running: Promise<unknown> = Promise.resolve();
   private readonly ignore: SyncIgnore;
 
@@ -164,6 +166,7 @@ export class SyncPair {
     const rows = this.deps.table.ancestor(this.deps.hubId, this.deps.project);
     this.ancestor = new Map([...rows].map(([path, text]) => [path, decodeEntry(text, path)]));
     this.generation = generation;
+    this.ancestorUnchecked = true;
   }
 
   private async runCycle(options: CycleOptions): Promise<CycleReport> {
@@ -184,12 +187,16 @@ export class SyncPair {
     const localTree = this.filtered(localScan, scope);
     const containerTree = this.filtered(containerScan, scope);
     this.content = { local: digestIndex(localTree), container: digestIndex(containerTree) };
-    // a path that became ignored is forgotten, never deleted; one un-ignored is new again
-    const dropped: [SyncPath, null][] = [];
-    for (const [path, entry] of this.ancestor) {
-      if (path !== '' && this.ignore.ignores(path, entry.kind === 'dir')) dropped.push([path, null]);
+    // a path that became ignored is forgotten, never deleted; one un-ignored is new again. Only
+    // an ancestor read from the store can hold one (what a cycle adds came through the filter).
+    if (this.ancestorUnchecked) {
+      const dropped: [SyncPath, null][] = [];
+      for (const [path, entry] of this.ancestor) {
+        if (path !== '' && this.ignore.ignores(path, entry.kind === 'dir')) dropped.push([path, null]);
+      }
+      if (dropped.length) this.writeAncestor(dropped);
+      this.ancestorUnchecked = false;
     }
-    if (dropped.length) this.writeAncestor(dropped);
     const stamp = stampOf((this.deps.now ?? (() => new Date()))());
     const plan = reconcile({
       ancestor: scope ? restrict(this.ancestor, scope) : this.ancestor,
