@@ -55,8 +55,10 @@ export async function connectAgent(
   if (options.atticMaxBytes !== undefined)
     flags.push('--attic-max-bytes', String(Math.floor(options.atticMaxBytes)));
   const proc = await runtime.exec.attach(sidecarId, {
-    cmd: [AGENT_NODE, '--max-old-space-size=160', AGENT_MAIN, 'serve', '--root', options.root, ...flags],
+    cmd: [AGENT_NODE, '--max-old-space-size=384', AGENT_MAIN, 'serve', '--root', options.root, ...flags],
     user: '0:0',
+    // staging fsyncs many files side by side: more than libuv's default 4 threads
+    env: { UV_THREADPOOL_SIZE: '16' },
     onStdout: (chunk) => connection.receive(chunk),
     onStderr: (chunk) => connection.diagnostics(chunk),
     onClose: () => connection.lost(),

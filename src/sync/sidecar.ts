@@ -20,7 +20,7 @@ import { AGENT_MAIN, AGENT_NODE, ensureAgentImage } from './agent-image.js';
  * (DAC_OVERRIDE, FOWNER). Nothing else: no network, a read-only root, small limits.
  */
 const SIDECAR_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'];
-const SIDECAR_LIMITS = { cpus: 1, memoryBytes: 256 * 1024 * 1024, pids: 64 };
+const SIDECAR_LIMITS = { cpus: 1, memoryBytes: 512 * 1024 * 1024, pids: 64 };
 
 export interface SidecarSpecInput {
   /** The container's name (one side-car per synced workspace). */

@@ -35,6 +35,9 @@ const INDEX_MAX = 64 * 1024 * 1024;
  */
 export class Attic {
   private records: AtticRecord[] | undefined;
+  /** Each kept file's newest record (time, size) and their total: kept as records come and go. */
+  private sizes: Map<SyncPath, { time: number; size: number }> | undefined;
+  private totalBytes = 0;
   private indexFd: number | undefined;
   private readonly subdirs = new Map<string, number>();
   /** Folders whose entries changed since the last flush (for one fsync each). */
@@ -74,6 +77,7 @@ export class Attic {
     const full: AtticRecord = { ...record, time: Date.now(), file };
     records.push(full);
     fs.writeSync(this.index(), `${JSON.stringify(full)}\n`);
+    this.count(full);
     this.evict(file);
   }
 
@@ -84,7 +88,10 @@ export class Attic {
 
   /** The versions kept that were at `path`, newest first. */
   find(path: SyncPath): AtticRecord[] {
-    return this.list().filter((r) => r.path === path);
+    const found: AtticRecord[] = [];
+    const records = this.load();
+    for (let i = records.length - 1; i >= 0; i--) if (records[i]!.path === path) found.push(records[i]!);
+    return found;
   }
 
   /** Makes what `keep` did durable: the index and the folders it renamed into. */
@@ -155,14 +162,38 @@ export class Attic {
     }
   }
 
-  /** Drops the oldest files (never `keepFile`, the newest) until the attic fits its size cap. */
+  /** Adds a record to the running sizes (a file recorded twice counts once, at its newest). */
+  private count(record: AtticRecord): void {
+    const sizes = this.sizeIndex();
+    const before = sizes.get(record.file);
+    if (before) this.totalBytes -= before.size;
+    sizes.set(record.file, { time: record.time, size: record.size });
+    this.totalBytes += record.size;
+  }
+
+  private sizeIndex(): Map<SyncPath, { time: number; size: number }> {
+    if (!this.sizes) {
+      this.sizes = new Map();
+      this.totalBytes = 0;
+      for (const r of this.load()) {
+        const before = this.sizes.get(r.file);
+        if (before) this.totalBytes -= before.size;
+        this.sizes.set(r.file, { time: r.time, size: r.size });
+        this.totalBytes += r.size;
+      }
+    }
+    return this.sizes;
+  }
+
+  /**
+   * Drops the oldest files (never `keepFile`, the newest) until the attic fits its size cap.
+   * Under the cap (the usual case) it costs nothing: the total is kept as records come.
+   */
   private evict(keepFile: SyncPath): void {
+    const newest = this.sizeIndex();
+    if (this.totalBytes <= this.maxBytes) return;
     const records = this.load();
-    const newest = new Map<SyncPath, { time: number; size: number }>();
-    for (const r of records) newest.set(r.file, { time: r.time, size: r.size });
-    let total = 0;
-    for (const { size } of newest.values()) total += size;
-    if (total <= this.maxBytes) return;
+    let total = this.totalBytes;
     const oldestFirst = [...newest.entries()].sort((a, b) => a[1].time - b[1].time);
     const gone = new Set<string>();
     for (const [file, { size }] of oldestFirst) {
@@ -175,8 +206,10 @@ export class Attic {
         if (errnoOf(err) !== 'ENOENT') throw err;
       }
       gone.add(file);
+      newest.delete(file);
       total -= size;
     }
+    this.totalBytes = total;
     if (gone.size === 0) return;
     this.records = records.filter((r) => !gone.has(r.file));
     this.rewriteIndex();

@@ -9,7 +9,12 @@ import { fsyncAll, randomName } from './tree-fds.js';
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
 /** Staged files written but not yet fsynced and renamed are flushed in batches of this many. */
-const BATCH = 128;
+const BATCH = 256;
+/**
+ * Batches whose fsyncs may run while more content arrives: the disk's flushes overlap the
+ * stream instead of stopping it (a journal commit then serves many files at once).
+ */
+const BATCHES_IN_FLIGHT = 4;
 
 interface Writing {
   digest: string;
@@ -35,6 +40,7 @@ export async function stageChunks(
   const result: StageResult = { staged: [], failed: [] };
   const writing = new Map<string, Writing>();
   let done: Writing[] = [];
+  const inFlight: Promise<void>[] = [];
 
   const drop = (w: Writing, reason: string) => {
     fs.closeSync(w.fd);
@@ -104,10 +110,15 @@ export async function stageChunks(
         continue;
       }
       done.push(w);
-      if (done.length >= BATCH) await flush();
+      if (done.length >= BATCH) {
+        inFlight.push(flush());
+        if (inFlight.length >= BATCHES_IN_FLIGHT) await inFlight.shift();
+      }
     }
-    await flush();
+    inFlight.push(flush());
+    await Promise.all(inFlight.splice(0));
   } finally {
+    await Promise.allSettled(inFlight);
     // a stream that ended mid-file (or threw) leaves no half-written temp behind
     for (const w of writing.values()) drop(w, 'the content stream ended before the file did');
     for (const w of done) drop(w, 'staging stopped before it was flushed');
