@@ -25,6 +25,7 @@ async function cgroupOf(containerId: string): Promise<{ v1?: string; v2?: string
   } catch (err) {
     throw new Error(
       `cannot read the cgroup of container ${containerId.slice(0, 12)} (pid ${pid}) from this host: ${String(err)}`,
+      { cause: err },
     );
   }
   for (const line of lines) {
@@ -57,13 +58,13 @@ export async function containerMemoryMB(containerId: string): Promise<number> {
 
 /** Each process in the container (`docker top`): its command line and RSS in MB. */
 export async function containerProcesses(containerId: string): Promise<{ args: string; rssMB: number }[]> {
-  const out = (await mustRun('docker', ['top', containerId, '-o', 'rss,args'])).stdout;
+  const out = (await mustRun('docker', ['top', containerId, '-o', 'pid,rss,args'])).stdout;
   return out
     .split('\n')
     .slice(1)
     .filter((l) => l.trim())
     .map((l) => {
-      const [, rss, args] = /^\s*(\d+)\s+(.*)$/.exec(l) ?? [];
+      const [, rss, args] = /^\s*\d+\s+(\d+)\s+(.*)$/.exec(l) ?? [];
       return { args: args ?? l, rssMB: (Number(rss) * 1024) / 1e6 };
     });
 }
