@@ -19,6 +19,7 @@ import {
   type PartResult,
 } from './report.js';
 import { benchSession } from './session.js';
+import { benchSync } from './sync.js';
 import { benchUp } from './up.js';
 
 const PARTS: Record<BenchName, (context: PartContext) => Promise<PartResult>> = {
@@ -28,6 +29,7 @@ const PARTS: Record<BenchName, (context: PartContext) => Promise<PartResult>> = 
   'mcp-http': benchMcpHttp,
   ops: benchOps,
   session: benchSession,
+  sync: benchSync,
 };
 
 /**
