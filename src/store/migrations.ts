@@ -119,6 +119,15 @@ const STEPS: string[] = [
      duration_ms INTEGER NOT NULL
    );
    CREATE INDEX sync_cycles_at ON sync_cycles (hub_id, project, at);`,
+  // preview ports: one host port per team app, kept across restarts so a preview's URL does not
+  // change; UNIQUE (port) makes a double hand-out impossible even past the allocation lock
+  `CREATE TABLE preview_ports (
+     team TEXT NOT NULL,
+     app TEXT NOT NULL,
+     port INTEGER NOT NULL UNIQUE,
+     allocated_at TEXT NOT NULL,
+     PRIMARY KEY (team, app)
+   );`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { berthHome } from './berth-home.js';
 import { migrate } from './migrations.js';
 import { OpsRunTable } from './ops-runs.js';
+import { PreviewPortTable } from './preview-port-table.js';
 import { SessionTable } from './session-table.js';
 import { SyncTable } from './sync-table.js';
 
@@ -192,6 +193,11 @@ export class Store {
 
   sessions(): SessionTable {
     return new SessionTable(this.db);
+  }
+
+  /** The host ports of team previews (src/preview/port-pool.ts allocates them). */
+  previewPorts(): PreviewPortTable {
+    return new PreviewPortTable(this.db);
   }
 
   close(): void {
