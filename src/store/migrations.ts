@@ -131,11 +131,14 @@ const STEPS: string[] = [
 ];
 
 export function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  for (let i = version; i < STEPS.length; i++) {
-    db.transaction(() => {
+  if ((db.pragma('user_version', { simple: true }) as number) >= STEPS.length) return;
+  // several processes may open a new store at once: the version is read again inside one
+  // write transaction (BEGIN IMMEDIATE), so only one of them runs each step
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (let i = version; i < STEPS.length; i++) {
       db.exec(STEPS[i]!);
       db.pragma(`user_version = ${i + 1}`);
-    })();
-  }
+    }
+  }).immediate();
 }

@@ -1,7 +1,13 @@
 import Docker from 'dockerode';
 import { sweepTestResources } from './sweep.js';
 
-const REQUIRED_IMAGES = ['berth-test/busybox', 'berth-test/toolchain', 'berth-test/noshell'];
+const REQUIRED_IMAGES = [
+  'berth-test/busybox',
+  'berth-test/toolchain',
+  'berth-test/noshell',
+  'berth-preview/node',
+  'berth-preview/python',
+];
 
 /** The suite runs against a real engine: fail fast, and say how to get one. */
 export async function setup(): Promise<void> {
