@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 import { layersPlugin } from './eslint/layers.js';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**/node_modules/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'examples/**/node_modules/**',
+      // a repository's own code, as detection reads it: not berth's
+      'test/fixtures/team/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
