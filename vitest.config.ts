@@ -16,6 +16,7 @@ export const UNIT_TESTS = [
   'test/placement-discipline.test.ts',
   'test/preview-port-pool.test.ts',
   'test/runtime-capabilities.test.ts',
+  'test/sandbox-git-isolation.test.ts',
   'test/runtime-discipline.test.ts',
   'test/sentinel-scanner.test.ts',
   'test/ssh-endpoint.test.ts',
