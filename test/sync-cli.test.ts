@@ -1,60 +1,27 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from './helpers/test-hub.js';
-import { runCli } from './helpers/run-cli.js';
+import { upSyncedCliProject, type SyncedCliProject } from './helpers/synced-cli-project.js';
 
 const BIN = fileURLToPath(new URL('../bin/berth.js', import.meta.url));
 
 describe('berth sync (the CLI, real engine)', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
-  const cli = (...args: string[]) => runCli(args, { cwd: dir, env, timeoutMs: 120_000 });
-  const inContainer = (script: string) =>
-    execFileSync('docker', ['exec', containerName(), 'sh', '-c', script], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-  let container = '';
-  const containerName = () => container;
+  let cli: SyncedCliProject['cli'];
+  let inContainer: SyncedCliProject['inContainer'];
 
   beforeAll(async () => {
-    dir = makeTempDir();
-    env = { BERTH_HOME: join(dir, 'home') };
-    mkdirSync(join(dir, 'app'));
-    mkdirSync(join(dir, 'plain'));
-    writeFileSync(join(dir, 'app/a.txt'), 'a\n');
-    writeFileSync(
-      join(dir, 'berth.yaml'),
-      stringify({
-        version: 1,
-        projects: {
-          app: { path: 'app', image: 'berth-test/busybox', workspace: 'sync', resources: { memory: '128m' } },
-          plain: { path: 'plain', image: 'berth-test/busybox', resources: { memory: '64m' } },
-        },
-      }),
-    );
-    const up = await cli('up', 'app');
-    expect(up.code, up.stderr).toBe(0);
-    expect(up.stderr).toContain('first sync');
-    container = execFileSync(
-      'docker',
-      [
-        'ps',
-        '-q',
-        '--filter',
-        'label=berth.role=project',
-        '--filter',
-        `label=berth.path=${join(dir, 'app')}`,
-      ],
-      {
-        encoding: 'utf8',
-      },
-    ).trim();
-    expect(container).not.toBe('');
+    const p = await upSyncedCliProject({
+      extraProjects: { plain: { path: 'plain', image: 'berth-test/busybox', resources: { memory: '64m' } } },
+      upArgs: ['app'],
+    });
+    ({ dir, env, cli, inContainer } = p);
+    expect(p.up.code, p.up.stderr).toBe(0);
+    expect(p.up.stderr).toContain('first sync');
+    expect(p.container).not.toBe('');
   }, 240_000);
   afterAll(async () => {
     await cli('down', '--volumes');

@@ -1,11 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from './helpers/test-hub.js';
 import { runCli } from './helpers/run-cli.js';
+import { upSyncedCliProject, type SyncedCliProject } from './helpers/synced-cli-project.js';
 import { openTestSessions } from './helpers/test-sessions.js';
 
 const BIN = fileURLToPath(new URL('../bin/berth.js', import.meta.url));
@@ -17,12 +16,7 @@ const BIN = fileURLToPath(new URL('../bin/berth.js', import.meta.url));
 describe('servers keep synced projects in sync (real engine)', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
-  let container = '';
-  const inContainer = (script: string) =>
-    execFileSync('docker', ['exec', container, 'sh', '-c', script], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+  let inContainer: SyncedCliProject['inContainer'];
   const until = async (what: string, check: () => boolean, log: () => string) => {
     const deadline = Date.now() + 30_000;
     while (!check()) {
@@ -39,33 +33,9 @@ describe('servers keep synced projects in sync (real engine)', () => {
   };
 
   beforeAll(async () => {
-    dir = makeTempDir();
-    env = { BERTH_HOME: join(dir, 'home'), BERTH_OPS_TOKEN: 'a-token-of-sixteen-chars-or-more' };
-    mkdirSync(join(dir, 'app'));
-    writeFileSync(join(dir, 'app/a.txt'), 'a\n');
-    writeFileSync(
-      join(dir, 'berth.yaml'),
-      stringify({
-        version: 1,
-        projects: {
-          app: { path: 'app', image: 'berth-test/busybox', workspace: 'sync', resources: { memory: '128m' } },
-        },
-      }),
-    );
-    const up = await runCli(['up'], { cwd: dir, env, timeoutMs: 180_000 });
-    expect(up.code, up.stderr).toBe(0);
-    container = execFileSync(
-      'docker',
-      [
-        'ps',
-        '-q',
-        '--filter',
-        'label=berth.role=project',
-        '--filter',
-        `label=berth.path=${join(dir, 'app')}`,
-      ],
-      { encoding: 'utf8' },
-    ).trim();
+    const p = await upSyncedCliProject({ env: { BERTH_OPS_TOKEN: 'a-token-of-sixteen-chars-or-more' } });
+    ({ dir, env, inContainer } = p);
+    expect(p.up.code, p.up.stderr).toBe(0);
   }, 240_000);
   afterAll(async () => {
     await runCli(['down', '--volumes'], { cwd: dir, env, timeoutMs: 120_000 });

@@ -2,6 +2,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { BerthError } from '../errors.js';
+import { hashFileBytes } from '../workspace/fd-hash.js';
 import type { SandboxGit } from './sandbox-git.js';
 
 const READ_CHUNK = 1024 * 1024;
@@ -101,13 +102,7 @@ export function hashFd(fd: number, algo: HashAlgo): string {
   const size = fs.fstatSync(fd).size;
   const hash = createHash(algo).update(`blob ${size}\0`);
   const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(size, 1)));
-  let at = 0;
-  while (at < size) {
-    const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);
-    if (n === 0) break;
-    hash.update(buffer.subarray(0, n));
-    at += n;
-  }
+  const at = hashFileBytes(fd, hash, size, buffer);
   // a file that grew or shrank while it was read hashes as neither side
   return at === size ? hash.digest('hex') : `changed-while-read-${at}`;
 }

@@ -1,5 +1,5 @@
-import ignore, { type Ignore } from 'ignore';
 import { SYNC_STATE_DIR, type SyncPath } from '../workspace/sync-tree/entry.js';
+import { IgnoreRules } from '../workspace/sync-tree/scan.js';
 
 /**
  * A pair's ignore rules, judged on the host for both sides (rule 8 of the design notes): what
@@ -7,13 +7,14 @@ import { SYNC_STATE_DIR, type SyncPath } from '../workspace/sync-tree/entry.js';
  * set of paths. A path is ignored when it, or any folder above it, matches.
  */
 export class SyncIgnore {
-  private readonly rules: Ignore;
+  /** The same matcher the replicas scan with; this class adds the folders above a path. */
+  private readonly rules: IgnoreRules;
   private readonly memo = new Map<SyncPath, boolean>();
   /** Every cycle asks about the same paths again: the answers are kept (up to a bound). */
   private readonly files = new Map<SyncPath, boolean>();
 
   constructor(readonly patterns: readonly string[]) {
-    this.rules = ignore().add([...patterns]);
+    this.rules = new IgnoreRules(patterns);
   }
 
   /** `isDir` matters for patterns ending in `/`. */
@@ -33,11 +34,8 @@ export class SyncIgnore {
     const slash = path.lastIndexOf('/');
     const parent = slash < 0 ? '' : path.slice(0, slash);
     if (parent !== '' && this.ignoresDir(parent)) return true;
-    const text = Buffer.from(path, 'latin1').toString('utf8');
-    if (text === SYNC_STATE_DIR || text.startsWith(`${SYNC_STATE_DIR}/`)) return true;
-    // a name the package cannot take (`...` reads to it as not relative) matches no rule
-    if (!ignore.isPathValid(text)) return false;
-    return this.rules.ignores(isDir ? `${text}/` : text);
+    if (path === SYNC_STATE_DIR || path.startsWith(`${SYNC_STATE_DIR}/`)) return true;
+    return this.rules.ignores(path, isDir);
   }
 
   private ignoresDir(path: SyncPath): boolean {

@@ -3,26 +3,12 @@ import { BerthError, describeError } from '../../errors.js';
 import type { CycleReport } from '../../sync/sync-pair.js';
 import { describeCycle } from '../../sync/sync-report.js';
 import type { SyncService, SyncStatus } from '../../sync/sync-service.js';
-import { showBytes } from '../../workspace/byte-path.js';
+import { syncPathFromText } from '../../sync/typed-path.js';
+import { showSyncPath } from '../../workspace/sync-tree/sync-path.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, printLine, progress, renderTable } from '../output.js';
 
 const KEEP = ['local', 'container', 'both'] as const;
-
-/** A path as people type it (UTF-8) → the byte string sync keys paths by. */
-export function syncPathArg(path: string): string {
-  const trimmed = path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-  if (trimmed === '' || trimmed.split('/').some((p) => p === '' || p === '.' || p === '..'))
-    throw new BerthError(
-      'INVALID_ARGUMENT',
-      `${JSON.stringify(path)}: give a path inside the project, e.g. src/app.ts`,
-    );
-  return Buffer.from(trimmed, 'utf8').toString('latin1');
-}
-
-export function showSyncPath(path: string): string {
-  return showBytes(Buffer.from(path, 'latin1'));
-}
 
 async function openSync(cmd: Command): Promise<{ sync: SyncService; close: () => Promise<void> }> {
   const { openContext } = await import('../context.js');
@@ -139,7 +125,7 @@ export function registerSyncCommand(program: Command): void {
       opts.json ??= cmd.optsWithGlobals<{ json?: boolean }>().json;
       if (!(KEEP as readonly string[]).includes(opts.keep))
         throw new BerthError('INVALID_ARGUMENT', `--keep ${opts.keep}: use local, container or both`);
-      const target = syncPathArg(path);
+      const target = syncPathFromText(path);
       const { sync: service, close } = await openSync(cmd);
       try {
         const report = await service.resolve(project, target, opts.keep as (typeof KEEP)[number]);

@@ -1,31 +1,16 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { BerthError } from '../../errors.js';
 import type { CycleReport } from '../../sync/sync-pair.js';
 import type { SyncStatus } from '../../sync/sync-service.js';
-import { showBytes } from '../../workspace/byte-path.js';
+import { syncPathFromText } from '../../sync/typed-path.js';
+import { showSyncPath } from '../../workspace/sync-tree/sync-path.js';
 import { requireSync, type McpDeps } from '../deps.js';
 import { guard, ok } from '../tool-result.js';
 
 const projectField = z.string().min(1).describe('A project with `workspace: sync`');
 
 /** Paths reach agents as UTF-8 text (bytes that are not UTF-8 escaped); they arrive back the same. */
-const show = (path: string) => showBytes(Buffer.from(path, 'latin1'));
-const toBytes = (path: string) => Buffer.from(path, 'utf8').toString('latin1');
-
-function cleanPath(path: string): string {
-  const trimmed = path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-  if (
-    trimmed === '' ||
-    trimmed.includes('\0') ||
-    trimmed.split('/').some((p) => p === '' || p === '.' || p === '..')
-  )
-    throw new BerthError(
-      'INVALID_ARGUMENT',
-      `${JSON.stringify(path)}: give a path inside the project, e.g. src/app.ts`,
-    );
-  return toBytes(trimmed);
-}
+const show = showSyncPath;
 
 function cycleResult(report: CycleReport) {
   return {
@@ -109,8 +94,8 @@ export function registerSyncTools(server: McpServer, deps: McpDeps): void {
     ({ project, paths, exclude }) =>
       guard(deps.logger, async () => {
         const sync = requireSync(deps);
-        const only = paths?.map(cleanPath);
-        const without = exclude?.map(cleanPath);
+        const only = paths?.map(syncPathFromText);
+        const without = exclude?.map(syncPathFromText);
         const under = (p: string, roots: string[]) => roots.some((r) => p === r || p.startsWith(`${r}/`));
         const keep = (p: string) => (!only || under(p, only)) && (!without || !under(p, without));
         const report = await sync.barrier(project);
@@ -228,7 +213,7 @@ export function registerSyncTools(server: McpServer, deps: McpDeps): void {
     },
     ({ project, path, keep }) =>
       guard(deps.logger, async () => {
-        const r = await requireSync(deps).resolve(project, cleanPath(path), keep);
+        const r = await requireSync(deps).resolve(project, syncPathFromText(path), keep);
         return ok(`${show(r.path)}: kept ${keep}`, {
           path: show(r.path),
           kept_as: show(r.copy),

@@ -11,13 +11,13 @@ import type {
   SyncEntry,
   SyncPath,
 } from '../../workspace/sync-tree/entry.js';
+import { DIGEST_PATTERN } from '../../workspace/sync-tree/digest-cache.js';
 import { SYNC_MODE_MASK } from '../../workspace/sync-tree/entry.js';
 import type { StageResult, WatchHint } from '../../workspace/sync-tree/replica.js';
 
 /** Linux's PATH_MAX: no path or link target the agent reports can be longer. */
 const MAX_PATH_BYTES = 4096;
 const MAX_TEXT = 4096;
-const DIGEST = /^[0-9a-f]{64}$/;
 
 export function violation(what: string): BerthError {
   return new BerthError('PROTOCOL_ERROR', `the sync agent sent ${what}; the connection is closed`);
@@ -48,7 +48,7 @@ export function checkWirePath(value: unknown): SyncPath {
 }
 
 export function checkDigest(value: unknown): string {
-  if (typeof value !== 'string' || !DIGEST.test(value))
+  if (typeof value !== 'string' || !DIGEST_PATTERN.test(value))
     throw violation('a digest that is not 64 lowercase hex digits');
   return value;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { hashFileBytes } from '../fd-hash.js';
 import type { SyncPath } from './entry.js';
 
 /** What identifies one state of a file cheaply: if none of these changed, neither did the bytes. */
@@ -93,13 +94,7 @@ let sharedBuffer: Buffer | undefined;
 export function hashFd(fd: number, size: number): { digest: string; exact: boolean } {
   const buffer = (sharedBuffer ??= Buffer.allocUnsafe(HASH_BUFFER));
   const hash = createHash('sha256');
-  let at = 0;
-  while (at < size) {
-    const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);
-    if (n === 0) break;
-    hash.update(buffer.subarray(0, n));
-    at += n;
-  }
+  const at = hashFileBytes(fd, hash, size, buffer);
   const longer = at === size && fs.readSync(fd, buffer, 0, 1, at) > 0;
   hashStats.files++;
   hashStats.bytes += at;
