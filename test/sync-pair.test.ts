@@ -180,4 +180,18 @@ describe('a sync pair (the controller with both sides on this machine)', () => {
     same(p);
     expect(readFileSync(join(p.localRoot, 'b/y'), 'utf8')).toBe('y2 (no hint for it yet)');
   });
+
+  it('a corrupt ancestor row stops the cycle with STORE_CORRUPT and says how to start again, changing nothing', async () => {
+    const p = pair();
+    writeFileSync(join(p.localRoot, 'a.txt'), 'a');
+    await p.pair.barrier();
+    p.store.sync().writeAncestor('testhub', 'p', [['a.txt', '{"kind":"file","mode":"rw"}']]);
+    writeFileSync(join(p.localRoot, 'b.txt'), 'b');
+    const fresh = p.reopen();
+    await expect(fresh.cycle()).rejects.toMatchObject({
+      code: 'STORE_CORRUPT',
+      message: expect.stringContaining("delete this project's rows from the sync_ancestor table"),
+    });
+    expect(existsSync(join(p.containerRoot, 'b.txt'))).toBe(false);
+  });
 });

@@ -18,7 +18,8 @@ export function decodeEntry(text: string, path: string): SyncEntry {
     throw new BerthError(
       'STORE_CORRUPT',
       `the sync ancestor in berth's store has an unreadable entry for ${JSON.stringify(path)}; ` +
-        'run `berth sync reset <project>` to start that pair again from a first sync (nothing is deleted)',
+        "delete this project's rows from the sync_ancestor table of berth.db in BERTH_HOME, and the " +
+        'next cycle is a first sync (differences become conflicts, nothing is deleted)',
     );
   }
 }
