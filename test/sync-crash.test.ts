@@ -122,7 +122,11 @@ describe('sync after a crash (real engine)', () => {
     const sync = await berth.sync();
     writeFileSync(join(folder, 'big.bin'), Buffer.alloc(150 * 1024 * 1024, 9));
     for (let f = 0; f < 200; f++) writeFileSync(join(folder, `d0/g${f}`), `g${f}`);
-    const [sidecar] = await berth.runtime.containers.list({ [LABEL.role]: 'sync', [LABEL.project]: 'app' });
+    const [sidecar] = await berth.runtime.containers.list({
+      [LABEL.hub]: berth.config.hubId,
+      [LABEL.role]: 'sync',
+      [LABEL.project]: 'app',
+    });
     const barrier = sync.barrier('app').then(
       () => 'done',
       (err: Error) => err.message,

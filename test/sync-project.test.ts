@@ -109,7 +109,12 @@ describe('a project with workspace: sync (real engine)', () => {
       // the engine's own account of the containers' mounts: the workspace is the volume, and
       // no container of the unit has the folder (or anything in it) bind-mounted
       for (const role of ['project', 'sync']) {
-        const [c] = await h.berth.runtime.containers.list({ [LABEL.role]: role, [LABEL.project]: p });
+        const [c] = await h.berth.runtime.containers.list({
+          // this hub's own: other tests run side-cars for projects named `app` too
+          [LABEL.hub]: h.berth.config.hubId,
+          [LABEL.role]: role,
+          [LABEL.project]: p,
+        });
         const mounts = JSON.parse(
           execFileSync('docker', ['inspect', '-f', '{{json .Mounts}}', c!.id], { encoding: 'utf8' }),
         ) as {
