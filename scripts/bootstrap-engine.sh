@@ -12,7 +12,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 CACHE_DIR=${BERTH_BOOTSTRAP_CACHE:-/var/cache/berth-bootstrap}
 DOCKERD_LOG=${BERTH_DOCKERD_LOG:-/var/log/berth-dockerd.log}
 DEBIAN_MIRROR=${BERTH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-PACKAGES=(docker.io runsc docker-compose bubblewrap rsync debootstrap busybox-static curl)
+PACKAGES=(docker.io runsc docker-compose bubblewrap rsync debootstrap busybox-static curl git chromium)
 WITH_IMAGES=1
 QUIET=0
 for arg in "$@"; do

@@ -36,6 +36,8 @@ export const BERTH_ERROR_CODES = [
   'SESSION_ENDED',
   'SYNC_HALTED',
   'NOT_SYNCED',
+  // a team repository in which detection found nothing to run (or every app is disabled)
+  'NO_APP',
   'STORE_CORRUPT',
   // the tools berth drives
   'IMAGE_UNAVAILABLE',

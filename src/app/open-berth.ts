@@ -14,6 +14,7 @@ import type { EngineStrategy } from '../runtime/docker/engine-discovery.js';
 import type { Sessions } from '../sessions/sessions.js';
 import { berthHome, Store } from '../store/store.js';
 import type { SyncService } from '../sync/sync-service.js';
+import type { TeamService } from '../team/team-service.js';
 import { syncRole } from './sync-role.js';
 
 export interface OpenBerthOptions {
@@ -58,6 +59,8 @@ export interface Berth extends AsyncDisposable {
   sessions(): Promise<Sessions>;
   /** Two-way sync of the projects with `workspace: sync` (loaded on first use). */
   sync(): Promise<SyncService>;
+  /** The team workspaces of this home (loaded on first use). */
+  teams(): Promise<TeamService>;
   /** A hub over another config, with the same store and runtime. */
   hubFor(config: HubConfig): Hub;
   close(): Promise<void>;
@@ -107,6 +110,7 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
       ? hub
       : new RemoteProjects(config, new OpsClient(opsEndpoint(home, config, env, options.opsUrl)));
   let sessions: Promise<Sessions> | undefined;
+  let teams: Promise<TeamService> | undefined;
   const close = async () => {
     if (sync) await (await sync).close();
     runtime.close();
@@ -131,6 +135,11 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
         return opened;
       })()),
     sync: openSync,
+    teams: () =>
+      (teams ??= (async () => {
+        const { openTeams } = await import('./open-teams.js');
+        return openTeams({ home, env, logger, store, runtime }).teams;
+      })()),
     close,
     [Symbol.asyncDispose]: close,
   };

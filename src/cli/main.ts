@@ -11,6 +11,7 @@ import { registerOpsCommand } from './commands/ops.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSessionCommand } from './commands/session.js';
 import { registerSyncCommand } from './commands/sync.js';
+import { registerTeamCommand } from './commands/team.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTestCommand } from './commands/test.js';
 import { registerUpCommand } from './commands/up.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerSessionCommand(program);
   registerSyncCommand(program);
+  registerTeamCommand(program);
   program.hook('preAction', (_program, action) => {
     const { cwd } = action.optsWithGlobals<{ cwd?: string }>();
     if (cwd !== undefined) process.chdir(cwd);

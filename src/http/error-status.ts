@@ -25,6 +25,7 @@ export const ERROR_STATUS: Readonly<Record<BerthErrorCode, number>> = {
   SESSION_ENDED: 409,
   SYNC_HALTED: 409,
   NOT_SYNCED: 409,
+  NO_APP: 409,
   STORE_CORRUPT: 500,
   ALREADY_EXISTS: 409,
   FOLDER_BUSY: 409,

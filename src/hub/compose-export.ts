@@ -55,7 +55,7 @@ export function composeFileFor(config: HubConfig): string {
 }
 
 /** Compose expands `$VAR` in every string; `$$` is a literal dollar. */
-function escapeInterpolation(value: unknown): unknown {
+export function escapeInterpolation(value: unknown): unknown {
   if (typeof value === 'string') return value.replaceAll('$', '$$$$');
   if (Array.isArray(value)) return value.map(escapeInterpolation);
   if (value !== null && typeof value === 'object')

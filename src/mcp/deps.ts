@@ -1,6 +1,7 @@
 import type { ProjectService } from '../hub/projects.js';
 import type { Sessions } from '../sessions/sessions.js';
 import type { SyncService } from '../sync/sync-service.js';
+import type { TeamService } from '../team/team-service.js';
 import { BerthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { WorkspacePlacement } from '../workspace/placement.js';
@@ -16,6 +17,8 @@ export interface McpDeps {
   limits?: WorkspaceLimits;
   /** Two-way sync; without it the sync tools say they are unavailable. */
   sync?: SyncService;
+  /** Team workspaces; without them the team field and the preview tools say they are unavailable. */
+  teams?: TeamService;
   /** How long a write to a synced project waits for the container to have it (default 10 s). */
   syncWaitMs?: number;
 }
@@ -41,6 +44,17 @@ export class Workspaces {
     }
     return workspace;
   }
+
+  /** A team's workspace folder (teams are looked up by the caller). */
+  forFolder(path: string): Workspace {
+    const key = `folder:${path}`;
+    let workspace = this.cache.get(key);
+    if (!workspace) {
+      workspace = new Workspace(WorkspacePlacement.forProject({ path }), this.deps.limits);
+      this.cache.set(key, workspace);
+    }
+    return workspace;
+  }
 }
 
 /** Where a file tool works: a project, or a session's sandbox (where changes become steps). */
@@ -56,10 +70,21 @@ export interface ToolTarget {
 export function toolTarget(
   deps: McpDeps,
   workspaces: Workspaces,
-  args: { project?: string | undefined; session?: string | undefined },
+  args: { project?: string | undefined; session?: string | undefined; team?: string | undefined },
 ): ToolTarget {
-  if ((args.project === undefined) === (args.session === undefined)) {
-    throw new BerthError('INVALID_ARGUMENT', 'give either project or session (one of them, not both)');
+  const given = [args.project, args.session, args.team].filter((a) => a !== undefined).length;
+  if (given !== 1) {
+    throw new BerthError(
+      'INVALID_ARGUMENT',
+      'give one of project, session or team (exactly one of them)',
+    );
+  }
+  if (args.team !== undefined) {
+    const { workspace } = requireTeams(deps).team(args.team);
+    return {
+      workspace: workspaces.forFolder(workspace),
+      record: async () => undefined,
+    };
   }
   if (args.project !== undefined) {
     const project = args.project;
@@ -118,6 +143,13 @@ async function syncAfterWrite(deps: McpDeps, sync: SyncService, project: string)
   } finally {
     clearTimeout(timer);
   }
+}
+
+export function requireTeams(deps: McpDeps): TeamService {
+  if (!deps.teams) {
+    throw new BerthError('UNSUPPORTED', 'team workspaces are not available in this server');
+  }
+  return deps.teams;
 }
 
 export function requireSync(deps: McpDeps): SyncService {

@@ -27,6 +27,21 @@ export const targetFields = {
     ),
 };
 
+/**
+ * The file tools also work on a team's workspace (`berth team`), where the previews' dev
+ * servers see each change (hot reload).
+ */
+export const fileTargetFields = {
+  ...targetFields,
+  team: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Team name (see preview_list), instead of project: work in that team's workspace; its previews reload on each change",
+    ),
+};
+
 /** The limits the server's workspaces use, for stating them in tool descriptions. */
 export function limitsOf(deps: McpDeps): WorkspaceLimits {
   return deps.limits ?? DEFAULT_LIMITS;

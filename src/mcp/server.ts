@@ -22,6 +22,7 @@ import { registerSessionDiscardTool } from './tools/session-discard.js';
 import { registerSessionLogTool } from './tools/session-log.js';
 import { registerSessionStartTool } from './tools/session-start.js';
 import { registerSyncTools } from './tools/sync-tools.js';
+import { registerPreviewTools } from './tools/preview-tools.js';
 
 const INSTRUCTIONS = `berth is a hub of projects; each runs in its own container with its own toolchain.
 Start with list_projects. File tools take a project name and a path relative to that project's root.
@@ -63,5 +64,6 @@ export function createServer(deps: McpDeps): McpServer {
   registerSessionApplyTool(server, deps);
   registerSessionDiscardTool(server, deps);
   registerSyncTools(server, deps);
+  registerPreviewTools(server, deps);
   return server;
 }

@@ -6,6 +6,10 @@ export const LABEL = {
   configHash: 'berth.config-hash',
   path: 'berth.path',
   session: 'berth.session',
+  /** A team workspace's containers, networks and volumes (src/team). */
+  team: 'berth.team',
+  /** The app of a team a preview serves. */
+  app: 'berth.app',
 } as const;
 
 /** What a container is for within its project: a project is a unit of containers by role. */

@@ -128,6 +128,17 @@ const STEPS: string[] = [
      allocated_at TEXT NOT NULL,
      PRIMARY KEY (team, app)
    );`,
+  // team workspaces: one row per team of this BERTH_HOME (its repository, branch and folders);
+  // the URL is stored with any userinfo removed (credentials never land on disk)
+  `CREATE TABLE teams (
+     name TEXT PRIMARY KEY,
+     url TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     workspace TEXT NOT NULL,
+     git_dir TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     started_at TEXT
+   );`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -5,6 +5,7 @@ import { berthHome } from './berth-home.js';
 import { migrate } from './migrations.js';
 import { OpsRunTable } from './ops-runs.js';
 import { PreviewPortTable } from './preview-port-table.js';
+import { TeamTable } from './team-table.js';
 import { SessionTable } from './session-table.js';
 import { SyncTable } from './sync-table.js';
 
@@ -198,6 +199,11 @@ export class Store {
   /** The host ports of team previews (src/preview/port-pool.ts allocates them). */
   previewPorts(): PreviewPortTable {
     return new PreviewPortTable(this.db);
+  }
+
+  /** The team workspaces of this home (src/team/team-service.ts). */
+  teams(): TeamTable {
+    return new TeamTable(this.db);
   }
 
   close(): void {

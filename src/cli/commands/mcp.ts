@@ -58,7 +58,15 @@ export function registerMcpCommand(program: Command): void {
       const sessions = opts.ops === undefined ? await openSessionsFor(ctx) : undefined;
       // synced projects stay in sync while the server runs (not in split mode: no engine here)
       const sync = opts.ops === undefined ? await ctx.sync() : undefined;
-      const deps = { hub, logger: ctx.logger, ...(sessions ? { sessions } : {}), ...(sync ? { sync } : {}) };
+      // team workspaces and their previews need the engine too
+      const teams = opts.ops === undefined ? await ctx.teams() : undefined;
+      const deps = {
+        hub,
+        logger: ctx.logger,
+        ...(sessions ? { sessions } : {}),
+        ...(sync ? { sync } : {}),
+        ...(teams ? { teams } : {}),
+      };
       const stopSync = sync ? await keepInSync(sync, ctx.logger) : async () => undefined;
       if (!opts.http) {
         const server = createServer(deps);

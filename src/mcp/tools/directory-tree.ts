@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { TreeNode } from '../../workspace/folder-tree.js';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
-import { NAME_NOTE, pathField, targetFields } from '../schemas.js';
+import { NAME_NOTE, pathField, fileTargetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export const TREE_DEFAULT_DEPTH = 5;
@@ -22,7 +22,7 @@ export function registerDirectoryTreeTool(server: McpServer, deps: McpDeps, work
         `Stops after ${TREE_DEFAULT_ENTRIES} entries by default (max_entries, at most ${TREE_MAX_ENTRIES}), with truncated: true. ` +
         NAME_NOTE.replace('"escaped": the path', '"escaped": the name'),
       inputSchema: {
-        ...targetFields,
+        ...fileTargetFields,
         path: pathField('Folder to show (default: the project root)').optional(),
         max_depth: z
           .number()
@@ -56,9 +56,9 @@ export function registerDirectoryTreeTool(server: McpServer, deps: McpDeps, work
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, session, path, max_depth, max_entries, gitignore }) =>
+    ({ project, session, team, path, max_depth, max_entries, gitignore }) =>
       guard(deps.logger, async () => {
-        const target = toolTarget(deps, workspaces, { project, session });
+        const target = toolTarget(deps, workspaces, { project, session, team });
         const result = target.workspace.tree(path ?? '', {
           maxDepth: max_depth ?? TREE_DEFAULT_DEPTH,
           maxEntries: max_entries ?? TREE_DEFAULT_ENTRIES,

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
-import { limitsOf, pathField, targetFields } from '../schemas.js';
+import { limitsOf, pathField, fileTargetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 import { syncLine, syncOutcomeSchema } from './sync-outcome.js';
 
@@ -16,7 +16,7 @@ export function registerEditFileTool(server: McpServer, deps: McpDeps, workspace
         'In a file whose lines all end in CRLF (or all in LF), old_text and new_text are taken with its line endings: "\n" in them matches and writes the file\'s own. ' +
         `Limits: at most ${editMaxEdits} edits per call; files up to ${readMaxBytes} bytes, results up to ${writeMaxBytes} bytes; the edits must finish within ${editDeadlineMs} ms (or nothing is written), and a diff that takes over ${diffDeadlineMs} ms is replaced by a one-line summary (diff_complete: false).`,
       inputSchema: {
-        ...targetFields,
+        ...fileTargetFields,
         path: pathField('File to edit'),
         edits: z
           .array(
@@ -50,9 +50,9 @@ export function registerEditFileTool(server: McpServer, deps: McpDeps, workspace
         openWorldHint: false,
       },
     },
-    ({ project, session, path, edits, dry_run }) =>
+    ({ project, session, team, path, edits, dry_run }) =>
       guard(deps.logger, async () => {
-        const target = toolTarget(deps, workspaces, { project, session });
+        const target = toolTarget(deps, workspaces, { project, session, team });
         const dryRun = dry_run ?? false;
         const { diff, diffComplete } = await target.workspace.edit(
           path,

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
-import { pathField, targetFields } from '../schemas.js';
+import { pathField, fileTargetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export function registerGetFileInfoTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -13,7 +13,7 @@ export function registerGetFileInfoTool(server: McpServer, deps: McpDeps, worksp
         'Describes a file, folder or link of a project without reading it: type, size, permission bits (octal, like "0644"), hard link count, owner, and modified/changed/accessed times (ISO 8601). ' +
         'A link is described, not followed: its target as written, and whether that target stays inside the project (with the path it leads to) or not (with why). Links on the way to the path are followed inside the project only.',
       inputSchema: {
-        ...targetFields,
+        ...fileTargetFields,
         path: pathField('File, folder or link to describe ("." for the project root)'),
       },
       outputSchema: {
@@ -38,9 +38,9 @@ export function registerGetFileInfoTool(server: McpServer, deps: McpDeps, worksp
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, session, path }) =>
+    ({ project, session, team, path }) =>
       guard(deps.logger, async () => {
-        const target = toolTarget(deps, workspaces, { project, session });
+        const target = toolTarget(deps, workspaces, { project, session, team });
         const { realPath, link, ...info } = target.workspace.info(path);
         const structured: Record<string, unknown> = { path, real_path: realPath, ...info };
         let text = `${path}: ${info.type}, ${info.size} bytes, mode ${info.mode}, modified ${info.mtime}`;

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
-import { NAME_NOTE, nameFields, pathField, targetFields } from '../schemas.js';
+import { NAME_NOTE, nameFields, pathField, fileTargetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export function registerListFilesTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -13,7 +13,7 @@ export function registerListFilesTool(server: McpServer, deps: McpDeps, workspac
         'Lists files and folders under a folder of a project, recursively, with type and size, as paths from the project root. Honours .gitignore unless gitignore is false; .git is never listed. Links are listed, not followed. ' +
         NAME_NOTE,
       inputSchema: {
-        ...targetFields,
+        ...fileTargetFields,
         path: pathField('Folder to list (default: the project root)').optional(),
         pattern: z
           .string()
@@ -41,9 +41,9 @@ export function registerListFilesTool(server: McpServer, deps: McpDeps, workspac
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, session, path, pattern, max, gitignore }) =>
+    ({ project, session, team, path, pattern, max, gitignore }) =>
       guard(deps.logger, async () => {
-        const target = toolTarget(deps, workspaces, { project, session });
+        const target = toolTarget(deps, workspaces, { project, session, team });
         const { entries, truncated } = target.workspace.list(path ?? '', {
           max: max ?? 500,
           gitignore: gitignore ?? true,

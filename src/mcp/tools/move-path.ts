@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
-import { pathField, targetFields } from '../schemas.js';
+import { pathField, fileTargetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export function registerMovePathTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -12,7 +12,7 @@ export function registerMovePathTool(server: McpServer, deps: McpDeps, workspace
       description:
         'Moves or renames a file or folder within a project, creating parent folders of the destination. It never overwrites: an existing destination is an error.',
       inputSchema: {
-        ...targetFields,
+        ...fileTargetFields,
         from: pathField('What to move'),
         to: pathField('Its new path'),
       },
@@ -24,9 +24,9 @@ export function registerMovePathTool(server: McpServer, deps: McpDeps, workspace
         openWorldHint: false,
       },
     },
-    ({ project, session, from, to }) =>
+    ({ project, session, team, from, to }) =>
       guard(deps.logger, async () => {
-        const target = toolTarget(deps, workspaces, { project, session });
+        const target = toolTarget(deps, workspaces, { project, session, team });
         target.workspace.move(from, to);
         await target.record(`move_path ${from} -> ${to}`);
         return ok(`moved ${from} to ${to}`, { from, to });

@@ -3,7 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { TextRead } from '../../workspace/workspace.js';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
-import { limitsOf, pathField, targetFields } from '../schemas.js';
+import { limitsOf, pathField, fileTargetFields } from '../schemas.js';
 import { guard } from '../tool-result.js';
 
 /** Most lines one tail asks for. */
@@ -20,7 +20,7 @@ export function registerReadFileTool(server: McpServer, deps: McpDeps, workspace
         `offset and limit (in lines) read part of a file, looking at most ${readScanMaxBytes} bytes into it; tail reads the last N lines, from the end of a file of any size. ` +
         `A slice or tail returns at most ${readMaxBytes} bytes of text: when more would come it stops at a line boundary and says which offset continues; a single line longer than that is cut, and the result gives the byte where the rest starts. Binary files are refused.`,
       inputSchema: {
-        ...targetFields,
+        ...fileTargetFields,
         path: pathField('File to read'),
         offset: z
           .number()
@@ -65,9 +65,9 @@ export function registerReadFileTool(server: McpServer, deps: McpDeps, workspace
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, session, path, offset, limit, tail }) =>
+    ({ project, session, team, path, offset, limit, tail }) =>
       guard(deps.logger, async () => {
-        const target = toolTarget(deps, workspaces, { project, session });
+        const target = toolTarget(deps, workspaces, { project, session, team });
         const read = target.workspace.readText(path, offset, limit, tail);
         return readResult(path, read, readMaxBytes, tail !== undefined);
       }),

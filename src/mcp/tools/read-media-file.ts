@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
-import { limitsOf, pathField, targetFields } from '../schemas.js';
+import { limitsOf, pathField, fileTargetFields } from '../schemas.js';
 import { guard } from '../tool-result.js';
 
 export function registerReadMediaFileTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -13,7 +13,7 @@ export function registerReadMediaFileTool(server: McpServer, deps: McpDeps, work
       description:
         `Returns an image (PNG, JPEG, GIF, WebP) as image content or an audio file (WAV, MP3, Ogg, FLAC) as audio content, base64 with its MIME type, for files up to ${mediaMaxBytes} bytes. ` +
         "The type is judged from the file's first bytes, not its name. SVG is refused (it can carry scripts; read it as text with read_file), as is anything else.",
-      inputSchema: { ...targetFields, path: pathField('Image or audio file') },
+      inputSchema: { ...fileTargetFields, path: pathField('Image or audio file') },
       outputSchema: {
         path: z.string(),
         kind: z.enum(['image', 'audio']),
@@ -22,9 +22,9 @@ export function registerReadMediaFileTool(server: McpServer, deps: McpDeps, work
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, session, path }) =>
+    ({ project, session, team, path }) =>
       guard(deps.logger, async () => {
-        const target = toolTarget(deps, workspaces, { project, session });
+        const target = toolTarget(deps, workspaces, { project, session, team });
         const { type, data, misnamed } = target.workspace.readMedia(path);
         const base64 = data.toString('base64');
         const media =

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
-import { limitsOf, pathField, targetFields } from '../schemas.js';
+import { limitsOf, pathField, fileTargetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 /** Most paths one read_multiple_files call takes. */
@@ -21,7 +21,7 @@ export function registerReadMultipleFilesTool(
         `Reads up to ${READ_MANY_MAX_PATHS} whole UTF-8 text files of a project in one call, in the order given. Each file comes back with its content or its own error; one failure does not fail the rest. ` +
         `Together the contents are at most ${readMaxBytes} bytes: a file that would take the total over that is not read (its error says so; read it with read_file).`,
       inputSchema: {
-        ...targetFields,
+        ...fileTargetFields,
         paths: z
           .array(pathField('A file to read'))
           .min(1)
@@ -41,9 +41,9 @@ export function registerReadMultipleFilesTool(
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, session, paths }) =>
+    ({ project, session, team, paths }) =>
       guard(deps.logger, async () => {
-        const target = toolTarget(deps, workspaces, { project, session });
+        const target = toolTarget(deps, workspaces, { project, session, team });
         const files = target.workspace.readMany(paths);
         const total = files.reduce((sum, f) => sum + ('bytes' in f ? f.bytes : 0), 0);
         const text = files

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolTarget, type McpDeps, type Workspaces } from '../deps.js';
-import { targetFields } from '../schemas.js';
+import { fileTargetFields } from '../schemas.js';
 import { guard, ok } from '../tool-result.js';
 
 export function registerSearchFilesTool(server: McpServer, deps: McpDeps, workspaces: Workspaces): void {
@@ -12,7 +12,7 @@ export function registerSearchFilesTool(server: McpServer, deps: McpDeps, worksp
       description:
         'Finds lines containing text (or matching a JavaScript regular expression) in the text files of a project, honouring .gitignore. Results are "path:line: text".',
       inputSchema: {
-        ...targetFields,
+        ...fileTargetFields,
         query: z
           .string()
           .min(1)
@@ -42,9 +42,9 @@ export function registerSearchFilesTool(server: McpServer, deps: McpDeps, worksp
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ project, session, query, regex, glob, max_results }) =>
+    ({ project, session, team, query, regex, glob, max_results }) =>
       guard(deps.logger, async () => {
-        const target = toolTarget(deps, workspaces, { project, session });
+        const target = toolTarget(deps, workspaces, { project, session, team });
         const result = await target.workspace.search({
           query,
           regex: regex ?? false,

@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { BerthError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { Previews } from '../preview/previews.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import { berthHome, Store } from '../store/store.js';
+import { TeamService } from '../team/team-service.js';
+
+export interface OpenTeamsOptions {
+  home?: string;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Already open (then not closed here): a server that has its own berth passes these. */
+  store?: Store;
+  runtime?: ContainerRuntime;
+  /** PEM bundle for preview containers (default: BERTH_CA_BUNDLE). */
+  caBundle?: string;
+}
+
+export interface Teams extends AsyncDisposable {
+  home: string;
+  teams: TeamService;
+  close(): Promise<void>;
+}
+
+/**
+ * The team workspaces of a BERTH_HOME, wired on their own: a team needs no berth.yaml, only the
+ * store, the engine and the preview containers.
+ */
+export function openTeams(options: OpenTeamsOptions = {}): Teams {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createLogger();
+  const home = options.home ?? berthHome(env);
+  const store = options.store ?? Store.open(home);
+  const runtime = options.runtime ?? new DockerRuntime(logger, { env, agentRoot: join(home, 'run') });
+  const portRange = previewPortRange(env);
+  const teams = new TeamService({
+    ...(portRange ? { portRange } : {}),
+    runtime,
+    store,
+    home,
+    logger,
+    previews: new Previews(runtime),
+    ...(options.caBundle !== undefined ? { caBundle: options.caBundle } : {}),
+  });
+  const close = async () => {
+    if (!options.runtime) runtime.close();
+    if (!options.store) store.close();
+  };
+  return { home, teams, close, [Symbol.asyncDispose]: close };
+}
+
+/** BERTH_PREVIEW_PORTS=LOW-HIGH narrows the preview ports (say, to what a firewall lets through). */
+export function previewPortRange(env: NodeJS.ProcessEnv): readonly [number, number] | undefined {
+  const text = env.BERTH_PREVIEW_PORTS?.trim();
+  if (!text) return undefined;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(text);
+  const low = Number(m?.[1]);
+  const high = Number(m?.[2]);
+  if (!m || low < 1024 || high > 65535 || low > high) {
+    throw new BerthError(
+      'CONFIG_INVALID',
+      `BERTH_PREVIEW_PORTS=${text}: give a range of ports LOW-HIGH between 1024 and 65535, such as 5000-5999`,
+    );
+  }
+  return [low, high];
+}

@@ -1,0 +1,446 @@
+import { existsSync } from 'node:fs';
+import { BerthError, isBerthError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { caBundleFromEnv } from '../preview/ca-bundle.js';
+import { PortPool } from '../preview/port-pool.js';
+import type { PreviewApp, PreviewStatus, Previews } from '../preview/previews.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { Store } from '../store/store.js';
+import type { TeamRecord } from '../store/team-table.js';
+import { removePathAsync } from '../workspace/path-ops.js';
+import { fillPort } from './detect/index.js';
+import { cloneTeamRepo, redactUrl, syncTeamRepo, uncommittedWork, type TeamSyncReport } from './git/index.js';
+import type { TeamApp } from './team-config.js';
+import { teamComposeFile } from './team-compose.js';
+import { teamLabels, teamNetworkName, teamSelector, teamsHubId } from './team-labels.js';
+import { checkTeamName } from './team-names.js';
+import { makeTeamDir, nothingToRun, planTeam, teamFolders, type TeamFolders } from './team-paths.js';
+
+export interface TeamServiceDeps {
+  runtime: ContainerRuntime;
+  store: Store;
+  home: string;
+  logger: Logger;
+  previews: Previews;
+  /** PEM bundle passed into preview containers (default: BERTH_CA_BUNDLE). */
+  caBundle?: string;
+  /** How many previews of one team start at once (default 2). */
+  startConcurrency?: number;
+  /** The preview port range, inclusive (default 5000–8999; BERTH_PREVIEW_PORTS in openTeams). */
+  portRange?: readonly [number, number];
+}
+
+export interface StartOptions {
+  url?: string;
+  branch?: string;
+  /** The work tree's folder instead of BERTH_HOME/teams/<team>/workspace (a new team only). */
+  path?: string;
+  onProgress?: (line: string) => void;
+}
+
+export interface TeamStartReport {
+  team: string;
+  created: boolean;
+  url: string;
+  branch: string;
+  workspace: string;
+  configFile: string;
+  /** Apps detection added to berth.team.yaml in this start. */
+  added: string[];
+  previews: PreviewStatus[];
+  /** Apps that did not come up, with why (the others still run). */
+  failed: { app: string; error: string }[];
+}
+
+export interface TeamStatus {
+  team: string;
+  url: string;
+  branch: string;
+  workspace: string;
+  configFile: string;
+  createdAt: string;
+  startedAt?: string;
+  previews: PreviewStatus[];
+}
+
+export interface CleanupReport {
+  team: string;
+  containers: number;
+  networks: number;
+  volumes: number;
+  ports: number;
+  /** Whether the workspace, git data and config were deleted too. */
+  purged: boolean;
+}
+
+/** What `cleanup --purge` without `--yes` says would be lost. */
+export interface PurgeRefusal {
+  changed: string[];
+  unpushed: string[];
+}
+
+/**
+ * Team workspaces: a repository cloned from a git URL, its apps detected and written into
+ * berth.team.yaml, one preview container per app on the team's network with a port from the
+ * pool. Every resource carries the team's labels (teams-hub of this home + team), so status
+ * and cleanup go by label and never by name.
+ */
+export class TeamService {
+  private readonly hubId: string;
+  private readonly ports: PortPool;
+
+  constructor(private readonly deps: TeamServiceDeps) {
+    this.hubId = teamsHubId(deps.home);
+    this.ports = new PortPool({
+      store: deps.store,
+      home: deps.home,
+      ...(deps.portRange ? { range: deps.portRange } : {}),
+    });
+  }
+
+  list(): TeamRecord[] {
+    return this.deps.store.teams().list();
+  }
+
+  /** The team's record, or a NOT_FOUND that lists the teams there are. */
+  team(name: string): TeamRecord {
+    checkTeamName(name);
+    const team = this.deps.store.teams().get(name);
+    if (!team) {
+      const names = this.list().map((t) => t.name);
+      throw new BerthError(
+        'NOT_FOUND',
+        `no team '${name}' in this BERTH_HOME (${names.length ? `teams: ${names.join(', ')}` : 'no teams yet'}); make one with \`berth team start ${name} <git-url>\``,
+        { team: name },
+      );
+    }
+    return team;
+  }
+
+  /**
+   * A new team (clone, detect, write berth.team.yaml, start) or an existing one (read its
+   * config, add newly detected apps, start what is not running). A URL for an existing team
+   * must be the one it was made from.
+   */
+  async start(name: string, options: StartOptions = {}): Promise<TeamStartReport> {
+    checkTeamName(name);
+    const say = options.onProgress ?? (() => undefined);
+    const table = this.deps.store.teams();
+    let record = table.get(name);
+    let created = false;
+    if (record) {
+      if (options.url !== undefined && redactUrl(options.url) !== record.url) {
+        throw new BerthError(
+          'ALREADY_EXISTS',
+          `team '${name}' exists already, made from ${record.url}; start it with \`berth team start ${name}\`, or pick another name (\`berth team cleanup ${name} --purge\` removes it)`,
+          { team: name, url: record.url },
+        );
+      }
+      if (options.path !== undefined && options.path !== record.workspace) {
+        throw new BerthError(
+          'ALREADY_EXISTS',
+          `team '${name}' exists already, with its workspace at ${record.workspace}; --path applies to a new team only`,
+          { team: name },
+        );
+      }
+    } else {
+      if (options.url === undefined) {
+        throw new BerthError(
+          'NOT_FOUND',
+          `no team '${name}' yet: give the repository to clone, \`berth team start ${name} <git-url>\``,
+          { team: name },
+        );
+      }
+      record = await this.create(name, options.url, options, say);
+      created = true;
+    }
+    const folders = teamFolders(this.deps.home, name, record.workspace);
+    const plan = planTeam(folders);
+    if (plan.added.length > 0)
+      say(`${created ? 'detected' : 'newly detected'}: ${plan.added.join(', ')} (written to ${folders.configFile})`);
+    const apps = plan.config.apps.filter((a) => a.enabled);
+    if (apps.length === 0) {
+      // a new team with nothing to run is not kept: the start changed nothing
+      if (created) await this.discard(name, folders);
+      throw new BerthError('NO_APP', `team '${name}': ${nothingToRun(plan)}`, {
+        team: name,
+        configFile: folders.configFile,
+        searched: plan.detection.searched,
+      });
+    }
+    const network = await this.ensureNetwork(name, record.workspace);
+    const { previews, failed } = await this.startApps(record, folders, apps, network, say);
+    table.markStarted(name);
+    return {
+      team: name,
+      created,
+      url: record.url,
+      branch: record.branch,
+      workspace: record.workspace,
+      configFile: folders.configFile,
+      added: plan.added,
+      previews,
+      failed,
+    };
+  }
+
+  async status(name: string): Promise<TeamStatus> {
+    const team = this.team(name);
+    const folders = teamFolders(this.deps.home, name, team.workspace);
+    return {
+      team: name,
+      url: team.url,
+      branch: team.branch,
+      workspace: team.workspace,
+      configFile: folders.configFile,
+      createdAt: team.createdAt,
+      ...(team.startedAt !== undefined ? { startedAt: team.startedAt } : {}),
+      previews: await this.deps.previews.status(teamSelector(this.hubId, name)),
+    };
+  }
+
+  /** Every team's previews (for `preview_list` without a team). */
+  async statusAll(): Promise<TeamStatus[]> {
+    return Promise.all(this.list().map((t) => this.status(t.name)));
+  }
+
+  /** Containers stop; the workspace, volumes, ports and config stay. */
+  async stop(name: string): Promise<PreviewStatus[]> {
+    this.team(name);
+    await this.deps.previews.stop(teamSelector(this.hubId, name));
+    return this.deps.previews.status(teamSelector(this.hubId, name));
+  }
+
+  async logs(name: string, app: string, lines: number): Promise<string> {
+    this.team(name);
+    return this.deps.previews.logs(teamSelector(this.hubId, name), app, lines);
+  }
+
+  async restart(name: string, appName: string, onProgress?: (line: string) => void): Promise<PreviewStatus> {
+    const record = this.team(name);
+    const folders = teamFolders(this.deps.home, name, record.workspace);
+    const plan = planTeam(folders);
+    const app = plan.config.apps.find((a) => a.name === appName);
+    if (!app) {
+      throw new BerthError(
+        'NOT_FOUND',
+        `team '${name}' has no app '${appName}' (apps: ${plan.config.apps.map((a) => a.name).join(', ')})`,
+        { team: name, app: appName },
+      );
+    }
+    const network = await this.ensureNetwork(name, record.workspace);
+    const preview = await this.previewApp(record, app, network);
+    return this.deps.previews.restart(preview, onProgress ? { onProgress } : {});
+  }
+
+  /** An equivalent docker-compose.yml of the team's enabled apps (ports as allocated). */
+  async composeFile(name: string): Promise<string> {
+    const record = this.team(name);
+    const folders = teamFolders(this.deps.home, name, record.workspace);
+    const plan = planTeam(folders);
+    const network = teamNetworkName(this.hubId, name);
+    const specs = [];
+    for (const app of plan.config.apps.filter((a) => a.enabled))
+      specs.push(this.deps.previews.spec(await this.previewApp(record, app, network)));
+    return teamComposeFile(name, specs, [
+      `repository ${record.url} (${record.branch}), workspace ${record.workspace}`,
+      "berth's hot-reload canary and health checks are not part of Compose; polling is as configured",
+    ]);
+  }
+
+  /** Fetch and merge into the team's branch (local changes committed first). */
+  async sync(name: string, onProgress?: (line: string) => void): Promise<TeamSyncReport> {
+    const record = this.team(name);
+    return syncTeamRepo({
+      runtime: this.deps.runtime,
+      paths: { gitDir: record.gitDir, workspace: record.workspace },
+      branch: record.branch,
+      labels: teamLabels(this.hubId, name, 'sync', { path: record.workspace }),
+      ...(onProgress ? { onProgress } : {}),
+    });
+  }
+
+  /**
+   * Removes the team's containers, networks and volumes (by label) and releases its ports;
+   * with `purge`, also the workspace, the git data, the config and the record, but only with
+   * `yes`: without it, nothing is removed and the refusal lists what would be lost.
+   */
+  async cleanup(
+    name: string,
+    options: { purge?: boolean; yes?: boolean } = {},
+  ): Promise<CleanupReport | { refused: PurgeRefusal }> {
+    const record = this.team(name);
+    if (options.purge && !options.yes) {
+      const lost = await this.uncommitted(record);
+      return { refused: lost };
+    }
+    const selector = teamSelector(this.hubId, name);
+    const { runtime } = this.deps;
+    const containers = await runtime.containers.list(selector);
+    await Promise.all(containers.map((c) => runtime.containers.remove(c.id)));
+    const volumes = await runtime.volumes.list(selector);
+    for (const v of volumes) await runtime.volumes.remove(v.name);
+    const networks = await runtime.networks.list(selector);
+    for (const n of networks) await runtime.networks.remove(n.id);
+    const ports = this.deps.store
+      .previewPorts()
+      .list()
+      .filter((p) => p.team === name);
+    for (const p of ports) this.ports.release({ team: name, app: p.app });
+    if (options.purge) {
+      const folders = teamFolders(this.deps.home, name, record.workspace);
+      // the work tree is container-writable: removed through the fd-based walk, never by path
+      if (existsSync(record.workspace)) await removePathAsync(record.workspace);
+      await removePathAsync(folders.dir);
+      this.deps.store.teams().remove(name);
+    }
+    return {
+      team: name,
+      containers: containers.length,
+      networks: networks.length,
+      volumes: volumes.length,
+      ports: ports.length,
+      purged: options.purge === true,
+    };
+  }
+
+  /** What a purge would lose: uncommitted changes and commits the remote does not have. */
+  async uncommitted(record: TeamRecord): Promise<PurgeRefusal> {
+    return uncommittedWork({
+      runtime: this.deps.runtime,
+      paths: { gitDir: record.gitDir, workspace: record.workspace },
+      branch: record.branch,
+      labels: teamLabels(this.hubId, record.name, 'sync', { path: record.workspace }),
+    });
+  }
+
+  private async create(
+    name: string,
+    url: string,
+    options: StartOptions,
+    say: (line: string) => void,
+  ): Promise<TeamRecord> {
+    const folders = teamFolders(this.deps.home, name, options.path);
+    const table = this.deps.store.teams();
+    const claimed = table.insert({
+      name,
+      url: redactUrl(url),
+      branch: options.branch ?? '',
+      workspace: folders.workspace,
+      gitDir: folders.gitDir,
+    });
+    if (!claimed)
+      throw new BerthError('ALREADY_EXISTS', `team '${name}' was just made by another berth process`, {
+        team: name,
+      });
+    try {
+      makeTeamDir(folders);
+      say(`cloning ${redactUrl(url)}${options.branch ? ` (branch ${options.branch})` : ''}`);
+      const cloned = await cloneTeamRepo({
+        url,
+        ...(options.branch !== undefined ? { branch: options.branch } : {}),
+        paths: { gitDir: folders.gitDir, workspace: folders.workspace },
+        onProgress: say,
+      });
+      table.remove(name);
+      table.insert({
+        name,
+        url: cloned.url,
+        branch: cloned.branch,
+        workspace: folders.workspace,
+        gitDir: folders.gitDir,
+      });
+      say(`cloned ${cloned.branch} at ${cloned.head.slice(0, 12)} into ${folders.workspace}`);
+      return table.get(name)!;
+    } catch (err) {
+      table.remove(name);
+      // the clone removes what it made; the team's own folder goes too when it holds nothing else
+      await removePathAsync(folders.dir).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Removes a team this start made and could not use (its folders and its record). */
+  private async discard(name: string, folders: TeamFolders): Promise<void> {
+    if (existsSync(folders.workspace)) await removePathAsync(folders.workspace);
+    await removePathAsync(folders.dir).catch(() => undefined);
+    this.deps.store.teams().remove(name);
+  }
+
+  private async ensureNetwork(team: string, workspace: string): Promise<string> {
+    const name = teamNetworkName(this.hubId, team);
+    const networks = this.deps.runtime.networks;
+    const existing = await networks.list(teamSelector(this.hubId, team));
+    if (existing.some((n) => n.name === name)) return name;
+    try {
+      await networks.create({ name, labels: teamLabels(this.hubId, team, 'network', { path: workspace }) });
+    } catch (err) {
+      // another start of the same team made it meanwhile
+      const again = await networks.list(teamSelector(this.hubId, team));
+      if (!again.some((n) => n.name === name)) throw err;
+    }
+    return name;
+  }
+
+  private async previewApp(record: TeamRecord, app: TeamApp, network: string): Promise<PreviewApp> {
+    const owner = { team: record.name, app: app.name };
+    const port = app.port ?? (await this.ports.allocate(owner));
+    const dev = fillPort(app.dev, port);
+    const caBundle = this.deps.caBundle ?? caBundleFromEnv();
+    return {
+      team: record.name,
+      app: app.name,
+      framework: app.framework,
+      runtime: app.runtime,
+      workspace: record.workspace,
+      root: app.root,
+      devCommand: dev.command,
+      devEnv: { ...dev.env, ...(app.hotReload.polling === 'always' ? app.hotReload.pollingEnv : {}) },
+      ...(app.install !== undefined ? { install: app.install } : {}),
+      ...(app.installRoot !== undefined ? { installRoot: app.installRoot } : {}),
+      ...(app.image !== undefined ? { image: app.image } : {}),
+      polling: app.hotReload.polling,
+      pollingEnv: app.hotReload.pollingEnv,
+      ...(app.hotReload.configFile !== undefined ? { configFile: app.hotReload.configFile } : {}),
+      port,
+      network,
+      labels: teamLabels(this.hubId, record.name, 'preview', { app: app.name, path: record.workspace }),
+      ...(caBundle !== undefined ? { caBundle } : {}),
+    };
+  }
+
+  private async startApps(
+    record: TeamRecord,
+    folders: TeamFolders,
+    apps: TeamApp[],
+    network: string,
+    say: (line: string) => void,
+  ): Promise<{ previews: PreviewStatus[]; failed: { app: string; error: string }[] }> {
+    void folders;
+    const previews: PreviewStatus[] = [];
+    const failed: { app: string; error: string }[] = [];
+    const queue = [...apps];
+    const worker = async () => {
+      for (let app = queue.shift(); app; app = queue.shift()) {
+        const current = app;
+        try {
+          const preview = await this.previewApp(record, current, network);
+          const status = await this.deps.previews.start(preview, {
+            onProgress: (line) => say(`${current.name}: ${line}`),
+          });
+          say(`${current.name}: ${status.state} at ${status.url}`);
+          previews.push(status);
+        } catch (err) {
+          if (!isBerthError(err) && !(err instanceof Error)) throw err;
+          const error = err instanceof Error ? err.message : String(err);
+          say(`${current.name}: did not start: ${error}`);
+          failed.push({ app: current.name, error });
+        }
+      }
+    };
+    const n = Math.max(1, Math.min(this.deps.startConcurrency ?? 2, apps.length));
+    await Promise.all(Array.from({ length: n }, worker));
+    previews.sort((a, b) => a.app.localeCompare(b.app));
+    return { previews, failed };
+  }
+}
