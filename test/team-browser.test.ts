@@ -66,117 +66,105 @@ afterAll(async () => {
 });
 
 describe('team workspaces in a real browser', () => {
-  it(
-    'Vite React from a git URL: the page is served, and an MCP write_file reaches the open page through HMR without a reload',
-    async () => {
-      const repo = upstreamRepo('vite-react');
-      const [web] = await start('vite', repo.url);
-      expect(web).toMatchObject({ app: 'web', state: 'ready' });
-      expect(web!.url).toBe(`http://127.0.0.1:${web!.port}`);
+  it('Vite React from a git URL: the page is served, and an MCP write_file reaches the open page through HMR without a reload', async () => {
+    const repo = upstreamRepo('vite-react');
+    const [web] = await start('vite', repo.url);
+    expect(web).toMatchObject({ app: 'web', state: 'ready' });
+    expect(web!.url).toBe(`http://127.0.0.1:${web!.port}`);
 
-      const page = await browser.newPage();
-      await page.goto(web!.url);
-      await page.waitForSelector('h1');
-      expect(await page.textContent('h1')).toBe('Hello from the Vite React fixture');
-      // a reload would lose this; HMR keeps it
-      await page.evaluate('window.berthMark = 42');
+    const page = await browser.newPage();
+    await page.goto(web!.url);
+    await page.waitForSelector('h1');
+    expect(await page.textContent('h1')).toBe('Hello from the Vite React fixture');
+    // a reload would lose this; HMR keeps it
+    await page.evaluate('window.berthMark = 42');
 
-      const listed = await mcp.call('preview_list', { team: 'vite' });
-      expect(listed.isError).toBeFalsy();
-      expect((listed.structuredContent as { previews: Preview[] }).previews[0]).toMatchObject({
-        app: 'web',
-        state: 'ready',
-        url: web!.url,
-      });
+    const listed = await mcp.call('preview_list', { team: 'vite' });
+    expect(listed.isError).toBeFalsy();
+    expect((listed.structuredContent as { previews: Preview[] }).previews[0]).toMatchObject({
+      app: 'web',
+      state: 'ready',
+      url: web!.url,
+    });
 
-      const wrote = await mcp.call('write_file', {
-        team: 'vite',
-        path: 'src/App.jsx',
-        content: 'export default function App() {\n  return <h1>Changed by the agent</h1>;\n}\n',
-      });
-      expect(wrote.isError, JSON.stringify(wrote.content)).toBeFalsy();
-      const t0 = Date.now();
-      await page.waitForFunction("document.querySelector('h1')?.textContent === 'Changed by the agent'", null, {
-        timeout: 20_000,
-      });
-      const hmrMs = Date.now() - t0;
-      expect(await page.evaluate('window.berthMark')).toBe(42);
-      console.log(`vite: write_file -> HMR update in the page: ${hmrMs} ms`);
+    const wrote = await mcp.call('write_file', {
+      team: 'vite',
+      path: 'src/App.jsx',
+      content: 'export default function App() {\n  return <h1>Changed by the agent</h1>;\n}\n',
+    });
+    expect(wrote.isError, JSON.stringify(wrote.content)).toBeFalsy();
+    const t0 = Date.now();
+    await page.waitForFunction("document.querySelector('h1')?.textContent === 'Changed by the agent'", null, {
+      timeout: 20_000,
+    });
+    const hmrMs = Date.now() - t0;
+    expect(await page.evaluate('window.berthMark')).toBe(42);
+    console.log(`vite: write_file -> HMR update in the page: ${hmrMs} ms`);
 
-      const logs = await mcp.call('preview_logs', { team: 'vite', app: 'web', lines: 50 });
-      expect(logs.isError).toBeFalsy();
-      expect((logs.structuredContent as { log: string }).log).toMatch(/vite|VITE|ready/i);
-      await page.close();
+    const logs = await mcp.call('preview_logs', { team: 'vite', app: 'web', lines: 50 });
+    expect(logs.isError).toBeFalsy();
+    expect((logs.structuredContent as { log: string }).log).toMatch(/vite|VITE|ready/i);
+    await page.close();
 
-      // stop keeps everything; a second start comes back on the same port without an install
-      expect((await cli(['team', 'stop', 'vite'])).code).toBe(0);
-      const t1 = Date.now();
-      const again = await cli(['team', 'start', 'vite', '--json']);
-      expect(again.code, again.stderr).toBe(0);
-      const restarted = (JSON.parse(again.stdout) as { previews: Preview[] }).previews[0]!;
-      expect(restarted).toMatchObject({ state: 'ready', port: web!.port });
-      console.log(`vite: restart of the existing team: ${Date.now() - t1} ms`);
-      expect(again.stderr).not.toMatch(/npm (ci|install)/);
+    // stop keeps everything; a second start comes back on the same port without an install
+    expect((await cli(['team', 'stop', 'vite'])).code).toBe(0);
+    const t1 = Date.now();
+    const again = await cli(['team', 'start', 'vite', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const restarted = (JSON.parse(again.stdout) as { previews: Preview[] }).previews[0]!;
+    expect(restarted).toMatchObject({ state: 'ready', port: web!.port });
+    console.log(`vite: restart of the existing team: ${Date.now() - t1} ms`);
+    expect(again.stderr).not.toMatch(/npm (ci|install)/);
 
-      const status = await cli(['team', 'status', 'vite', '--json']);
-      expect(JSON.parse(status.stdout).previews[0]).toMatchObject({ app: 'web', state: 'ready' });
+    const status = await cli(['team', 'status', 'vite', '--json']);
+    expect(JSON.parse(status.stdout).previews[0]).toMatchObject({ app: 'web', state: 'ready' });
 
-      const cleaned = await cli(['team', 'cleanup', 'vite', '--json']);
-      expect(cleaned.code, cleaned.stderr).toBe(0);
-      expect(await labelled('vite')).toEqual({ containers: 0, networks: 0, volumes: 0 });
-    },
-    600_000,
-  );
+    const cleaned = await cli(['team', 'cleanup', 'vite', '--json']);
+    expect(cleaned.code, cleaned.stderr).toBe(0);
+    expect(await labelled('vite')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  }, 600_000);
 
-  it(
-    'Flask: an MCP edit of the app is served after the reloader restarts it',
-    async () => {
-      const repo = upstreamRepo('flask');
-      const [api] = await start('flask', repo.url);
-      expect(api).toMatchObject({ state: 'ready' });
-      const page = await browser.newPage();
-      await page.goto(api!.url);
-      expect(await page.textContent('body')).toContain('Hello from the Flask fixture');
-      const edit = await mcp.call('edit_file', {
-        team: 'flask',
-        path: 'app.py',
-        edits: [{ old_text: 'Hello from the Flask fixture', new_text: 'Flask reloaded the change' }],
-      });
-      expect(edit.isError, JSON.stringify(edit.content)).toBeFalsy();
-      await expect
-        .poll(
-          async () => {
-            const r = await page.goto(api!.url).catch(() => null);
-            return r && r.status() < 500 ? await page.textContent('body') : '';
-          },
-          { timeout: 30_000, interval: 500 },
-        )
-        .toContain('Flask reloaded the change');
-      await page.close();
-    },
-    300_000,
-  );
+  it('Flask: an MCP edit of the app is served after the reloader restarts it', async () => {
+    const repo = upstreamRepo('flask');
+    const [api] = await start('flask', repo.url);
+    expect(api).toMatchObject({ state: 'ready' });
+    const page = await browser.newPage();
+    await page.goto(api!.url);
+    expect(await page.textContent('body')).toContain('Hello from the Flask fixture');
+    const edit = await mcp.call('edit_file', {
+      team: 'flask',
+      path: 'app.py',
+      edits: [{ old_text: 'Hello from the Flask fixture', new_text: 'Flask reloaded the change' }],
+    });
+    expect(edit.isError, JSON.stringify(edit.content)).toBeFalsy();
+    await expect
+      .poll(
+        async () => {
+          const r = await page.goto(api!.url).catch(() => null);
+          return r && r.status() < 500 ? await page.textContent('body') : '';
+        },
+        { timeout: 30_000, interval: 500 },
+      )
+      .toContain('Flask reloaded the change');
+    await page.close();
+  }, 300_000);
 
-  it(
-    'a static site: the page and its change on the next load',
-    async () => {
-      const repo = upstreamRepo('static');
-      const [site] = await start('site', repo.url);
-      expect(site).toMatchObject({ state: 'ready' });
-      const page = await browser.newPage();
-      await page.goto(site!.url);
-      const before = await page.textContent('body');
-      expect(before?.length).toBeGreaterThan(0);
-      const edit = await mcp.call('edit_file', {
-        team: 'site',
-        path: 'index.html',
-        edits: [{ old_text: '<body>', new_text: '<body>\n    <p id="berth">static change</p>' }],
-      });
-      expect(edit.isError, JSON.stringify(edit.content)).toBeFalsy();
-      await page.reload();
-      expect(await page.textContent('#berth')).toBe('static change');
-      await page.close();
-    },
-    300_000,
-  );
+  it('a static site: the page and its change on the next load', async () => {
+    const repo = upstreamRepo('static');
+    const [site] = await start('site', repo.url);
+    expect(site).toMatchObject({ state: 'ready' });
+    const page = await browser.newPage();
+    await page.goto(site!.url);
+    const before = await page.textContent('body');
+    expect(before?.length).toBeGreaterThan(0);
+    const edit = await mcp.call('edit_file', {
+      team: 'site',
+      path: 'index.html',
+      edits: [{ old_text: '<body>', new_text: '<body>\n    <p id="berth">static change</p>' }],
+    });
+    expect(edit.isError, JSON.stringify(edit.content)).toBeFalsy();
+    await page.reload();
+    expect(await page.textContent('#berth')).toBe('static change');
+    await page.close();
+  }, 300_000);
 });

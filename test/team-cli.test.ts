@@ -105,72 +105,78 @@ describe('berth team: bad input changes nothing', () => {
 });
 
 describe('berth team: start, sync, export, cleanup', () => {
-  it(
-    'sync merges an upstream commit with a local edit; a conflicting edit is reported and nothing is lost',
-    async () => {
-      const repo = upstreamRepo('static');
-      const started = await cli(['team', 'start', 'docs', repo.url, '--json']);
-      expect(started.code, started.stderr).toBe(0);
-      const report = JSON.parse(started.stdout) as { workspace: string; previews: { state: string; url: string }[] };
-      expect(report.previews[0]?.state).toBe('ready');
-      const ws = report.workspace;
+  it('sync merges an upstream commit with a local edit; a conflicting edit is reported and nothing is lost', async () => {
+    const repo = upstreamRepo('static');
+    const started = await cli(['team', 'start', 'docs', repo.url, '--json']);
+    expect(started.code, started.stderr).toBe(0);
+    const report = JSON.parse(started.stdout) as {
+      workspace: string;
+      previews: { state: string; url: string }[];
+    };
+    expect(report.previews[0]?.state).toBe('ready');
+    const ws = report.workspace;
 
-      // upstream changes style.css; locally, index.html is edited (as an agent would)
-      writeFileSync(join(repo.work, 'style.css'), 'body { color: teal; }\n');
-      git(repo.work, 'commit', '-qam', 'upstream: teal');
-      git(repo.work, 'push', '-q', 'origin', 'main');
-      const local = readFileSync(join(ws, 'index.html'), 'utf8').replace('Hello', 'Hello, local');
-      writeFileSync(join(ws, 'index.html'), local);
+    // upstream changes style.css; locally, index.html is edited (as an agent would)
+    writeFileSync(join(repo.work, 'style.css'), 'body { color: teal; }\n');
+    git(repo.work, 'commit', '-qam', 'upstream: teal');
+    git(repo.work, 'push', '-q', 'origin', 'main');
+    const local = readFileSync(join(ws, 'index.html'), 'utf8').replace('Hello', 'Hello, local');
+    writeFileSync(join(ws, 'index.html'), local);
 
-      const synced = await cli(['team', 'sync', 'docs', '--json']);
-      expect(synced.code, synced.stderr).toBe(0);
-      const merged = JSON.parse(synced.stdout) as { conflicts: string[]; localCommit?: string; merged: boolean };
-      expect(merged.conflicts).toEqual([]);
-      expect(merged.localCommit).toBeTruthy();
-      expect(readFileSync(join(ws, 'style.css'), 'utf8')).toBe('body { color: teal; }\n');
-      expect(readFileSync(join(ws, 'index.html'), 'utf8')).toBe(local);
+    const synced = await cli(['team', 'sync', 'docs', '--json']);
+    expect(synced.code, synced.stderr).toBe(0);
+    const merged = JSON.parse(synced.stdout) as {
+      conflicts: string[];
+      localCommit?: string;
+      merged: boolean;
+    };
+    expect(merged.conflicts).toEqual([]);
+    expect(merged.localCommit).toBeTruthy();
+    expect(readFileSync(join(ws, 'style.css'), 'utf8')).toBe('body { color: teal; }\n');
+    expect(readFileSync(join(ws, 'index.html'), 'utf8')).toBe(local);
 
-      // now both sides change the same line
-      const upstreamText = readFileSync(join(repo.work, 'index.html'), 'utf8').replace('Hello', 'Hello, upstream');
-      writeFileSync(join(repo.work, 'index.html'), upstreamText);
-      git(repo.work, 'commit', '-qam', 'upstream: hello');
-      git(repo.work, 'push', '-q', 'origin', 'main');
-      const mine = local.replace('Hello, local', 'Hello, mine');
-      writeFileSync(join(ws, 'index.html'), mine);
+    // now both sides change the same line
+    const upstreamText = readFileSync(join(repo.work, 'index.html'), 'utf8').replace(
+      'Hello',
+      'Hello, upstream',
+    );
+    writeFileSync(join(repo.work, 'index.html'), upstreamText);
+    git(repo.work, 'commit', '-qam', 'upstream: hello');
+    git(repo.work, 'push', '-q', 'origin', 'main');
+    const mine = local.replace('Hello, local', 'Hello, mine');
+    writeFileSync(join(ws, 'index.html'), mine);
 
-      const conflicted = await cli(['team', 'sync', 'docs', '--json']);
-      expect(conflicted.code).toBe(1);
-      const c = JSON.parse(conflicted.stdout) as { conflicts: string[] };
-      expect(c.conflicts).toEqual(['index.html']);
-      // the work tree is the local state, with no conflict markers; the local edit is kept
-      const after = readFileSync(join(ws, 'index.html'), 'utf8');
-      expect(after).toBe(mine);
-      expect(after).not.toMatch(/<<<<<<<|>>>>>>>/);
-      // the same again: nothing was left half-done
-      const twice = await cli(['team', 'sync', 'docs', '--json']);
-      expect(JSON.parse(twice.stdout).conflicts).toEqual(['index.html']);
-      expect(readFileSync(join(ws, 'index.html'), 'utf8')).toBe(mine);
+    const conflicted = await cli(['team', 'sync', 'docs', '--json']);
+    expect(conflicted.code).toBe(1);
+    const c = JSON.parse(conflicted.stdout) as { conflicts: string[] };
+    expect(c.conflicts).toEqual(['index.html']);
+    // the work tree is the local state, with no conflict markers; the local edit is kept
+    const after = readFileSync(join(ws, 'index.html'), 'utf8');
+    expect(after).toBe(mine);
+    expect(after).not.toMatch(/<<<<<<<|>>>>>>>/);
+    // the same again: nothing was left half-done
+    const twice = await cli(['team', 'sync', 'docs', '--json']);
+    expect(JSON.parse(twice.stdout).conflicts).toEqual(['index.html']);
+    expect(readFileSync(join(ws, 'index.html'), 'utf8')).toBe(mine);
 
-      // export: a compose file with the preview
-      const exported = await cli(['team', 'export', 'docs']);
-      expect(exported.code, exported.stderr).toBe(0);
-      expect(exported.stdout).toMatch(/services:/);
-      expect(exported.stdout).toMatch(/127\.0\.0\.1:\d+:\d+/);
+    // export: a compose file with the preview
+    const exported = await cli(['team', 'export', 'docs']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/services:/);
+    expect(exported.stdout).toMatch(/127\.0\.0\.1:\d+:\d+/);
 
-      // purge without --yes says what would be lost and removes nothing
-      const refused = await cli(['team', 'cleanup', 'docs', '--purge']);
-      expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/would lose/);
-      expect(refused.stderr).toMatch(/commit/);
-      expect(existsSync(ws)).toBe(true);
-      expect((await labelled('docs')).containers).toBeGreaterThan(0);
+    // purge without --yes says what would be lost and removes nothing
+    const refused = await cli(['team', 'cleanup', 'docs', '--purge']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/would lose/);
+    expect(refused.stderr).toMatch(/commit/);
+    expect(existsSync(ws)).toBe(true);
+    expect((await labelled('docs')).containers).toBeGreaterThan(0);
 
-      const cleaned = await cli(['team', 'cleanup', 'docs', '--purge', '--yes', '--json']);
-      expect(cleaned.code, cleaned.stderr).toBe(0);
-      expect(await labelled('docs')).toEqual({ containers: 0, networks: 0, volumes: 0 });
-      expect(existsSync(ws)).toBe(false);
-      expect(await teamNames()).not.toContain('docs');
-    },
-    400_000,
-  );
+    const cleaned = await cli(['team', 'cleanup', 'docs', '--purge', '--yes', '--json']);
+    expect(cleaned.code, cleaned.stderr).toBe(0);
+    expect(await labelled('docs')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    expect(existsSync(ws)).toBe(false);
+    expect(await teamNames()).not.toContain('docs');
+  }, 400_000);
 });

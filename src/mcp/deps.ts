@@ -74,10 +74,7 @@ export function toolTarget(
 ): ToolTarget {
   const given = [args.project, args.session, args.team].filter((a) => a !== undefined).length;
   if (given !== 1) {
-    throw new BerthError(
-      'INVALID_ARGUMENT',
-      'give one of project, session or team (exactly one of them)',
-    );
+    throw new BerthError('INVALID_ARGUMENT', 'give one of project, session or team (exactly one of them)');
   }
   if (args.team !== undefined) {
     const { workspace } = requireTeams(deps).team(args.team);

@@ -170,3 +170,19 @@ function checkName(what: string, name: unknown): void {
     });
   }
 }
+
+/** BERTH_PREVIEW_PORTS=LOW-HIGH narrows the preview ports (say, to what a firewall lets through). */
+export function previewPortRange(env: NodeJS.ProcessEnv): readonly [number, number] | undefined {
+  const text = env.BERTH_PREVIEW_PORTS?.trim();
+  if (!text) return undefined;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(text);
+  const low = Number(m?.[1]);
+  const high = Number(m?.[2]);
+  if (!m || low < 1024 || high > 65535 || low > high) {
+    throw new BerthError(
+      'CONFIG_INVALID',
+      `BERTH_PREVIEW_PORTS=${text}: give a range of ports LOW-HIGH between 1024 and 65535, such as 5000-5999`,
+    );
+  }
+  return [low, high];
+}

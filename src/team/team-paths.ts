@@ -2,7 +2,13 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { detectApps, describeNothingFound } from './detect/index.js';
 import type { DetectResult } from './detect/types.js';
-import { mergeDetected, parseTeamConfig, renderTeamConfig, TEAM_CONFIG_NAME, type TeamConfig } from './team-config.js';
+import {
+  mergeDetected,
+  parseTeamConfig,
+  renderTeamConfig,
+  TEAM_CONFIG_NAME,
+  type TeamConfig,
+} from './team-config.js';
 
 /**
  * Where a team lives under BERTH_HOME: `teams/<team>/` holds `workspace/` (the work tree, unless

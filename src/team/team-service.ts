@@ -157,7 +157,9 @@ export class TeamService {
     const folders = teamFolders(this.deps.home, name, record.workspace);
     const plan = planTeam(folders);
     if (plan.added.length > 0)
-      say(`${created ? 'detected' : 'newly detected'}: ${plan.added.join(', ')} (written to ${folders.configFile})`);
+      say(
+        `${created ? 'detected' : 'newly detected'}: ${plan.added.join(', ')} (written to ${folders.configFile})`,
+      );
     const apps = plan.config.apps.filter((a) => a.enabled);
     if (apps.length === 0) {
       // a new team with nothing to run is not kept: the start changed nothing

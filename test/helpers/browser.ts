@@ -10,7 +10,9 @@ export const CHROMIUM = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
  */
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM}: run scripts/bootstrap-engine.sh (it installs Debian's chromium)`);
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: run scripts/bootstrap-engine.sh (it installs Debian's chromium)`,
+    );
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

@@ -38,25 +38,32 @@ export function registerTeamCommand(program: Command): void {
     .option('--branch <branch>', "the branch to check out (default: the remote's default branch)")
     .option('--path <dir>', 'where the work tree goes (default: $BERTH_HOME/teams/<team>/workspace)')
     .option('--json', 'print the result as JSON')
-    .action(async (name: string, url: string | undefined, opts: { branch?: string; path?: string }, cmd: Command) => {
-      const json = wantsJson(cmd);
-      await withTeams(async ({ teams }) => {
-        const { resolve } = await import('node:path');
-        const report = await teams.start(name, {
-          ...(url !== undefined ? { url } : {}),
-          ...(opts.branch !== undefined ? { branch: opts.branch } : {}),
-          ...(opts.path !== undefined ? { path: resolve(opts.path) } : {}),
-          onProgress: (line) => progress(`${name}: ${line}`),
+    .action(
+      async (
+        name: string,
+        url: string | undefined,
+        opts: { branch?: string; path?: string },
+        cmd: Command,
+      ) => {
+        const json = wantsJson(cmd);
+        await withTeams(async ({ teams }) => {
+          const { resolve } = await import('node:path');
+          const report = await teams.start(name, {
+            ...(url !== undefined ? { url } : {}),
+            ...(opts.branch !== undefined ? { branch: opts.branch } : {}),
+            ...(opts.path !== undefined ? { path: resolve(opts.path) } : {}),
+            onProgress: (line) => progress(`${name}: ${line}`),
+          });
+          if (json) printJson(report);
+          else {
+            printPreviews(report.previews);
+            for (const f of report.failed) printLine(`${f.app}: did not start: ${f.error}`);
+            printLine(`\nconfig: ${report.configFile} (edit it; it wins on the next start)`);
+          }
+          if (report.failed.length > 0) process.exitCode = 1;
         });
-        if (json) printJson(report);
-        else {
-          printPreviews(report.previews);
-          for (const f of report.failed) printLine(`${f.app}: did not start: ${f.error}`);
-          printLine(`\nconfig: ${report.configFile} (edit it; it wins on the next start)`);
-        }
-        if (report.failed.length > 0) process.exitCode = 1;
-      });
-    });
+      },
+    );
 
   team
     .command('status')
@@ -194,7 +201,10 @@ export function registerTeamCommand(program: Command): void {
     .action(async (name: string, app: string, opts: { lines: string }) => {
       const lines = Number(opts.lines);
       if (!Number.isInteger(lines) || lines < 1 || lines > 10_000)
-        throw new BerthError('INVALID_ARGUMENT', `--lines ${opts.lines}: give a whole number from 1 to 10000`);
+        throw new BerthError(
+          'INVALID_ARGUMENT',
+          `--lines ${opts.lines}: give a whole number from 1 to 10000`,
+        );
       await withTeams(async ({ teams }) => {
         process.stdout.write(await teams.logs(name, app, lines));
       });

@@ -34,7 +34,8 @@ function previewResult(team: string, p: PreviewStatus) {
 }
 
 function line(p: ReturnType<typeof previewResult>): string {
-  const extra = p.state === 'crashed' ? ` (exit ${p.exit_code ?? '?'}): ${p.last_lines.slice(-3).join(' | ')}` : '';
+  const extra =
+    p.state === 'crashed' ? ` (exit ${p.exit_code ?? '?'}): ${p.last_lines.slice(-3).join(' | ')}` : '';
   return `${p.team}/${p.app}: ${p.state} at ${p.url}${extra}`;
 }
 
@@ -71,7 +72,13 @@ export function registerPreviewTools(server: McpServer, deps: McpDeps): void {
       inputSchema: {
         team: teamField,
         app: appField,
-        lines: z.number().int().min(1).max(5000).optional().describe('How many lines (default 100, at most 5000)'),
+        lines: z
+          .number()
+          .int()
+          .min(1)
+          .max(5000)
+          .optional()
+          .describe('How many lines (default 100, at most 5000)'),
       },
       outputSchema: { team: z.string(), app: z.string(), log: z.string() },
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -92,7 +99,12 @@ export function registerPreviewTools(server: McpServer, deps: McpDeps): void {
         'dependencies are reinstalled only when package.json or the lockfile changed.',
       inputSchema: { team: teamField, app: appField },
       outputSchema: { preview: previewShape },
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
     },
     ({ team, app }) =>
       guard(deps.logger, async () => {
