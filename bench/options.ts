@@ -12,7 +12,7 @@ export interface BenchOptions {
   json: boolean;
 }
 
-export const BENCH_NAMES = ['exec', 'up', 'mcp', 'mcp-http', 'ops', 'session', 'sync'] as const;
+export const BENCH_NAMES = ['exec', 'up', 'mcp', 'mcp-http', 'ops', 'session', 'sync', 'team'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 export const EXEC_WARMUP_RUNS = 5;

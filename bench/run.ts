@@ -20,6 +20,7 @@ import {
 } from './report.js';
 import { benchSession } from './session.js';
 import { benchSync } from './sync.js';
+import { benchTeam } from './team.js';
 import { benchUp } from './up.js';
 
 const PARTS: Record<BenchName, (context: PartContext) => Promise<PartResult>> = {
@@ -30,6 +31,7 @@ const PARTS: Record<BenchName, (context: PartContext) => Promise<PartResult>> = 
   ops: benchOps,
   session: benchSession,
   sync: benchSync,
+  team: benchTeam,
 };
 
 /**
