@@ -12,6 +12,7 @@ import {
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneTeamRepo } from '../src/team/git/clone-team-repo.js';
+import { fetchTeamRepo } from '../src/team/git/fetch-team-repo.js';
 import {
   bareRepoFrom,
   freePort,
@@ -192,5 +193,40 @@ describe('cloneTeamRepo', () => {
     expect(readdirSync(t.workspace)).toEqual([]);
     await cloneTeamRepo({ url: daemon.url('app.git'), paths: t });
     expect(readdirSync(t.workspace).sort()).toEqual(['index.html', 'style.css']);
+  });
+});
+
+describe('fetchTeamRepo', () => {
+  it('fetches into the git folder only, with a token given for this fetch and stored nowhere', async () => {
+    const t = team();
+    await cloneTeamRepo({ url: http.url('app.git', `alice:${TOKEN}`), paths: t });
+    writeFileSync(join(repo.upstream, 'fetched.txt'), 'new upstream\n');
+    testGit(repo.upstream, 'add', '-A');
+    testGit(repo.upstream, 'commit', '-q', '-m', 'for the fetch');
+    repo.push();
+    const upstream = testGit(repo.upstream, 'rev-parse', 'HEAD').trim();
+    // the stored URL has no secret: without one the server refuses, and git says so
+    await expect(fetchTeamRepo({ paths: t })).rejects.toMatchObject({ code: 'GIT_FAILED' });
+    const progress: string[] = [];
+    await fetchTeamRepo({
+      paths: t,
+      credentialsUrl: http.url('app.git', `alice:${TOKEN}`),
+      onProgress: (l) => progress.push(l),
+    });
+    const ref = testGit(
+      t.gitDir,
+      `--git-dir=${t.gitDir}`,
+      '-c',
+      `safe.directory=${t.gitDir}`,
+      'rev-parse',
+      'origin/main',
+    );
+    expect(ref.trim()).toBe(upstream);
+    // the work tree is untouched by the host fetch
+    expect(existsSync(join(t.workspace, 'fetched.txt'))).toBe(false);
+    expect(allText(t.gitDir)).not.toContain(TOKEN);
+    expect(progress.join('\n')).not.toContain(TOKEN);
+    if (process.getuid?.() === 0)
+      expect(statSync(join(t.gitDir, 'refs', 'remotes', 'origin')).uid).toBe(1000);
   });
 });

@@ -140,13 +140,15 @@ describe('syncTeamRepo', () => {
     mkdirSync(join(planted, 'hooks'), { recursive: true });
     writeFileSync(
       join(planted, 'config'),
-      `[core]\n\tfsmonitor = touch ${marker}-fsmonitor\n\thooksPath = .git/hooks\n[alias]\n\tmerge = !touch ${marker}-alias\n`,
+      `[core]\n\tfsmonitor = "touch ${marker}-fsmonitor pwned-fsmonitor"\n\thooksPath = .git/hooks\n[alias]\n\tmerge = !touch ${marker}-alias\n`,
     );
     writeFileSync(join(planted, 'HEAD'), 'ref: refs/heads/main\n');
     mkdirSync(join(planted, 'refs'));
     mkdirSync(join(planted, 'objects'));
     for (const hook of ['post-merge', 'pre-commit', 'post-commit', 'post-checkout'])
-      writeFileSync(join(planted, 'hooks', hook), `#!/bin/sh\ntouch ${marker}-${hook}\n`, { mode: 0o777 });
+      writeFileSync(join(planted, 'hooks', hook), `#!/bin/sh\ntouch ${marker}-${hook} pwned-${hook}\n`, {
+        mode: 0o777,
+      });
     const gitConfigBefore = readFileSync(join(t.gitDir, 'config'), 'utf8');
     upstreamCommit(repo, 'style.css', 'p { margin: 0 }\n');
     containerWrite(join(t.workspace, 'index.html'), '<h1>local</h1>\n');
