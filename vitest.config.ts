@@ -32,6 +32,7 @@ export const UNIT_TESTS = [
   'test/sync-pair.test.ts',
   'test/team-detect.test.ts',
   'test/team-plan.test.ts',
+  'test/team-git-url.test.ts',
   'test/sync-fuzz.test.ts',
   'test/store-members.test.ts',
   'test/stream-cap.test.ts',

@@ -1,0 +1,24 @@
+import { chownTreeAt } from '../../workspace/tree-chown.js';
+
+/**
+ * Where a team's repository lives: `workspace` is the work tree (bind-mounted into preview
+ * containers, so container-writable and hostile after their first start), `gitDir` its git
+ * folder, kept outside the workspace and never mounted into a preview or agent container.
+ */
+export interface TeamRepoPaths {
+  gitDir: string;
+  workspace: string;
+}
+
+/** Preview containers and berth's work-tree git container run as this uid and gid. */
+export const TEAM_UID = 1000;
+export const TEAM_GID = 1000;
+
+/**
+ * Hands a berth-made tree to the team's uid, through fds (no link in it is followed). Only root
+ * can give files away; a berth running as uid 1000 already owns them as the containers need.
+ */
+export function handToTeamUser(path: string): void {
+  if (process.getuid?.() !== 0) return;
+  chownTreeAt(path, TEAM_UID, TEAM_GID);
+}
