@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BerthError, isBerthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { caBundleFromEnv } from '../preview/ca-bundle.js';
@@ -7,6 +8,7 @@ import type { PreviewApp, PreviewStatus, Previews } from '../preview/previews.js
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { Store } from '../store/store.js';
 import type { TeamRecord } from '../store/team-table.js';
+import { withFolderLock } from '../workspace/folder-lock.js';
 import { removePathAsync } from '../workspace/path-ops.js';
 import { fillPort } from './detect/index.js';
 import { cloneTeamRepo, redactUrl, syncTeamRepo, uncommittedWork, type TeamSyncReport } from './git/index.js';
@@ -124,6 +126,10 @@ export class TeamService {
    */
   async start(name: string, options: StartOptions = {}): Promise<TeamStartReport> {
     checkTeamName(name);
+    return this.locked(name, 'team start', () => this.startLocked(name, options));
+  }
+
+  private async startLocked(name: string, options: StartOptions): Promise<TeamStartReport> {
     const say = options.onProgress ?? (() => undefined);
     const table = this.deps.store.teams();
     let record = table.get(name);
@@ -253,13 +259,13 @@ export class TeamService {
   /** Fetch and merge into the team's branch (local changes committed first). */
   async sync(name: string, onProgress?: (line: string) => void): Promise<TeamSyncReport> {
     const record = this.team(name);
-    return syncTeamRepo({
+    return this.locked(name, 'team sync', () => syncTeamRepo({
       runtime: this.deps.runtime,
       paths: { gitDir: record.gitDir, workspace: record.workspace },
       branch: record.branch,
       labels: teamLabels(this.hubId, name, 'sync', { path: record.workspace }),
       ...(onProgress ? { onProgress } : {}),
-    });
+    }));
   }
 
   /**
@@ -272,6 +278,14 @@ export class TeamService {
     options: { purge?: boolean; yes?: boolean } = {},
   ): Promise<CleanupReport | { refused: PurgeRefusal }> {
     const record = this.team(name);
+    return this.locked(name, 'team cleanup', () => this.cleanupLocked(record, options));
+  }
+
+  private async cleanupLocked(
+    record: TeamRecord,
+    options: { purge?: boolean; yes?: boolean },
+  ): Promise<CleanupReport | { refused: PurgeRefusal }> {
+    const name = record.name;
     if (options.purge && !options.yes) {
       const lost = await this.uncommitted(record);
       return { refused: lost };
@@ -360,6 +374,14 @@ export class TeamService {
       await removePathAsync(folders.dir).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * One team changes in one berth process at a time (start, sync, cleanup): the lock is named by
+   * a path under the teams folder that is never made, so every process spells it alike.
+   */
+  private locked<T>(name: string, what: string, fn: () => Promise<T>): Promise<T> {
+    return withFolderLock(this.deps.home, join(this.deps.home, 'teams', `${name}.lock`), what, fn);
   }
 
   /** Removes a team this start made and could not use (its folders and its record). */

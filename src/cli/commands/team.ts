@@ -252,3 +252,14 @@ function printPreviews(previews: PreviewStatus[]): void {
       printLine(`\n${p.app} crashed (exit ${p.exitCode ?? '?'}); its last lines:\n${p.lastLines.join('\n')}`);
   }
 }
+
+/**
+ * A local repository may be given relative to the current folder; git URLs (scheme:// or the
+ * scp form [user@]host:path) are passed as they are.
+ */
+function absoluteLocal(url: string, resolve: (p: string) => string): string {
+  // a colon before the first slash: a URL with a scheme, or git's scp form (host:path)
+  if (/^[^/]*:/.test(url) || url.startsWith('/')) return url;
+  if (url.startsWith('-')) return url; // refused by the URL check with its own message
+  return resolve(url);
+}
