@@ -57,6 +57,9 @@ export function devLaunch(app: PreviewApp, viteWrapperPath: string): DevLaunch {
     env.WDS_SOCKET_PORT = port;
     if (app.hosts?.length) env.DANGEROUSLY_DISABLE_HOST_CHECK = 'true';
   } else if (framework === 'flask') {
+    // `flask run --debug` is Flask 2.3+; `flask --debug run` works from 2.2 (Debian bookworm's) on
+    const moved = /^(.*\bflask\b.*?)\s+run\b(.*?)\s--debug\b(.*)$/.exec(command);
+    if (moved) command = `${moved[1]} --debug run${moved[2]}${moved[3]}`;
     // read by `flask run` when its flags do not say
     env.FLASK_RUN_HOST = ANY_HOST;
     env.FLASK_RUN_PORT = port;

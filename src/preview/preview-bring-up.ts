@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { BerthError, describeError, isBerthError } from '../errors.js';
 import { runExec } from '../exec/run-exec.js';
 import { containerProbes } from '../exec/wait/container-probes.js';
@@ -40,6 +41,8 @@ export async function bringUp(ctx: BringUpContext): Promise<PreviewStatus> {
   const { runtime, app, id } = ctx;
   const started = Date.now();
   const done = new AbortController();
+  // the exit watch, the log, the phase poll and each wait attempt listen to it at once
+  setMaxListeners(64, done.signal);
   const exited = runtime.containers.wait(id, done.signal).then(() => !done.signal.aborted);
   let devStarted!: () => void;
   const devStart = new Promise<void>((resolve) => (devStarted = resolve));
@@ -129,7 +132,6 @@ async function decideHotReload(ctx: BringUpContext): Promise<HotReloadDecision> 
     timeoutMs: 10_000,
   });
   if (r.exitCode !== 0) throw new Error(`writing the decision failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
-  ctx.options.onProgress?.(`hot reload: ${decision.mode} (${decision.reason})`);
   return decision;
 }
 
