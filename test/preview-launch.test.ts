@@ -39,7 +39,9 @@ describe('devLaunch: what berth adds to a detected dev command', () => {
       viteWrapper: true,
       env: { PORT: '5173', HOST: '0.0.0.0' },
     });
-    expect(devLaunch(app({ devCommand: 'npm run dev' }), WRAPPER).command).toBe(`npm run dev -- --config ${WRAPPER}`);
+    expect(devLaunch(app({ devCommand: 'npm run dev' }), WRAPPER).command).toBe(
+      `npm run dev -- --config ${WRAPPER}`,
+    );
     expect(devLaunch(app({ devCommand: 'npm run dev -- --open' }), WRAPPER).command).toBe(
       `npm run dev -- --open --config ${WRAPPER}`,
     );
@@ -55,35 +57,56 @@ describe('devLaunch: what berth adds to a detected dev command', () => {
   });
 
   it('sets the variables CRA, Next, Flask and uvicorn read, and binds Django to 0.0.0.0', () => {
-    expect(devLaunch(app({ framework: 'create-react-app', devCommand: 'npx --no -- react-scripts start' }), WRAPPER).env).toMatchObject({
+    expect(
+      devLaunch(
+        app({ framework: 'create-react-app', devCommand: 'npx --no -- react-scripts start' }),
+        WRAPPER,
+      ).env,
+    ).toMatchObject({
       BROWSER: 'none',
       WDS_SOCKET_PORT: '5173',
       HOST: '0.0.0.0',
       PORT: '5173',
     });
-    expect(devLaunch(app({ framework: 'nextjs', devCommand: 'next dev -H 0.0.0.0 -p 5173' }), WRAPPER).env.HOSTNAME).toBe('0.0.0.0');
-    const next = devLaunch(app({ framework: 'nextjs', devCommand: 'next dev', hosts: ['web.example'] }), WRAPPER);
+    expect(
+      devLaunch(app({ framework: 'nextjs', devCommand: 'next dev -H 0.0.0.0 -p 5173' }), WRAPPER).env
+        .HOSTNAME,
+    ).toBe('0.0.0.0');
+    const next = devLaunch(
+      app({ framework: 'nextjs', devCommand: 'next dev', hosts: ['web.example'] }),
+      WRAPPER,
+    );
     expect(next.notes.join(' ')).toMatch(/allowedDevOrigins/);
     const flask = devLaunch(
-      app({ framework: 'flask', runtime: 'python', devCommand: 'python3 -m flask --app app run --host 0.0.0.0 --port 5173 --debug' }),
+      app({
+        framework: 'flask',
+        runtime: 'python',
+        devCommand: 'python3 -m flask --app app run --host 0.0.0.0 --port 5173 --debug',
+      }),
       WRAPPER,
     );
     // Flask 2.2 (Debian bookworm) has --debug on the group only
     expect(flask.command).toBe('python3 -m flask --app app --debug run --host 0.0.0.0 --port 5173');
     expect(flask.env).toMatchObject({ FLASK_RUN_HOST: '0.0.0.0', FLASK_DEBUG: '1' });
-    expect(devLaunch(app({ framework: 'fastapi', devCommand: 'uvicorn main:app' }), WRAPPER).env).toMatchObject({
+    expect(
+      devLaunch(app({ framework: 'fastapi', devCommand: 'uvicorn main:app' }), WRAPPER).env,
+    ).toMatchObject({
       UVICORN_HOST: '0.0.0.0',
       UVICORN_RELOAD: 'true',
     });
-    expect(devLaunch(app({ framework: 'django', devCommand: 'python3 manage.py runserver' }), WRAPPER).command).toBe(
-      'python3 manage.py runserver 0.0.0.0:5173',
-    );
+    expect(
+      devLaunch(app({ framework: 'django', devCommand: 'python3 manage.py runserver' }), WRAPPER).command,
+    ).toBe('python3 manage.py runserver 0.0.0.0:5173');
   });
 });
 
 describe('the Vite wrapper config', () => {
   it("imports the app's config and merges host, port, allowed hosts, HMR port and polling", () => {
-    const text = viteWrapperSource({ configPath: '/workspace/web/vite.config.ts', port: 6100, allowedHosts: ['web.example'] });
+    const text = viteWrapperSource({
+      configPath: '/workspace/web/vite.config.ts',
+      port: 6100,
+      allowedHosts: ['web.example'],
+    });
     expect(text).toContain('import * as own from "/workspace/web/vite.config.ts";');
     expect(text).toContain("import { mergeConfig } from 'vite';");
     expect(text).toContain('const allowedHosts = ["localhost","web.example"];');
@@ -100,13 +123,19 @@ describe('planPreview', () => {
     expect(plan.spec.security).toMatchObject({ capDrop: ['ALL'], capAdd: [], noNewPrivileges: true });
     expect(plan.spec.resources).toMatchObject({ cpus: 2, memoryBytes: 2 * 1024 ** 3, pids: 512 });
     expect(plan.spec.ports).toEqual([{ containerPort: 5173, hostPort: 5173, hostIp: '127.0.0.1' }]);
-    expect(plan.spec.labels).toMatchObject({ 'berth.role': 'preview', 'berth.app': 'web', 'berth.preview-app': 'web' });
+    expect(plan.spec.labels).toMatchObject({
+      'berth.role': 'preview',
+      'berth.app': 'web',
+      'berth.preview-app': 'web',
+    });
     expect(plan.volumes.map((v) => v.target)).toEqual(['/workspace/node_modules', '/home/berth/.npm']);
     // the team's cache carries the team's labels only: removing one app leaves it
     expect(plan.volumes[1]!.labels['berth.app']).toBeUndefined();
     expect(plan.spec.env.BERTH_VITE_WRAPPER).toContain('/workspace/vite.config.js');
     expect(plan.spec.env.CHOKIDAR_USEPOLLING).toBeUndefined();
-    const always = planPreview(app({ polling: 'always', limits: { cpus: 1 } }), 'sha256:abc', { namePrefix: 'berth' });
+    const always = planPreview(app({ polling: 'always', limits: { cpus: 1 } }), 'sha256:abc', {
+      namePrefix: 'berth',
+    });
     expect(always.spec.env.CHOKIDAR_USEPOLLING).toBe('true');
     expect(always.spec.resources.cpus).toBe(1);
     expect(always.hash).not.toBe(plan.hash);
@@ -134,9 +163,15 @@ describe('planPreview', () => {
 
 describe('status helpers', () => {
   it("reads how a preview ended from the launcher's last word", () => {
-    expect(endOf(['x', 'berth: the dev server exited with code 3'])).toEqual({ stopped: false, exitCode: 3, what: 'dev server' });
+    expect(endOf(['x', 'berth: the dev server exited with code 3'])).toEqual({
+      stopped: false,
+      exitCode: 3,
+      what: 'dev server',
+    });
     expect(endOf(['berth: the install exited with code 1'])).toMatchObject({ exitCode: 1, what: 'install' });
-    expect(endOf(['berth: the dev server exited with code 3', 'berth: stopped by signal'])).toEqual({ stopped: true });
+    expect(endOf(['berth: the dev server exited with code 3', 'berth: stopped by signal'])).toEqual({
+      stopped: true,
+    });
     expect(endOf(['Killed'])).toEqual({ stopped: false });
   });
 

@@ -37,7 +37,7 @@ export function devLaunch(app: PreviewApp, viteWrapperPath: string): DevLaunch {
     const withWrapper = addViteConfig(command, viteWrapperPath);
     if (withWrapper === undefined) {
       notes.push(
-        'the dev command names its own Vite config or is not a single vite/npm command, so berth did not add its wrapper config: set server.host, server.allowedHosts and server.watch.usePolling in the app\'s config if they are needed',
+        "the dev command names its own Vite config or is not a single vite/npm command, so berth did not add its wrapper config: set server.host, server.allowedHosts and server.watch.usePolling in the app's config if they are needed",
       );
     } else {
       command = withWrapper;
@@ -72,7 +72,10 @@ export function devLaunch(app: PreviewApp, viteWrapperPath: string): DevLaunch {
   } else if (framework === 'django') {
     // runserver reloads by default; an address is needed for it to leave 127.0.0.1
     if (/\brunserver\s*$/.test(command)) command = `${command} ${ANY_HOST}:${port}`;
-    else if (/\brunserver\s+(127\.0\.0\.1|localhost)?:?\d*\s*$/.test(command) && !command.includes(ANY_HOST)) {
+    else if (
+      /\brunserver\s+(127\.0\.0\.1|localhost)?:?\d*\s*$/.test(command) &&
+      !command.includes(ANY_HOST)
+    ) {
       notes.push('the runserver command binds 127.0.0.1, which is unreachable from the host: use 0.0.0.0');
     }
   }

@@ -60,7 +60,8 @@ export async function runHotReloadCanary(
         return;
       }
       setTimeout(
-        () => resolve(polling(`no inotify event reached the container within ${settleMs} ms of a host write`)),
+        () =>
+          resolve(polling(`no inotify event reached the container within ${settleMs} ms of a host write`)),
         settleMs,
       ).unref();
     };
@@ -87,7 +88,10 @@ export async function runHotReloadCanary(
         stdout += chunk.toString();
         if (written && stdout.split('\n').includes(name)) {
           const ms = Math.round(performance.now() - writtenAt);
-          resolve({ mode: 'inotify', reason: `a host write reached the container as an inotify event in ${ms} ms` });
+          resolve({
+            mode: 'inotify',
+            reason: `a host write reached the container as an inotify event in ${ms} ms`,
+          });
         }
       },
     });
@@ -96,7 +100,10 @@ export async function runHotReloadCanary(
         clearTimeout(setupTimer);
         const said = r.stderr.trim().split('\n').pop() ?? '';
         if (r.exitCode === 127 || /not found/.test(said)) resolve(polling('the image has no inotifywait'));
-        else resolve(polling(`inotifywait ended (exit ${r.exitCode}${said ? `: ${said}` : ''}) before an event`));
+        else
+          resolve(
+            polling(`inotifywait ended (exit ${r.exitCode}${said ? `: ${said}` : ''}) before an event`),
+          );
       },
       (err: unknown) => resolve(polling(`the canary could not run in the container (${describeError(err)})`)),
     );
@@ -105,13 +112,16 @@ export async function runHotReloadCanary(
     return await decision;
   } finally {
     stop.abort();
-    if (written) {
-      try {
-        root.remove(path);
-      } catch (err) {
-        if (!isBerthError(err, 'NOT_FOUND')) throw err;
-      }
-    }
+    if (written) removeCanary(root, path);
+  }
+}
+
+/** The canary goes again (already gone is fine: the container may have removed it). */
+function removeCanary(root: ConfinedRoot, path: string): void {
+  try {
+    root.remove(path);
+  } catch (err) {
+    if (!isBerthError(err, 'NOT_FOUND')) throw err;
   }
 }
 

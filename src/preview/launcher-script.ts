@@ -10,6 +10,8 @@ export const LAUNCHER_LINE = {
   exited: /^berth: the (dev server|install) exited with code (\d+)/,
   devStarting: /^berth: starting the dev server/,
   installing: /^berth: installing/,
+  /** The first line of every run, with the container's clock in ms: where this run's log begins. */
+  started: /^berth: launcher started at (\d+)/,
 } as const;
 
 /**
@@ -41,6 +43,7 @@ on_term() {
   if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null; fi
 }
 trap on_term TERM INT
+say "launcher started at $(date +%s%3N)"
 run() {
   sh -c "$1" &
   pid=$!

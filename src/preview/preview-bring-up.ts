@@ -21,8 +21,11 @@ export interface BringUpContext {
   app: PreviewApp;
   plan: PreviewPlan;
   id: string;
-  /** A fresh container: its whole log is this run's. Otherwise only what comes after now. */
-  fresh: boolean;
+  /**
+   * When the container was (re)started, by the host's clock (the same kernel clock the
+   * container's `date` reads): the log before this run's first launcher line is skipped.
+   */
+  startedAt: number;
   user: string;
   /** Where the canary is written instead of the workspace (tests: a folder the container does not see). */
   canaryHostRoot?: string;
@@ -127,31 +130,49 @@ async function decideHotReload(ctx: BringUpContext): Promise<HotReloadDecision> 
   });
   const tmp = `${STATE_DIR}/hot-reload.tmp`;
   const r = await runExec(runtime, id, {
-    argv: ['sh', '-c', `mkdir -p ${STATE_DIR} && printf '%s\\n%s\\n' "$1" "$2" > ${tmp} && mv ${tmp} ${HOT_RELOAD_FILE}`, 'sh', decision.mode, decision.reason],
+    argv: [
+      'sh',
+      '-c',
+      `mkdir -p ${STATE_DIR} && printf '%s\\n%s\\n' "$1" "$2" > ${tmp} && mv ${tmp} ${HOT_RELOAD_FILE}`,
+      'sh',
+      decision.mode,
+      decision.reason,
+    ],
     user: ctx.user,
     timeoutMs: 10_000,
   });
-  if (r.exitCode !== 0) throw new Error(`writing the decision failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  if (r.exitCode !== 0)
+    throw new Error(`writing the decision failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   return decision;
 }
 
 /** The container's log, line by line, to onProgress, until the start is over. */
-async function followLog(ctx: BringUpContext, signal: AbortSignal, onLine: (line: string) => void): Promise<void> {
+async function followLog(
+  ctx: BringUpContext,
+  signal: AbortSignal,
+  onLine: (line: string) => void,
+): Promise<void> {
   let partial = '';
+  let thisRun = false;
   const take = (chunk: Buffer) => {
     const text = partial + chunk.toString();
     const lines = text.split('\n');
     partial = lines.pop() ?? '';
     for (const raw of lines) {
       const line = raw.replace(/\r$/, '');
+      const begins = LAUNCHER_LINE.started.exec(line);
+      if (begins) thisRun = Number(begins[1]) >= ctx.startedAt;
+      if (!thisRun) continue;
       onLine(line);
       ctx.options.onProgress?.(line);
     }
   };
   try {
+    // the earlier runs' log is replayed too (a follow from "now" would miss this run's first
+    // lines); only a tail of it, since this run has printed little by the time this attaches
     await ctx.runtime.containers.logs(ctx.id, {
       follow: true,
-      ...(ctx.fresh ? {} : { tail: 0 }),
+      tail: 500,
       onStdout: take,
       onStderr: take,
       signal,

@@ -72,7 +72,10 @@ export function planPreview(app: PreviewApp, imageId: string, options: PlanOptio
   const wrapperPath = `${nodeModules}/${VITE_WRAPPER_FILE}`;
   const launch = devLaunch(app, wrapperPath);
   if (launch.viteWrapper && !node) {
-    throw new BerthError('INVALID_ARGUMENT', `app "${app.app}" is a Vite app but its runtime is ${app.runtime}, not node`);
+    throw new BerthError(
+      'INVALID_ARGUMENT',
+      `app "${app.app}" is a Vite app but its runtime is ${app.runtime}, not node`,
+    );
   }
 
   const volumes: VolumeMount[] = node
@@ -172,18 +175,26 @@ function checkApp(app: PreviewApp): void {
     ['app', app.app],
     ['network', app.network],
   ] as const) {
-    if (typeof value !== 'string' || value.trim() === '' || value.length > 200) throw bad(field, 'must be a non-empty name');
+    if (typeof value !== 'string' || value.trim() === '' || value.length > 200)
+      throw bad(field, 'must be a non-empty name');
   }
-  if (!Number.isInteger(app.port) || app.port < 1 || app.port > 65535) throw bad('port', `${app.port} is not a TCP port`);
+  if (!Number.isInteger(app.port) || app.port < 1 || app.port > 65535)
+    throw bad('port', `${app.port} is not a TCP port`);
   if (!isAbsolute(app.workspace)) throw bad('workspace', 'must be an absolute host folder');
-  if (app.devCommand.trim() === '') throw bad('dev.command', 'is empty: say how the dev server starts in berth.team.yaml');
-  if (/\$\{?PORT\b/.test(app.devCommand)) throw bad('dev.command', 'still holds $PORT: fill it with the port (fillPort) first');
-  if (!['node', 'python', 'static'].includes(app.runtime)) throw bad('runtime', `"${String(app.runtime)}" is not node, python or static`);
-  if (!['auto', 'always', 'never'].includes(app.polling)) throw bad('hotReload.polling', 'must be auto, always or never');
+  if (app.devCommand.trim() === '')
+    throw bad('dev.command', 'is empty: say how the dev server starts in berth.team.yaml');
+  if (/\$\{?PORT\b/.test(app.devCommand))
+    throw bad('dev.command', 'still holds $PORT: fill it with the port (fillPort) first');
+  if (!['node', 'python', 'static'].includes(app.runtime))
+    throw bad('runtime', `"${String(app.runtime)}" is not node, python or static`);
+  if (!['auto', 'always', 'never'].includes(app.polling))
+    throw bad('hotReload.polling', 'must be auto, always or never');
   for (const name of [...Object.keys(app.pollingEnv), ...Object.keys(app.devEnv)]) {
     if (!ENV_NAME.test(name)) throw bad('env', `has "${name}", which is not a variable name`);
     if (name.startsWith('BERTH_')) throw bad('env', `sets ${name}: BERTH_ variables are berth's own`);
   }
-  for (const v of Object.values(app.pollingEnv)) if (v.includes('\n')) throw bad('hotReload.pollingEnv', 'values must be one line');
-  for (const h of app.hosts ?? []) if (!/^[A-Za-z0-9.-]+$/.test(h)) throw bad('hosts', `has "${h}", which is not a host name`);
+  for (const v of Object.values(app.pollingEnv))
+    if (v.includes('\n')) throw bad('hotReload.pollingEnv', 'values must be one line');
+  for (const h of app.hosts ?? [])
+    if (!/^[A-Za-z0-9.-]+$/.test(h)) throw bad('hosts', `has "${h}", which is not a host name`);
 }

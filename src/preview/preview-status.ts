@@ -65,7 +65,11 @@ export function endOf(lines: readonly string[]): { stopped: boolean; exitCode?: 
 }
 
 /** One attempt at the health check the start waits for: TCP, then HTTP below 500, published port. */
-export async function probeOnce(runtime: ContainerRuntime, id: string, port: number): Promise<string | undefined> {
+export async function probeOnce(
+  runtime: ContainerRuntime,
+  id: string,
+  port: number,
+): Promise<string | undefined> {
   const signal = AbortSignal.timeout(6000);
   try {
     return await allOf(tcpPort(port), httpBelow500(port)).attempt(containerProbes(runtime, id), signal);
@@ -97,7 +101,9 @@ export async function readStatus(
   if (info.state === 'running') {
     const full = await runtime.containers.inspect(info.id);
     if (full?.startedAt) status.startedAt = full.startedAt.toISOString();
-    const launcher = await readLauncherState(runtime, info.id, options.user).catch(() => ({}) as LauncherState);
+    const launcher = await readLauncherState(runtime, info.id, options.user).catch(
+      () => ({}) as LauncherState,
+    );
     if (launcher.hotReload) status.hotReload = launcher.hotReload;
     if (launcher.phase === 'installing' || launcher.phase === 'deciding') {
       status.state = 'installing';

@@ -50,13 +50,7 @@ export interface PreviewApp {
 }
 
 export type PreviewState =
-  | 'installing'
-  | 'starting'
-  | 'ready'
-  | 'unhealthy'
-  | 'crashed'
-  | 'stopped'
-  | 'missing';
+  'installing' | 'starting' | 'ready' | 'unhealthy' | 'crashed' | 'stopped' | 'missing';
 
 export type HotReloadMode = 'inotify' | 'polling';
 

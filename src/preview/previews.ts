@@ -92,7 +92,14 @@ export class Previews {
   /** One app's status; `missing` (with the port it would have) when it has no container. */
   async statusOf(labels: Record<string, string>, app: string, port = 0): Promise<PreviewStatus> {
     const c = await this.find(labels, app);
-    if (!c) return { app, state: 'missing', url: previewUrl(port), port, detail: 'no preview container: start the team' };
+    if (!c)
+      return {
+        app,
+        state: 'missing',
+        url: previewUrl(port),
+        port,
+        detail: 'no preview container: start the team',
+      };
     return this.statusOfContainer(c);
   }
 
@@ -149,8 +156,9 @@ export class Previews {
     });
     if (made.length > 0) o.onProgress?.(`made the volumes ${made.join(', ')}`);
     const id = await this.runtime.containers.create(plan.spec);
+    const startedAt = Date.now();
     await this.startContainer(app, id);
-    return this.follow(app, plan, id, true, o);
+    return this.follow(app, plan, id, startedAt, o);
   }
 
   private async startExisting(
@@ -159,8 +167,9 @@ export class Previews {
     id: string,
     o: StartOptions,
   ): Promise<PreviewStatus> {
+    const startedAt = Date.now();
     await this.startContainer(app, id);
-    return this.follow(app, plan, id, false, o);
+    return this.follow(app, plan, id, startedAt, o);
   }
 
   private async startContainer(app: PreviewApp, id: string): Promise<void> {
@@ -185,7 +194,7 @@ export class Previews {
     app: PreviewApp,
     plan: PreviewPlan,
     id: string,
-    fresh: boolean,
+    startedAt: number,
     o: StartOptions,
   ): Promise<PreviewStatus> {
     const status = await bringUp({
@@ -193,7 +202,7 @@ export class Previews {
       app,
       plan,
       id,
-      fresh,
+      startedAt,
       user: USER,
       options: o,
       ...(this.options.canaryHostRoot !== undefined ? { canaryHostRoot: this.options.canaryHostRoot } : {}),
@@ -250,7 +259,11 @@ export class Previews {
   }
 
   private async find(labels: Record<string, string>, app: string): Promise<ContainerInfo | undefined> {
-    const found = await this.runtime.containers.list({ ...labels, [LABEL.role]: 'preview', [PREVIEW_LABEL.app]: app });
+    const found = await this.runtime.containers.list({
+      ...labels,
+      [LABEL.role]: 'preview',
+      [PREVIEW_LABEL.app]: app,
+    });
     return found[0];
   }
 
@@ -274,13 +287,16 @@ export class Previews {
       throw new BerthError(
         'IMAGE_UNAVAILABLE',
         `the image ${ref} of app "${app.app}" is not here and could not be pulled (${describeError(err)}): ` +
-          'build or pull it, or remove `image` from the app in berth.team.yaml to use berth\'s',
+          "build or pull it, or remove `image` from the app in berth.team.yaml to use berth's",
         { image: ref },
         { cause: err },
       );
     }
     const pulled = await this.runtime.images.inspect(ref);
-    if (!pulled) throw new BerthError('IMAGE_UNAVAILABLE', `the image ${ref} is still missing after its pull`, { image: ref });
+    if (!pulled)
+      throw new BerthError('IMAGE_UNAVAILABLE', `the image ${ref} is still missing after its pull`, {
+        image: ref,
+      });
     return pulled.id;
   }
 
@@ -319,7 +335,11 @@ function checkAppFolder(app: PreviewApp, plan: PreviewPlan): void {
     } finally {
       fs.closeSync(rootFd);
     }
-    if (app.runtime === 'node' && app.installRoot === undefined && lstatAt(dir.fd, 'node_modules')?.isSymbolicLink()) {
+    if (
+      app.runtime === 'node' &&
+      app.installRoot === undefined &&
+      lstatAt(dir.fd, 'node_modules')?.isSymbolicLink()
+    ) {
       throw new BerthError(
         'PATH_REFUSED',
         `node_modules of app "${app.app}" is a symbolic link; berth mounts the app's dependency volume there: remove the link`,
