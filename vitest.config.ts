@@ -14,6 +14,7 @@ export const UNIT_TESTS = [
   'test/ops-protocol.test.ts',
   'test/output-capture.test.ts',
   'test/placement-discipline.test.ts',
+  'test/preview-launch.test.ts',
   'test/preview-port-pool.test.ts',
   'test/runtime-capabilities.test.ts',
   'test/sandbox-git-isolation.test.ts',
