@@ -90,7 +90,13 @@ export async function benchTeam({ dir, signal }: PartContext): Promise<PartResul
         'git URL → Vite React preview, HTTP 200 + HMR connected, cold npm cache',
         { label: 'berth team start', samples: cold.berth },
         { label: 'git clone + docker run (npm install && vite)', samples: cold.hand },
-        { at: [50], aim: { text: `berth p50 ≤ ${AIMS.coldMs / 1000} s`, test: (c) => c.berth.values[0]! <= AIMS.coldMs } },
+        {
+          at: [50],
+          aim: {
+            text: `berth p50 ≤ ${AIMS.coldMs / 1000} s`,
+            test: (c) => c.berth.values[0]! <= AIMS.coldMs,
+          },
+        },
       ),
     );
 
@@ -125,7 +131,13 @@ export async function benchTeam({ dir, signal }: PartContext): Promise<PartResul
         'Vite React preview with a warm npm cache (node_modules reinstalled), HTTP 200 + HMR connected',
         { label: 'berth team start', samples: warm.berth },
         { label: 'git clone + docker run, npm cache volume', samples: warm.hand },
-        { at: [50], aim: { text: `berth p50 ≤ ${AIMS.warmMs / 1000} s`, test: (c) => c.berth.values[0]! <= AIMS.warmMs } },
+        {
+          at: [50],
+          aim: {
+            text: `berth p50 ≤ ${AIMS.warmMs / 1000} s`,
+            test: (c) => c.berth.values[0]! <= AIMS.warmMs,
+          },
+        },
       ),
     );
 
@@ -151,7 +163,13 @@ export async function benchTeam({ dir, signal }: PartContext): Promise<PartResul
         'restart of an existing team (stop, start), HTTP 200 + HMR connected',
         { label: 'berth team stop + start', samples: restart.berth },
         { label: 'docker stop + docker start', samples: restart.hand },
-        { at: [50], aim: { text: `berth p50 ≤ ${AIMS.restartMs / 1000} s`, test: (c) => c.berth.values[0]! <= AIMS.restartMs } },
+        {
+          at: [50],
+          aim: {
+            text: `berth p50 ≤ ${AIMS.restartMs / 1000} s`,
+            test: (c) => c.berth.values[0]! <= AIMS.restartMs,
+          },
+        },
       ),
     );
 
@@ -252,7 +270,8 @@ export async function benchTeam({ dir, signal }: PartContext): Promise<PartResul
     );
   } finally {
     await browser.close().catch(() => undefined);
-    for (const t of teams.list()) await teams.cleanup(t.name, { purge: true, yes: true }).catch(() => undefined);
+    for (const t of teams.list())
+      await teams.cleanup(t.name, { purge: true, yes: true }).catch(() => undefined);
     await removeBaseline();
     await berth.close();
   }

@@ -70,7 +70,7 @@ describe('team workspaces in a real browser', () => {
     const repo = upstreamRepo('vite-react');
     const [web] = await start('vite', repo.url);
     expect(web).toMatchObject({ app: 'web', state: 'ready' });
-    expect(web!.url).toBe(`http://127.0.0.1:${web!.port}`);
+    expect(web!.url).toBe(`http://localhost:${web!.port}/`);
 
     const page = await browser.newPage();
     await page.goto(web!.url);

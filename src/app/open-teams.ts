@@ -5,6 +5,7 @@ import { Previews } from '../preview/previews.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { berthHome, Store } from '../store/store.js';
+import { teamsHubId } from '../team/team-labels.js';
 import { TeamService } from '../team/team-service.js';
 
 export interface OpenTeamsOptions {
@@ -41,7 +42,8 @@ export function openTeams(options: OpenTeamsOptions = {}): Teams {
     store,
     home,
     logger,
-    previews: new Previews(runtime),
+    // two homes on one engine may both have a team `web`: names carry the home's id
+    previews: new Previews(runtime, { namePrefix: `berth-${teamsHubId(home)}` }),
     ...(options.caBundle !== undefined ? { caBundle: options.caBundle } : {}),
   });
   const close = async () => {

@@ -4,7 +4,9 @@ import { BerthError, isBerthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { caBundleFromEnv } from '../preview/ca-bundle.js';
 import { PortPool } from '../preview/port-pool.js';
-import type { PreviewApp, PreviewStatus, Previews } from '../preview/previews.js';
+import { planPreview, previewImage } from '../preview/preview-spec.js';
+import type { PreviewApp, PreviewStatus } from '../preview/preview-types.js';
+import type { Previews } from '../preview/previews.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { Store } from '../store/store.js';
 import type { TeamRecord } from '../store/team-table.js';
@@ -248,8 +250,10 @@ export class TeamService {
     const plan = planTeam(folders);
     const network = teamNetworkName(this.hubId, name);
     const specs = [];
-    for (const app of plan.config.apps.filter((a) => a.enabled))
-      specs.push(this.deps.previews.spec(await this.previewApp(record, app, network)));
+    for (const app of plan.config.apps.filter((a) => a.enabled)) {
+      const preview = await this.previewApp(record, app, network);
+      specs.push(planPreview(preview, previewImage(preview), { namePrefix: 'berth' }).spec);
+    }
     return teamComposeFile(name, specs, [
       `repository ${record.url} (${record.branch}), workspace ${record.workspace}`,
       "berth's hot-reload canary and health checks are not part of Compose; polling is as configured",
@@ -259,13 +263,15 @@ export class TeamService {
   /** Fetch and merge into the team's branch (local changes committed first). */
   async sync(name: string, onProgress?: (line: string) => void): Promise<TeamSyncReport> {
     const record = this.team(name);
-    return this.locked(name, 'team sync', () => syncTeamRepo({
-      runtime: this.deps.runtime,
-      paths: { gitDir: record.gitDir, workspace: record.workspace },
-      branch: record.branch,
-      labels: teamLabels(this.hubId, name, 'sync', { path: record.workspace }),
-      ...(onProgress ? { onProgress } : {}),
-    }));
+    return this.locked(name, 'team sync', () =>
+      syncTeamRepo({
+        runtime: this.deps.runtime,
+        paths: { gitDir: record.gitDir, workspace: record.workspace },
+        branch: record.branch,
+        labels: teamLabels(this.hubId, name, 'sync', { path: record.workspace }),
+        ...(onProgress ? { onProgress } : {}),
+      }),
+    );
   }
 
   /**
@@ -429,6 +435,8 @@ export class TeamService {
       port,
       network,
       labels: teamLabels(this.hubId, record.name, 'preview', { app: app.name, path: record.workspace }),
+      // the team's npm cache outlives any one app
+      teamLabels: teamLabels(this.hubId, record.name, 'preview', { path: record.workspace }),
       ...(caBundle !== undefined ? { caBundle } : {}),
     };
   }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BerthError } from '../../errors.js';
-import type { PreviewStatus } from '../../preview/previews.js';
+import type { PreviewStatus } from '../../preview/preview-types.js';
 import type { Teams } from '../../app/open-teams.js';
 import { formatUptime, printJson, printLine, progress, renderTable } from '../output.js';
 
@@ -49,7 +49,7 @@ export function registerTeamCommand(program: Command): void {
         await withTeams(async ({ teams }) => {
           const { resolve } = await import('node:path');
           const report = await teams.start(name, {
-            ...(url !== undefined ? { url } : {}),
+            ...(url !== undefined ? { url: absoluteLocal(url, resolve) } : {}),
             ...(opts.branch !== undefined ? { branch: opts.branch } : {}),
             ...(opts.path !== undefined ? { path: resolve(opts.path) } : {}),
             onProgress: (line) => progress(`${name}: ${line}`),

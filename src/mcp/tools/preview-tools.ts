@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { PreviewStatus } from '../../preview/previews.js';
+import type { PreviewStatus } from '../../preview/preview-types.js';
 import { requireTeams, type McpDeps } from '../deps.js';
 import { guard, ok } from '../tool-result.js';
 
