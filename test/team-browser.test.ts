@@ -54,7 +54,7 @@ async function labelled(team: string) {
 beforeAll(async () => {
   browser = await launchBrowser();
   // the MCP server needs a config to start; this one names a project it never brings up
-  writeFileSync(join(cwd, 'berth.yaml'), `projects:\n  - name: idle\n    path: .\n`);
+  writeFileSync(join(cwd, 'berth.yaml'), `version: 1\nprojects:\n  idle:\n    path: .\n    image: berth-test/busybox\n`);
   mcp = await connectStdio(join(cwd, 'berth.yaml'), home);
 });
 
