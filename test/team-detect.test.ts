@@ -121,7 +121,7 @@ const SINGLE: Record<string, Expected> = {
     framework: 'flask',
     runtime: 'python',
     name: 'api',
-    command: 'python3 -m flask --app app run --host 0.0.0.0 --port $PORT --debug',
+    command: 'python3 -m flask --app app --debug run --host 0.0.0.0 --port $PORT',
     evidence: ['requirements.txt lists Flask>=2.3', 'app.py makes a Flask app'],
     confidence: 0.9,
   },

@@ -115,8 +115,9 @@ function uvicorn(target: string): string {
   return `python3 -m uvicorn ${target} --host ${ANY_HOST} --port $PORT --reload`;
 }
 
+/** `--debug` before `run`: Flask 2.2 (Debian bookworm's) knows it only there; 2.3 and later take both. */
 function flaskRun(module: string): string {
-  return `python3 -m flask --app ${module} run --host ${ANY_HOST} --port $PORT --debug`;
+  return `python3 -m flask --app ${module} --debug run --host ${ANY_HOST} --port $PORT`;
 }
 
 function python(
