@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -54,7 +54,10 @@ async function labelled(team: string) {
 beforeAll(async () => {
   browser = await launchBrowser();
   // the MCP server needs a config to start; this one names a project it never brings up
-  writeFileSync(join(cwd, 'berth.yaml'), `version: 1\nprojects:\n  idle:\n    path: .\n    image: berth-test/busybox\n`);
+  writeFileSync(
+    join(cwd, 'berth.yaml'),
+    `version: 1\nprojects:\n  idle:\n    path: .\n    image: berth-test/busybox\n`,
+  );
   mcp = await connectStdio(join(cwd, 'berth.yaml'), home);
 });
 

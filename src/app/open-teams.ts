@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../logger.js';
+import { caBundleFromEnv } from '../preview/ca-bundle.js';
 import { previewPortRange } from '../preview/port-pool.js';
 import { Previews } from '../preview/previews.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
@@ -15,7 +16,7 @@ export interface OpenTeamsOptions {
   /** Already open (then not closed here): a server that has its own berth passes these. */
   store?: Store;
   runtime?: ContainerRuntime;
-  /** PEM bundle for preview containers (default: BERTH_CA_BUNDLE). */
+  /** PEM bundle for preview containers (default: BERTH_CA_BUNDLE of `env`). */
   caBundle?: string;
 }
 
@@ -36,6 +37,7 @@ export function openTeams(options: OpenTeamsOptions = {}): Teams {
   const store = options.store ?? Store.open(home);
   const runtime = options.runtime ?? new DockerRuntime(logger, { env, agentRoot: join(home, 'run') });
   const portRange = previewPortRange(env);
+  const caBundle = options.caBundle ?? caBundleFromEnv(env);
   const teams = new TeamService({
     ...(portRange ? { portRange } : {}),
     runtime,
@@ -44,7 +46,7 @@ export function openTeams(options: OpenTeamsOptions = {}): Teams {
     logger,
     // two homes on one engine may both have a team `web`: names carry the home's id
     previews: new Previews(runtime, { namePrefix: `berth-${teamsHubId(home)}` }),
-    ...(options.caBundle !== undefined ? { caBundle: options.caBundle } : {}),
+    ...(caBundle !== undefined ? { caBundle } : {}),
   });
   const close = async () => {
     if (!options.runtime) runtime.close();

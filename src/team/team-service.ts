@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, isBerthError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { caBundleFromEnv } from '../preview/ca-bundle.js';
 import { PortPool } from '../preview/port-pool.js';
 import { planPreview, previewImage } from '../preview/preview-spec.js';
 import type { PreviewApp, PreviewStatus } from '../preview/preview-types.js';
@@ -26,7 +25,7 @@ export interface TeamServiceDeps {
   home: string;
   logger: Logger;
   previews: Previews;
-  /** PEM bundle passed into preview containers (default: BERTH_CA_BUNDLE). */
+  /** PEM bundle passed into preview containers (openTeams gives BERTH_CA_BUNDLE). */
   caBundle?: string;
   /** How many previews of one team start at once (default 2). */
   startConcurrency?: number;
@@ -416,7 +415,7 @@ export class TeamService {
     const owner = { team: record.name, app: app.name };
     const port = app.port ?? (await this.ports.allocate(owner));
     const dev = fillPort(app.dev, port);
-    const caBundle = this.deps.caBundle ?? caBundleFromEnv();
+    const caBundle = this.deps.caBundle;
     return {
       team: record.name,
       app: app.name,
