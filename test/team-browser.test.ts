@@ -169,5 +169,16 @@ describe('team workspaces in a real browser', () => {
     await page.reload();
     expect(await page.textContent('#berth')).toBe('static change');
     await page.close();
+
+    // the team's workspace is container-writable: a planted link out of it is not followed
+    const status = JSON.parse((await cli(['team', 'status', 'site', '--json'])).stdout) as {
+      workspace: string;
+    };
+    symlinkSync('/etc', join(status.workspace, 'escape'));
+    const out = await mcp.call('read_file', { team: 'site', path: 'escape/hostname' });
+    expect(out.isError).toBe(true);
+    const unknown = await mcp.call('read_file', { team: 'nope', path: 'index.html' });
+    expect(unknown.isError).toBe(true);
+    expect(JSON.stringify(unknown.content)).toMatch(/no team 'nope'/);
   }, 300_000);
 });

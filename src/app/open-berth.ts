@@ -83,10 +83,12 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
       ...(env.BERTH_IMAGE ? { defaultImage: env.BERTH_IMAGE } : {}),
     });
   const store = options.store ?? Store.open(home);
-  const runtime = new DockerRuntime(logger, {
+  const runtime = openRuntime({
+    logger,
     env,
-    ...(options.agent === false ? {} : { agentRoot: join(home, 'run') }),
-    ...(options.engine ? { strategies: options.engine } : {}),
+    home,
+    ...(options.agent === false ? { agent: false } : {}),
+    ...(options.engine ? { engine: options.engine } : {}),
   });
   let sync: Promise<SyncService> | undefined;
   const openSync = () =>
@@ -143,4 +145,22 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * The container runtime of this machine's engine (the only place above `runtime/` that names
+ * the Docker runtime): its in-container agent folders live under BERTH_HOME/run.
+ */
+export function openRuntime(options: {
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  home: string;
+  agent?: boolean;
+  engine?: EngineStrategy[];
+}): ContainerRuntime {
+  return new DockerRuntime(options.logger, {
+    env: options.env,
+    ...(options.agent === false ? {} : { agentRoot: join(options.home, 'run') }),
+    ...(options.engine ? { strategies: options.engine } : {}),
+  });
 }

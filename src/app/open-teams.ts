@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { createLogger, type Logger } from '../logger.js';
+import { openRuntime } from './open-berth.js';
 import { caBundleFromEnv } from '../preview/ca-bundle.js';
 import { previewPortRange } from '../preview/port-pool.js';
 import { Previews } from '../preview/previews.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
-import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { berthHome, Store } from '../store/store.js';
 import { teamsHubId } from '../team/team-labels.js';
 import { TeamService } from '../team/team-service.js';
@@ -35,7 +34,7 @@ export function openTeams(options: OpenTeamsOptions = {}): Teams {
   const logger = options.logger ?? createLogger();
   const home = options.home ?? berthHome(env);
   const store = options.store ?? Store.open(home);
-  const runtime = options.runtime ?? new DockerRuntime(logger, { env, agentRoot: join(home, 'run') });
+  const runtime = options.runtime ?? openRuntime({ logger, env, home });
   const portRange = previewPortRange(env);
   const caBundle = options.caBundle ?? caBundleFromEnv(env);
   const teams = new TeamService({

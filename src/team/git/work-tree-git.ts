@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { ContainerRuntime, Labels } from '../../runtime/container-runtime.js';
 import { hardenedSpec } from '../../runtime/hardened-spec.js';
+import { WorkspacePlacement } from '../../workspace/placement.js';
 import { TEAM_GID, TEAM_UID, type TeamRepoPaths } from './team-repo-paths.js';
 
 /** berth's preview image for Node: it has git, and runs as uid 1000 like the previews. */
 export const WORK_TREE_GIT_IMAGE = 'berth-preview/node';
 
-const WORKSPACE = '/workspace';
+/** Where the work tree is in the container: where every other container of berth has it. */
+const WORKSPACE = WorkspacePlacement.bind('/').containerRoot;
 const GIT_DIR = '/git';
 /** The container ends by itself after this, should berth die before removing it. */
 const LIFETIME_SECONDS = 900;
