@@ -149,6 +149,19 @@ describe('team workspaces in a real browser', () => {
         { timeout: 30_000, interval: 500 },
       )
       .toContain('Flask reloaded the change');
+
+    // an agent restarts the preview: same port, serving again when the call returns
+    const restarted = await mcp.call('preview_restart', { team: 'flask', app: api!.app });
+    expect(restarted.isError, JSON.stringify(restarted.content)).toBeFalsy();
+    expect((restarted.structuredContent as { preview: Preview }).preview).toMatchObject({
+      state: 'ready',
+      port: api!.port,
+    });
+    await page.goto(api!.url);
+    expect(await page.textContent('body')).toContain('Flask reloaded the change');
+    const wrong = await mcp.call('preview_restart', { team: 'flask', app: 'nope' });
+    expect(wrong.isError).toBe(true);
+    expect(JSON.stringify(wrong.content)).toMatch(/has no app 'nope'/);
     await page.close();
   }, 300_000);
 

@@ -77,6 +77,26 @@ describe('the team config on each start (no engine)', () => {
     expect(() => planTeam(folders)).toThrow(/berth\.team\.yaml: apps\.web/);
   });
 
+  it('ca_bundle in berth.team.yaml: an absolute path is kept through a rewrite, a relative one refused', () => {
+    const folders = teamWith('vite-react');
+    planTeam(folders);
+    const text = readFileSync(folders.configFile, 'utf8');
+    writeFileSync(
+      folders.configFile,
+      text.replace('autodetect: true', 'autodetect: true\nca_bundle: /etc/ssl/certs/ca-certificates.crt'),
+    );
+    cpSync(join(FIXTURES, 'flask'), join(folders.workspace, 'backend'), { recursive: true });
+    const plan = planTeam(folders);
+    expect(plan.written).toBe(true);
+    expect(plan.config.caBundle).toBe('/etc/ssl/certs/ca-certificates.crt');
+    expect(planTeam(folders).config.caBundle).toBe('/etc/ssl/certs/ca-certificates.crt');
+    writeFileSync(
+      folders.configFile,
+      readFileSync(folders.configFile, 'utf8').replace('ca_bundle: /etc', 'ca_bundle: etc'),
+    );
+    expect(() => planTeam(folders)).toThrow(/ca_bundle: give the absolute path of a PEM file/);
+  });
+
   it('team names and BERTH_PREVIEW_PORTS are checked', () => {
     for (const bad of ['', 'A', '1a', 'a_b', 'a'.repeat(31), '../x'])
       expect(() => checkTeamName(bad), bad).toThrow(/not a team name/);

@@ -57,6 +57,11 @@ export const teamConfigSchema = z
   .object({
     version: z.literal(1, { error: 'must be 1' }),
     autodetect: z.boolean().optional(),
+    ca_bundle: z
+      .string()
+      .refine((p) => p.startsWith('/'), { message: 'give the absolute path of a PEM file' })
+      .optional()
+      .describe('a CA bundle passed into the previews (wins over BERTH_CA_BUNDLE)'),
     apps: z.record(
       z
         .string()

@@ -42,6 +42,8 @@ export interface TeamConfig {
   version: 1;
   /** false: berth adds no newly detected apps on start. */
   autodetect: boolean;
+  /** A PEM bundle for the previews (a TLS-intercepting proxy); wins over BERTH_CA_BUNDLE. */
+  caBundle?: string;
   apps: TeamApp[];
 }
 
@@ -86,6 +88,7 @@ export function renderTeamConfig(
   const doc = new Document({
     version: 1,
     autodetect: config.autodetect,
+    ...(config.caBundle !== undefined ? { ca_bundle: config.caBundle } : {}),
     apps: Object.fromEntries(config.apps.map((a) => [a.name, rawApp(a)])),
   });
   doc.commentBefore = HEADER;
@@ -167,7 +170,12 @@ export function parseTeamConfig(text: string, file: string): TeamConfig {
     }
     ports.set(app.port, app.name);
   }
-  return { version: 1, autodetect: parsed.data.autodetect ?? true, apps };
+  return {
+    version: 1,
+    autodetect: parsed.data.autodetect ?? true,
+    ...(parsed.data.ca_bundle !== undefined ? { caBundle: parsed.data.ca_bundle } : {}),
+    apps,
+  };
 }
 
 function resolveApp(name: string, raw: RawTeamApp): TeamApp {

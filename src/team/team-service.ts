@@ -13,7 +13,7 @@ import { withFolderLock } from '../workspace/folder-lock.js';
 import { removePathAsync } from '../workspace/path-ops.js';
 import { fillPort } from './detect/index.js';
 import { cloneTeamRepo, redactUrl, syncTeamRepo, uncommittedWork, type TeamSyncReport } from './git/index.js';
-import type { TeamApp } from './team-config.js';
+import type { TeamApp, TeamConfig } from './team-config.js';
 import { teamComposeFile } from './team-compose.js';
 import { teamLabels, teamNetworkName, teamSelector, teamsHubId } from './team-labels.js';
 import { checkTeamName } from './team-names.js';
@@ -178,7 +178,7 @@ export class TeamService {
       });
     }
     const network = await this.ensureNetwork(name, record.workspace);
-    const { previews, failed } = await this.startApps(record, folders, apps, network, say);
+    const { previews, failed } = await this.startApps(record, plan.config, apps, network, say);
     table.markStarted(name);
     return {
       team: name,
@@ -238,7 +238,7 @@ export class TeamService {
       );
     }
     const network = await this.ensureNetwork(name, record.workspace);
-    const preview = await this.previewApp(record, app, network);
+    const preview = await this.previewApp(record, app, network, plan.config);
     return this.deps.previews.restart(preview, onProgress ? { onProgress } : {});
   }
 
@@ -250,7 +250,7 @@ export class TeamService {
     const network = teamNetworkName(this.hubId, name);
     const specs = [];
     for (const app of plan.config.apps.filter((a) => a.enabled)) {
-      const preview = await this.previewApp(record, app, network);
+      const preview = await this.previewApp(record, app, network, plan.config);
       specs.push(planPreview(preview, previewImage(preview), { namePrefix: 'berth' }).spec);
     }
     return teamComposeFile(name, specs, [
@@ -411,11 +411,16 @@ export class TeamService {
     return name;
   }
 
-  private async previewApp(record: TeamRecord, app: TeamApp, network: string): Promise<PreviewApp> {
+  private async previewApp(
+    record: TeamRecord,
+    app: TeamApp,
+    network: string,
+    config?: TeamConfig,
+  ): Promise<PreviewApp> {
     const owner = { team: record.name, app: app.name };
     const port = app.port ?? (await this.ports.allocate(owner));
     const dev = fillPort(app.dev, port);
-    const caBundle = this.deps.caBundle;
+    const caBundle = config?.caBundle ?? this.deps.caBundle;
     return {
       team: record.name,
       app: app.name,
@@ -442,12 +447,11 @@ export class TeamService {
 
   private async startApps(
     record: TeamRecord,
-    folders: TeamFolders,
+    config: TeamConfig,
     apps: TeamApp[],
     network: string,
     say: (line: string) => void,
   ): Promise<{ previews: PreviewStatus[]; failed: { app: string; error: string }[] }> {
-    void folders;
     const previews: PreviewStatus[] = [];
     const failed: { app: string; error: string }[] = [];
     const queue = [...apps];
@@ -455,7 +459,7 @@ export class TeamService {
       for (let app = queue.shift(); app; app = queue.shift()) {
         const current = app;
         try {
-          const preview = await this.previewApp(record, current, network);
+          const preview = await this.previewApp(record, current, network, config);
           const status = await this.deps.previews.start(preview, {
             onProgress: (line) => say(`${current.name}: ${line}`),
           });
