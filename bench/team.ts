@@ -179,6 +179,8 @@ export async function benchTeam({ dir, signal }: PartContext): Promise<PartResul
     // 4. MCP write_file → the open page shows the change (HMR), against a plain write
     const status = await teams.status('warm');
     const workspace = status.workspace;
+    const mode = status.previews[0]?.hotReload?.mode;
+    if (mode !== 'inotify') throw new Error(`the canary chose ${mode} on a bind mount`);
     const page = await browser.newPage();
     await page.goto(readyUrl(status.previews));
     await page.waitForSelector('h1');
@@ -229,7 +231,9 @@ export async function benchTeam({ dir, signal }: PartContext): Promise<PartResul
     // 5. the polling fallback: the same edits with polling forced on
     const config = join(home, 'teams', 'warm', 'berth.team.yaml');
     writeFileSync(config, readFileSync(config, 'utf8').replace(/polling: auto/, 'polling: always'));
-    await teams.restart('warm', 'web');
+    const repolled = await teams.restart('warm', 'web');
+    if (repolled.hotReload?.mode !== 'polling')
+      throw new Error(`polling: always did not take: ${JSON.stringify(repolled.hotReload)}`);
     const polled = await browser.newPage();
     await polled.goto(readyUrl((await teams.status('warm')).previews));
     await polled.waitForSelector('h1');
