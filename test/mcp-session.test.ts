@@ -43,7 +43,7 @@ describe('sessions over MCP', () => {
     // reading changes nothing, so it is no step
     expect(textOf(await mcp.call('read_file', { session: id, path: 'out.txt' }))).toBe('built\n');
     const both = await mcp.call('read_file', { project: 'app', session: id, path: 'x' });
-    expect(textOf(both)).toBe('Give either project or session (one of them, not both).');
+    expect(textOf(both)).toBe('Give one of project, session or team (exactly one of them).');
 
     // the other file tools work on the sandbox too
     const made = await mcp.call('create_folder', { session: id, path: 'made/empty' });

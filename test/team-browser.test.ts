@@ -192,6 +192,6 @@ describe('team workspaces in a real browser', () => {
     expect(out.isError).toBe(true);
     const unknown = await mcp.call('read_file', { team: 'nope', path: 'index.html' });
     expect(unknown.isError).toBe(true);
-    expect(JSON.stringify(unknown.content)).toMatch(/no team 'nope'/);
+    expect(JSON.stringify(unknown.content)).toMatch(/no team 'nope'/i);
   }, 300_000);
 });
