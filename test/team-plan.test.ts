@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { planPreview, previewImage } from '../src/preview/preview-spec.js';
+import { teamComposeFile } from '../src/team/team-compose.js';
 import { previewPortRange } from '../src/preview/port-pool.js';
 import { isBerthError } from '../src/errors.js';
 import { checkTeamName } from '../src/team/team-names.js';
@@ -111,5 +114,44 @@ describe('the team config on each start (no engine)', () => {
         expect(isBerthError(err, 'CONFIG_INVALID'), bad).toBe(true);
       }
     }
+  });
+});
+
+describe('berth team export (no engine)', () => {
+  it('hands new volumes to the preview user first and fixes the hot-reload decision (no canary under Compose)', () => {
+    const app = {
+      team: 't',
+      app: 'web',
+      framework: 'vite-react',
+      runtime: 'node' as const,
+      workspace: '/tmp/w',
+      root: '',
+      devCommand: 'npx --no -- vite --host 0.0.0.0 --port 5123 --strictPort',
+      devEnv: {},
+      install: 'npm install',
+      polling: 'auto' as const,
+      pollingEnv: { CHOKIDAR_USEPOLLING: 'true' },
+      port: 5123,
+      network: 'n',
+      labels: { 'berth.team': 't', 'berth.app': 'web' },
+    };
+    const spec = planPreview(app, previewImage(app), { namePrefix: 'berth' }).spec;
+    const doc = parse(teamComposeFile('t', [spec])) as {
+      services: Record<
+        string,
+        { depends_on?: unknown; command?: string[]; environment?: Record<string, string>; ports?: string[] }
+      >;
+    };
+    expect(doc.services.web?.depends_on).toEqual({
+      'web-volumes-owner': { condition: 'service_completed_successfully' },
+    });
+    expect(doc.services['web-volumes-owner']?.command).toEqual([
+      'chown',
+      '1000:1000',
+      '/workspace/node_modules',
+      '/home/berth/.npm',
+    ]);
+    expect(doc.services.web?.environment?.BERTH_HOT_RELOAD).toBe('inotify');
+    expect(doc.services.web?.ports).toEqual(['127.0.0.1:5123:5123']);
   });
 });

@@ -463,7 +463,7 @@ export class TeamService {
           const status = await this.deps.previews.start(preview, {
             onProgress: (line) => say(`${current.name}: ${line}`),
           });
-          say(`${current.name}: ${status.state} at ${status.url}`);
+          if (status.state !== 'ready') say(`${current.name}: ${status.state} at ${status.url}`);
           previews.push(status);
         } catch (err) {
           if (!isBerthError(err) && !(err instanceof Error)) throw err;

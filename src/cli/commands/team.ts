@@ -206,7 +206,8 @@ export function registerTeamCommand(program: Command): void {
           `--lines ${opts.lines}: give a whole number from 1 to 10000`,
         );
       await withTeams(async ({ teams }) => {
-        process.stdout.write(await teams.logs(name, app, lines));
+        const log = await teams.logs(name, app, lines);
+        process.stdout.write(log.endsWith('\n') || log === '' ? log : `${log}\n`);
       });
     });
 
