@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneTeamRepo } from '../src/team/git/clone-team-repo.js';
 import { fetchTeamRepo } from '../src/team/git/fetch-team-repo.js';
+import { mirrorDirOf } from '../src/team/git/team-repo-paths.js';
 import {
   bareRepoFrom,
   freePort,
@@ -197,7 +198,7 @@ describe('cloneTeamRepo', () => {
 });
 
 describe('fetchTeamRepo', () => {
-  it('fetches into the git folder only, with a token given for this fetch and stored nowhere', async () => {
+  it('fetches into the host-only mirror, never the git folder a container writes, with a token given for this fetch and stored nowhere', async () => {
     const t = team();
     await cloneTeamRepo({ url: http.url('app.git', `alice:${TOKEN}`), paths: t });
     writeFileSync(join(repo.upstream, 'fetched.txt'), 'new upstream\n');
@@ -213,20 +214,18 @@ describe('fetchTeamRepo', () => {
       credentialsUrl: http.url('app.git', `alice:${TOKEN}`),
       onProgress: (l) => progress.push(l),
     });
-    const ref = testGit(
-      t.gitDir,
-      `--git-dir=${t.gitDir}`,
-      '-c',
-      `safe.directory=${t.gitDir}`,
-      'rev-parse',
-      'origin/main',
-    );
-    expect(ref.trim()).toBe(upstream);
+    const refIn = (dir: string) =>
+      testGit(dir, `--git-dir=${dir}`, '-c', `safe.directory=${dir}`, 'rev-parse', 'origin/main').trim();
+    const mirror = mirrorDirOf(t);
+    expect(refIn(mirror)).toBe(upstream);
+    // host git did not touch the git folder (the work-tree container takes the refs from the mirror)
+    expect(refIn(t.gitDir)).not.toBe(upstream);
     // the work tree is untouched by the host fetch
     expect(existsSync(join(t.workspace, 'fetched.txt'))).toBe(false);
     expect(allText(t.gitDir)).not.toContain(TOKEN);
+    expect(allText(mirror)).not.toContain(TOKEN);
     expect(progress.join('\n')).not.toContain(TOKEN);
-    if (process.getuid?.() === 0)
-      expect(statSync(join(t.gitDir, 'refs', 'remotes', 'origin')).uid).toBe(1000);
+    // the mirror stays the host's: no container user owns it
+    expect(statSync(mirror).uid).toBe(process.getuid?.());
   });
 });

@@ -5,7 +5,7 @@ import { listFolder, removePath } from '../../workspace/path-ops.js';
 import { parseGitUrl, redactUrl } from './git-url.js';
 import { runHostGit } from './host-git.js';
 import { remoteBranches } from './remote-branches.js';
-import { handToTeamUser, type TeamRepoPaths } from './team-repo-paths.js';
+import { handToTeamUser, mirrorDirOf, type TeamRepoPaths } from './team-repo-paths.js';
 
 /** A clone may take long (a big repository); it is bounded all the same. */
 export const CLONE_TIMEOUT_MS = 30 * 60_000;
@@ -99,14 +99,41 @@ export async function cloneTeamRepo(options: CloneTeamRepoOptions): Promise<Clon
       timeoutMs: 30_000,
       doing: 'reading the cloned HEAD',
     });
+    await makeMirror(paths, parsed.clean);
     handToTeamUser(paths.workspace);
     handToTeamUser(paths.gitDir);
     return { url: parsed.clean, branch, head: stdout.trim() };
   } catch (err) {
     removeHalfMade(paths.workspace, workspaceExisted);
     removePath(paths.gitDir);
+    removePath(mirrorDirOf(paths));
     throw err;
   }
+}
+
+/**
+ * The host-only mirror (see mirrorDirOf), filled from the git folder while that is still fresh
+ * (no container has seen it yet); later fetches from origin go into the mirror only.
+ */
+async function makeMirror(paths: TeamRepoPaths, url: string): Promise<void> {
+  const mirror = mirrorDirOf(paths);
+  checkEmptyTarget(mirror, 'mirror of origin');
+  const run = (args: string[], doing: string) =>
+    runHostGit(args, { gitDir: mirror, cwd: dirname(mirror), timeoutMs: CLONE_TIMEOUT_MS, doing });
+  await runHostGit(['init', '-q', '--bare', '--template=', mirror], {
+    cwd: dirname(mirror),
+    timeoutMs: 30_000,
+    doing: 'making the mirror of origin',
+  });
+  await run(['config', 'remote.origin.url', url], 'recording origin in the mirror');
+  await run(
+    ['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*'],
+    'recording what to fetch',
+  );
+  await run(
+    ['fetch', '-q', '--no-tags', '--', paths.gitDir, '+refs/remotes/origin/*:refs/remotes/origin/*'],
+    'filling the mirror from the fresh clone',
+  );
 }
 
 /**

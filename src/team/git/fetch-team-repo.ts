@@ -1,6 +1,6 @@
 import { parseGitUrl } from './git-url.js';
 import { runHostGit } from './host-git.js';
-import { handToTeamUser, type TeamRepoPaths } from './team-repo-paths.js';
+import { mirrorDirOf, type TeamRepoPaths } from './team-repo-paths.js';
 
 export const FETCH_TIMEOUT_MS = 10 * 60_000;
 
@@ -17,24 +17,20 @@ export interface FetchTeamRepoOptions {
 }
 
 /**
- * `git fetch origin` on the host, into the team's git folder only: no work tree is involved (git
- * is given the git folder and nothing else, and runs in it). New objects and refs are handed back
- * to uid 1000 after, for the work-tree container.
+ * `git fetch origin` on the host, into the team's host-only mirror (mirrorDirOf): never into the
+ * git folder, which the work-tree container writes, so host git reads no config, hooks or refs a
+ * container could have made. The work-tree container then fetches from the mirror, read-only.
  */
 export async function fetchTeamRepo(options: FetchTeamRepoOptions): Promise<void> {
-  const { gitDir } = options.paths;
+  const mirror = mirrorDirOf(options.paths);
   const credentials = options.credentialsUrl ? parseGitUrl(options.credentialsUrl).credentials : undefined;
-  try {
-    await runHostGit(['fetch', '--progress', '--no-recurse-submodules', '--prune', 'origin'], {
-      gitDir,
-      cwd: gitDir,
-      timeoutMs: options.timeoutMs ?? FETCH_TIMEOUT_MS,
-      doing: 'fetching the team repository from origin',
-      ...(credentials ? { credentials } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-  } finally {
-    handToTeamUser(gitDir);
-  }
+  await runHostGit(['fetch', '--progress', '--no-recurse-submodules', '--no-tags', '--prune', 'origin'], {
+    gitDir: mirror,
+    cwd: mirror,
+    timeoutMs: options.timeoutMs ?? FETCH_TIMEOUT_MS,
+    doing: 'fetching the team repository from origin',
+    ...(credentials ? { credentials } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 }

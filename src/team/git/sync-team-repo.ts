@@ -2,7 +2,7 @@ import { BerthError } from '../../errors.js';
 import type { ContainerRuntime, Labels } from '../../runtime/container-runtime.js';
 import { fetchTeamRepo } from './fetch-team-repo.js';
 import type { TeamRepoPaths } from './team-repo-paths.js';
-import { withWorkTreeGit, type WorkTreeGit } from './work-tree-git.js';
+import { MIRROR_DIR, withWorkTreeGit, type WorkTreeGit } from './work-tree-git.js';
 
 export const LOCAL_CHANGES_MESSAGE = 'berth sync: local changes in the team workspace';
 
@@ -40,7 +40,8 @@ export interface SyncTeamRepoOptions {
 }
 
 /**
- * Fetches from origin (on the host, into the git folder only), then in a locked-down container:
+ * Fetches from origin (on the host, into the host-only mirror), then in a locked-down container:
+ * takes the fetched refs from the read-only mirror,
  * commits whatever changed in the work tree on the team's branch, and merges origin's branch into
  * it. A conflict is recorded (files, each side's commit) and the merge aborted, so the work tree is
  * exactly the local commit: nothing is lost, nothing is half-merged, and a second sync meets the
@@ -67,6 +68,26 @@ export async function syncTeamRepo(options: SyncTeamRepoOptions): Promise<TeamSy
 }
 
 async function syncInContainer(git: WorkTreeGit, branch: string): Promise<TeamSyncReport> {
+  // origin's refs as the host fetched them into the mirror
+  const fetched = await git.run(
+    [
+      'fetch',
+      '-q',
+      '--no-tags',
+      '--prune',
+      // the mirror is root's (the host's): its upload-pack is told that is expected
+      `--upload-pack=git -c safe.directory=${MIRROR_DIR} upload-pack`,
+      '--',
+      MIRROR_DIR,
+      '+refs/remotes/origin/*:refs/remotes/origin/*',
+    ],
+    true,
+  );
+  if (fetched.code !== 0)
+    throw new BerthError(
+      'GIT_FAILED',
+      `taking origin's commits from the mirror failed: ${fetched.stderr.trim() || `exit ${fetched.code}`}`,
+    );
   await checkOnBranch(git, branch);
   // a sync that died mid-merge is undone first: the work tree was committed before it began
   if ((await git.run(['rev-parse', '-q', '--verify', 'MERGE_HEAD'])).code === 0)

@@ -1,3 +1,4 @@
+import { basename, dirname, join } from 'node:path';
 import { chownTreeAt } from '../../workspace/tree-chown.js';
 
 /**
@@ -21,4 +22,14 @@ export const TEAM_GID = 1000;
 export function handToTeamUser(path: string): void {
   if (process.getuid?.() !== 0) return;
   chownTreeAt(path, TEAM_UID, TEAM_GID);
+}
+
+/**
+ * The host-only mirror of origin, beside the git folder: the one repository host git fetches
+ * into after the clone. No container ever mounts it writable (the work-tree container sees it
+ * read-only), so its config and hooks are berth's alone; the git folder, which that container
+ * writes, is never touched by host git again.
+ */
+export function mirrorDirOf(paths: TeamRepoPaths): string {
+  return join(dirname(paths.gitDir), `${basename(paths.gitDir)}-origin.git`);
 }

@@ -4,7 +4,7 @@ import { BerthError } from '../../errors.js';
 import type { ContainerRuntime, Labels } from '../../runtime/container-runtime.js';
 import { hardenedSpec } from '../../runtime/hardened-spec.js';
 import { WorkspacePlacement } from '../../workspace/placement.js';
-import { TEAM_GID, TEAM_UID, type TeamRepoPaths } from './team-repo-paths.js';
+import { mirrorDirOf, TEAM_GID, TEAM_UID, type TeamRepoPaths } from './team-repo-paths.js';
 
 /** berth's preview image for Node: it has git, and runs as uid 1000 like the previews. */
 export const WORK_TREE_GIT_IMAGE = 'berth-preview/node';
@@ -12,6 +12,8 @@ export const WORK_TREE_GIT_IMAGE = 'berth-preview/node';
 /** Where the work tree is in the container: where every other container of berth has it. */
 const WORKSPACE = WorkspacePlacement.bind('/').containerRoot;
 const GIT_DIR = '/git';
+/** The host-only mirror of origin, mounted read-only: where the container fetches from. */
+export const MIRROR_DIR = '/origin';
 /** The container ends by itself after this, should berth die before removing it. */
 const LIFETIME_SECONDS = 900;
 /** One git command in the container is bounded too (a huge work tree still takes well under this). */
@@ -39,6 +41,7 @@ const CONTAINER_GIT_CONFIG: readonly string[] = [
   'protocol.allow=never',
   `safe.directory=${GIT_DIR}`,
   `safe.directory=${WORKSPACE}`,
+  `safe.directory=${MIRROR_DIR}`,
 ];
 
 const CONTAINER_GIT_ENV: Record<string, string> = {
@@ -106,6 +109,7 @@ export class WorkTreeGit {
         { source: paths.workspace, target: WORKSPACE },
         { source: paths.gitDir, target: GIT_DIR },
         { source: join(paths.gitDir, 'config'), target: `${GIT_DIR}/config`, readOnly: true },
+        { source: mirrorDirOf(paths), target: MIRROR_DIR, readOnly: true },
       ],
       cmd: ['sleep', String(LIFETIME_SECONDS)],
     });
@@ -130,8 +134,12 @@ export class WorkTreeGit {
     return git;
   }
 
-  /** Runs `git <args>` in the container; a non-zero exit is returned, not thrown. */
-  async run(args: string[]): Promise<GitOutcome> {
+  /**
+   * Runs `git <args>` in the container; a non-zero exit is returned, not thrown. `fromMirror`
+   * lets this one command use the file transport (to fetch from the read-only mirror); every
+   * other command has no transport at all.
+   */
+  async run(args: string[], fromMirror = false): Promise<GitOutcome> {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const stop = new AbortController();
@@ -140,8 +148,13 @@ export class WorkTreeGit {
       const { exitCode } = await this.runtime.exec.run(
         { id: this.id, name: this.name },
         {
-          cmd: ['git', ...CONTAINER_GIT_CONFIG.flatMap((kv) => ['-c', kv]), ...args],
-          env: CONTAINER_GIT_ENV,
+          cmd: [
+            'git',
+            ...CONTAINER_GIT_CONFIG.flatMap((kv) => ['-c', kv]),
+            ...(fromMirror ? ['-c', 'protocol.file.allow=always'] : []),
+            ...args,
+          ],
+          env: fromMirror ? { ...CONTAINER_GIT_ENV, GIT_ALLOW_PROTOCOL: 'file' } : CONTAINER_GIT_ENV,
           user: `${TEAM_UID}:${TEAM_GID}`,
           workingDir: WORKSPACE,
           onStdout: (b) => void out.push(b),
