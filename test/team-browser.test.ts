@@ -1,13 +1,13 @@
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './helpers/browser.js';
 import { connectStdio, type McpSession } from './helpers/mcp-connect.js';
 import { runCli } from './helpers/run-cli.js';
 import { TEST_DIR_PREFIX } from './helpers/sweep.js';
+import { teamResources } from './helpers/team-resources.js';
 import { upstreamRepo } from './helpers/team-repo.js';
 
 /**
@@ -19,7 +19,6 @@ const CA = '/etc/ssl/certs/ca-certificates.crt';
 const home = mkdtempSync(join(tmpdir(), `${TEST_DIR_PREFIX}team-home-`));
 const cwd = mkdtempSync(join(tmpdir(), `${TEST_DIR_PREFIX}team-cwd-`));
 const env = { BERTH_HOME: home, BERTH_CA_BUNDLE: CA };
-const docker = new Docker();
 let browser: Browser;
 let mcp: McpSession;
 
@@ -39,16 +38,6 @@ async function start(team: string, url: string): Promise<Preview[]> {
   const r = await cli(['team', 'start', team, url, '--json']);
   expect(r.code, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as { previews: Preview[] }).previews;
-}
-
-async function labelled(team: string) {
-  const filters = { label: [`berth.team=${team}`] };
-  const [containers, networks, volumes] = await Promise.all([
-    docker.listContainers({ all: true, filters }),
-    docker.listNetworks({ filters }),
-    docker.listVolumes({ filters }),
-  ]);
-  return { containers: containers.length, networks: networks.length, volumes: volumes.Volumes?.length ?? 0 };
 }
 
 beforeAll(async () => {
@@ -124,7 +113,7 @@ describe('team workspaces in a real browser', () => {
 
     const cleaned = await cli(['team', 'cleanup', 'vite', '--json']);
     expect(cleaned.code, cleaned.stderr).toBe(0);
-    expect(await labelled('vite')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    expect(await teamResources('vite')).toEqual({ containers: 0, networks: 0, volumes: 0 });
   }, 600_000);
 
   it('Flask: an MCP edit of the app is served after the reloader restarts it', async () => {

@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/run-cli.js';
 import { TEST_DIR_PREFIX } from './helpers/sweep.js';
+import { teamResources } from './helpers/team-resources.js';
 import { git, upstreamRepo } from './helpers/team-repo.js';
 
 /**
@@ -15,7 +15,6 @@ import { git, upstreamRepo } from './helpers/team-repo.js';
  */
 const home = mkdtempSync(join(tmpdir(), `${TEST_DIR_PREFIX}team-cli-`));
 const cwd = mkdtempSync(join(tmpdir(), `${TEST_DIR_PREFIX}team-cwd-`));
-const docker = new Docker();
 
 function cli(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 240_000) {
   return runCli(args, { cwd, env: { BERTH_HOME: home, ...extraEnv }, timeoutMs });
@@ -25,16 +24,6 @@ async function teamNames(): Promise<string[]> {
   const r = await cli(['team', 'list', '--json']);
   expect(r.code, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as { team: string }[]).map((t) => t.team);
-}
-
-async function labelled(team: string) {
-  const filters = { label: [`berth.team=${team}`] };
-  const [containers, networks, volumes] = await Promise.all([
-    docker.listContainers({ all: true, filters }),
-    docker.listNetworks({ filters }),
-    docker.listVolumes({ filters }),
-  ]);
-  return { containers: containers.length, networks: networks.length, volumes: volumes.Volumes?.length ?? 0 };
 }
 
 afterAll(async () => {
@@ -96,7 +85,7 @@ describe('berth team: bad input changes nothing', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`${port}`));
       expect(r.stderr).toMatch(/port/);
-      expect((await labelled('full')).containers).toBe(0);
+      expect((await teamResources('full')).containers).toBe(0);
     } finally {
       holder.close();
       await cli(['team', 'cleanup', 'full', '--purge', '--yes']);
@@ -171,11 +160,11 @@ describe('berth team: start, sync, export, cleanup', () => {
     expect(refused.stderr).toMatch(/would lose/);
     expect(refused.stderr).toMatch(/commit/);
     expect(existsSync(ws)).toBe(true);
-    expect((await labelled('docs')).containers).toBeGreaterThan(0);
+    expect((await teamResources('docs')).containers).toBeGreaterThan(0);
 
     const cleaned = await cli(['team', 'cleanup', 'docs', '--purge', '--yes', '--json']);
     expect(cleaned.code, cleaned.stderr).toBe(0);
-    expect(await labelled('docs')).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    expect(await teamResources('docs')).toEqual({ containers: 0, networks: 0, volumes: 0 });
     expect(existsSync(ws)).toBe(false);
     expect(await teamNames()).not.toContain('docs');
   }, 400_000);

@@ -3,7 +3,7 @@ import { BerthError, describeError, isBerthError } from '../errors.js';
 import { runExec } from '../exec/run-exec.js';
 import { containerProbes } from '../exec/wait/container-probes.js';
 import { allOf, httpBelow500, tcpPort } from '../exec/wait/strategies.js';
-import { waitUntilReady } from '../exec/wait/wait-strategy.js';
+import { pause, waitUntilReady } from '../exec/wait/wait-strategy.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { runHotReloadCanary } from './hot-reload-canary.js';
 import { HOT_RELOAD_FILE, LAUNCHER_LINE, STATE_DIR } from './launcher-script.js';
@@ -70,7 +70,7 @@ export async function bringUp(ctx: BringUpContext): Promise<PreviewStatus> {
       devStart.then(() => 'dev' as const),
       exited.then((gone) => (gone ? ('exited' as const) : ('dev' as const))),
       decision.then(() => new Promise<never>(() => undefined)),
-      delay(installTimeout, done.signal).then(() => 'timeout' as const),
+      pause(installTimeout, done.signal).then(() => 'timeout' as const),
     ]);
     if (phase1 === 'exited') throw await crashed(ctx);
     if (phase1 === 'timeout') {
@@ -185,7 +185,7 @@ async function followLog(
 /** Reads the launcher's phase now and then, in case the log line that says the dev server started was missed. */
 async function pollPhase(ctx: BringUpContext, signal: AbortSignal, devStarted: () => void): Promise<void> {
   while (!signal.aborted) {
-    await delay(PHASE_POLL_MS, signal);
+    await pause(PHASE_POLL_MS, signal);
     if (signal.aborted) return;
     const state = await readLauncherState(ctx.runtime, ctx.id, ctx.user).catch(() => undefined);
     if (state?.phase === 'starting') return devStarted();
@@ -224,17 +224,4 @@ async function notReady(ctx: BringUpContext, why: string): Promise<BerthError> {
       `its container is left running (see its log, or stop it). Last lines of its log:\n${lines.join('\n')}`,
     { reason: 'NOT_READY', app: ctx.app.app, containerId: ctx.id, lastLines: lines },
   );
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
