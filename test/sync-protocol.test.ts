@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -177,6 +177,64 @@ describe('RemoteReplica refuses what a hostile agent says', () => {
     await rejectsWith(identity, 'PROTOCOL_ERROR', /to no request/);
   });
 
+  it('a scan sent as changes must name the scan this side holds, and remove only its paths', async () => {
+    const root = {
+      entries: [
+        ['', { kind: 'dir', mode: 0o755 }],
+        ['a', { kind: 'dir', mode: 0o755 }],
+      ],
+      problems: [],
+    };
+    // no full scan yet: any base, or a removal, is a violation
+    for (const [what, header, part] of [
+      ['a base never held', { base: 'abc' }, { entries: [], problems: [] }],
+      ['removed paths in a whole scan', {}, { ...root, removed: ['a'] }],
+    ] as [string, object, object][]) {
+      const agent = handDrivenAgent();
+      agent.handshake();
+      const scan = agent.replica.scan({ ignore: [] });
+      agent.frame({ t: 'scan-part', id: 1, ...header }, Buffer.from(JSON.stringify(part)));
+      agent.frame({ t: 'scan-end', id: 1, root: 'dir', token: 'aa' });
+      await rejectsWith(scan, 'PROTOCOL_ERROR').catch((err: unknown) => {
+        throw new Error(`${what}: ${String(err)}`);
+      });
+    }
+    const changes: [string, object][] = [
+      ['a removed path the base lacks', { entries: [], problems: [], removed: ['b'] }],
+      ['a path removed twice', { entries: [], problems: [], removed: ['a', 'a'] }],
+      [
+        'a path both changed and removed',
+        { entries: [['a', { kind: 'dir', mode: 0o700 }]], problems: [], removed: ['a'] },
+      ],
+      ['the root removed', { entries: [], problems: [], removed: [''] }],
+      [
+        'a folder removed under its entries',
+        { entries: [['a/x', { kind: 'dir', mode: 0o755 }]], problems: [], removed: ['a'] },
+      ],
+    ];
+    for (const [what, part] of changes) {
+      const agent = handDrivenAgent();
+      agent.handshake();
+      const first = agent.replica.scan({ ignore: [] });
+      agent.frame({ t: 'scan-part', id: 1 }, Buffer.from(JSON.stringify(root)));
+      agent.frame({ t: 'scan-end', id: 1, root: 'dir', token: 'aa' });
+      expect([...(await first).entries.keys()]).toEqual(['', 'a']);
+      const second = agent.replica.scan({ ignore: [] });
+      const asked = JSON.parse(
+        agent.sent
+          .at(-1)!
+          .subarray(8 + agent.sent.at(-1)!.readUInt32BE(4))
+          .toString(),
+      ) as { since?: string };
+      expect(asked.since).toBe('aa');
+      agent.frame({ t: 'scan-part', id: 2, base: 'aa' }, Buffer.from(JSON.stringify(part)));
+      agent.frame({ t: 'scan-end', id: 2, root: 'dir', token: 'bb', base: 'aa' });
+      await rejectsWith(second, 'PROTOCOL_ERROR').catch((err: unknown) => {
+        throw new Error(`${what}: ${String(err)}`);
+      });
+    }
+  });
+
   it('a read refuses content it did not ask for and more bytes than a file has', async () => {
     const digest = sha('abc');
     const collect = async (iterable: AsyncIterable<unknown>) => {
@@ -211,6 +269,38 @@ describe('RemoteReplica refuses what a hostile agent says', () => {
 });
 
 describe('the agent server and RemoteReplica over in-process pipes', () => {
+  it('a second full scan crosses as its changes and comes out equal to a whole one', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'berth-test-sync-'));
+    for (let i = 0; i < 30; i++) writeFileSync(join(root, `f${i}`), `file ${i}\n`);
+    const local = new LocalReplica({ root, side: 'container' });
+    const { replica, received } = pipedAgent(new LocalReplica({ root, side: 'container' }));
+    const sizes: number[] = [];
+    const measured = async (options: { ignore: string[]; paths?: string[] }) => {
+      const before = received();
+      const scan = await replica.scan(options);
+      sizes.push(received() - before);
+      return scan;
+    };
+    const whole = await measured({ ignore: [] });
+    expect(whole.entries.size).toBe(31);
+    writeFileSync(join(root, 'f3'), 'changed\n');
+    rmSync(join(root, 'f4'));
+    mkdirSync(join(root, 'd'));
+    symlinkSync('f1', join(root, 'd/link'));
+    const changed = await measured({ ignore: [] });
+    expect(changed).toEqual(await local.scan({ ignore: [] }));
+    // 31 entries the first time, 4 changed and 1 removed the second
+    expect(sizes[1]!).toBeLessThan(sizes[0]! / 3);
+    // a scoped scan in between neither uses nor moves the base
+    const scoped = await replica.scan({ ignore: [], paths: ['d'] });
+    expect([...scoped.entries.keys()].sort()).toContain('d/link');
+    rmSync(join(root, 'd'), { recursive: true });
+    expect(await replica.scan({ ignore: [] })).toEqual(await local.scan({ ignore: [] }));
+    // the earlier result was not changed under its holder
+    expect(changed.entries.has('d/link')).toBe(true);
+    await replica.close();
+  });
+
   it('stage, apply, scan, read and watch round-trip a small tree', async () => {
     const root = mkdtempSync(join(tmpdir(), 'berth-test-sync-'));
     const { replica } = pipedAgent(new LocalReplica({ root, side: 'container' }));

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isBerthError } from '../src/errors.js';
 import { hashStats } from '../src/workspace/sync-tree/digest-cache.js';
 import { LocalReplica, checkSyncPath } from '../src/workspace/sync-tree/local-replica.js';
+import { IgnoreRules } from '../src/workspace/sync-tree/scan.js';
 import { linkTargetEscape } from '../src/workspace/sync-tree/sync-path.js';
 
 const dirs: string[] = [];
@@ -102,6 +103,48 @@ describe('LocalReplica.scan', () => {
     const result = await r.scan({ ignore: ['node_modules', 'build/', '*.tmp'] });
     expect([...result.entries.keys()].sort()).toEqual(['', 'build.log', 'keep.txt']);
     expect(hashStats.files - before).toBe(2);
+  });
+
+  it('judges a walked path by its name exactly as by its whole path, for rules of names and of paths', () => {
+    const ruleSets = [
+      ['node_modules/', '*.log', '!keep.log', '.git', 'build'],
+      ['src/gen/', '/dist', '*.tmp', 'a/**/b'],
+      ['\\#hash', 'caf\u00e9', '[ab]*.txt'],
+    ];
+    const names = [
+      'node_modules',
+      'x.log',
+      'keep.log',
+      '.git',
+      'build',
+      'gen',
+      'dist',
+      'b',
+      'y.tmp',
+      '#hash',
+      'caf\u00c3\u00a9',
+      'a.txt',
+      'plain',
+      '...',
+    ];
+    const folders = ['', 'src', 'a', 'a/x', 'deep/er'];
+    for (const patterns of ruleSets) {
+      const rules = new IgnoreRules(patterns);
+      for (const folder of folders)
+        for (const name of names)
+          for (const isDir of [true, false]) {
+            const path = folder === '' ? name : `${folder}/${name}`;
+            // a walk only reaches a path whose folders are not ignored
+            const parts = path.split('/');
+            if (parts.slice(0, -1).some((_, i) => rules.ignores(parts.slice(0, i + 1).join('/'), true)))
+              continue;
+            for (let again = 0; again < 2; again++)
+              expect(
+                rules.ignoresChild(path, isDir),
+                `${patterns.join(' ')}: ${path}${isDir ? '/' : ''}`,
+              ).toBe(rules.ignores(path, isDir));
+          }
+    }
   });
 
   it('reports special files, escaping links and oversized files as problems, never as entries', async () => {

@@ -1,6 +1,13 @@
 import { BerthError, isBerthErrorCode } from '../errors.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
-import type { OpResult, ReplicaIdentity, ScanResult, SyncOp } from '../workspace/sync-tree/entry.js';
+import type {
+  OpResult,
+  ReplicaIdentity,
+  ScanResult,
+  SyncEntry,
+  SyncOp,
+  SyncPath,
+} from '../workspace/sync-tree/entry.js';
 import type {
   ContentChunk,
   ContentRequest,
@@ -95,6 +102,8 @@ export function remoteReplicaOver(channel: AgentChannel, onClose?: (err: BerthEr
  */
 export class RemoteReplica implements Replica {
   readonly side = 'container' as const;
+  /** The last full scan, as checked here, and the agent's token for it. */
+  private lastScan: { token: string; entries: ReadonlyMap<SyncPath, SyncEntry> } | undefined;
 
   constructor(private readonly connection: AgentConnection) {}
 
@@ -114,24 +123,49 @@ export class RemoteReplica implements Replica {
     return checkIdentity(frame.header.identity);
   }
 
+  /**
+   * A full scan is asked for as the changes since the last full one (whose result this keeps);
+   * the agent sends it whole when it has no such scan (a new agent, or the last answer did not
+   * reach here). Each part says whether it is a change, and against which scan.
+   */
   scan(options: ScanOptions): Promise<ScanResult> {
+    const base = options.paths === undefined ? this.lastScan : undefined;
     return new Promise((resolve, reject) => {
-      const collector = new ScanCollector();
+      let collector: ScanCollector | undefined;
+      let against: unknown;
+      const collect = (header: Frame['header']) => {
+        if (collector === undefined) {
+          against = header.base;
+          if (against !== undefined && against !== base?.token)
+            throw violation('a scan sent as changes against a scan this side does not hold');
+          collector = new ScanCollector(against === undefined ? undefined : base!.entries);
+        } else if (header.base !== against) throw violation('a scan whose parts disagree on their base');
+        return collector;
+      };
       const id = this.connection.open(
         {
           onFrame: (frame) => {
-            if (frame.header.t === 'scan-part') return collector.add(frame.body);
+            if (frame.header.t === 'scan-part') return collect(frame.header).add(frame.body);
             if (frame.header.t === 'scan-end') {
-              const result = collector.finish(frame.header.root);
+              const result = collect(frame.header).finish(frame.header.root);
+              const token = frame.header.token;
+              if (options.paths === undefined)
+                this.lastScan =
+                  typeof token === 'string' && /^[0-9a-f]{1,64}$/.test(token)
+                    ? { token, entries: result.entries }
+                    : undefined;
               this.connection.finish(id);
               return resolve(result);
             }
             this.settleError(id, frame, reject);
           },
-          fail: reject,
+          fail: (err) => {
+            this.lastScan = undefined;
+            reject(err);
+          },
         },
         { t: 'scan' },
-        Buffer.from(JSON.stringify(options)),
+        Buffer.from(JSON.stringify(base ? { ...options, since: base.token } : options)),
       );
     });
   }

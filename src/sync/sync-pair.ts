@@ -180,10 +180,10 @@ export class SyncPair {
     const scope =
       options.paths && options.paths.length > 0 && !identity.firstSync ? topmost(options.paths) : undefined;
     const scanOptions = { ignore: [...this.deps.ignore], ...(scope ? { paths: scope } : {}) };
-    const [localScan, containerScan] = await Promise.all([
-      local.scan(scanOptions),
-      container.scan(scanOptions),
-    ]);
+    // the container's scan is asked for first: the host's own scan runs on this thread, and the
+    // agent scans meanwhile instead of after it
+    const containerScanning = container.scan(scanOptions);
+    const [containerScan, localScan] = await Promise.all([containerScanning, local.scan(scanOptions)]);
     const localTree = this.filtered(localScan, scope);
     const containerTree = this.filtered(containerScan, scope);
     this.content = { local: digestIndex(localTree), container: digestIndex(containerTree) };

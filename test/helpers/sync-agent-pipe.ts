@@ -55,8 +55,13 @@ export function pipedAgent(replica: Replica) {
     resume: () => fromAgent.resume(),
     close: () => toAgent.end(),
   });
-  fromAgent.on('data', (chunk: Buffer) => remote.receive(chunk));
+  let received = 0;
+  fromAgent.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    remote.receive(chunk);
+  });
   fromAgent.on('end', () => remote.lost());
   served.finally(() => fromAgent.end()).catch(() => undefined);
-  return { replica: remote.replica, served, log };
+  /** `received()`: bytes the agent has sent so far. */
+  return { replica: remote.replica, served, log, received: () => received };
 }

@@ -8,8 +8,10 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ContentChunk, ContentRequest, Replica } from '../../workspace/sync-tree/replica.js';
 import type { ScanOptions } from '../../workspace/sync-tree/replica.js';
-import type { SyncOp } from '../../workspace/sync-tree/entry.js';
+import type { SyncEntry, SyncOp, SyncPath } from '../../workspace/sync-tree/entry.js';
+import { randomBytes } from 'node:crypto';
 import { AsyncQueue } from '../protocol/async-queue.js';
+import { entriesEqual } from '../reconcile/entries-equal.js';
 import {
   AGENT_MAGIC,
   CHUNK_BYTES,
@@ -45,6 +47,8 @@ class AgentServer {
   private readonly watches = new Map<number, () => void>();
   private stagedBytes = 0;
   private inputPaused = false;
+  /** The last full scan sent, for a client that asks for what changed since it. */
+  private lastScan: { token: string; entries: Map<SyncPath, SyncEntry> } | undefined;
 
   constructor(
     private readonly replica: Replica,
@@ -119,7 +123,7 @@ class AgentServer {
       case 'identity':
         return this.send({ t: 'identity', id, identity: await this.replica.identity() });
       case 'scan':
-        return this.scan(id, json<ScanOptions>(body));
+        return this.scan(id, json<ScanOptions & { since?: unknown }>(body));
       case 'read':
         return this.read(id, json<ContentRequest[]>(body));
       case 'stage':
@@ -141,18 +145,53 @@ class AgentServer {
     }
   }
 
-  private async scan(id: number, options: ScanOptions): Promise<void> {
+  /**
+   * A scan, sent in parts. A full scan whose request names the token of the last full scan
+   * sent (`since`) is sent as what changed since it: entries added or different, and the paths
+   * gone (`removed`); the client applies them to its copy of that scan. Problems always go whole.
+   */
+  private async scan(id: number, request: ScanOptions & { since?: unknown }): Promise<void> {
+    const { since, ...options } = request;
     const result = await this.replica.scan(options);
-    const entries = [...result.entries];
-    const problems = result.problems;
-    for (let i = 0; i < Math.max(entries.length, problems.length); i += SCAN_PART_ENTRIES) {
-      const part = {
-        entries: entries.slice(i, i + SCAN_PART_ENTRIES),
-        problems: problems.slice(i, i + SCAN_PART_ENTRIES),
-      };
-      await this.send({ t: 'scan-part', id }, Buffer.from(JSON.stringify(part)));
+    const full = options.paths === undefined;
+    const base =
+      full && this.lastScan !== undefined && since === this.lastScan.token ? this.lastScan : undefined;
+    const entries: [SyncPath, SyncEntry][] = [];
+    const removed: SyncPath[] = [];
+    if (base === undefined) entries.push(...result.entries);
+    else {
+      for (const pair of result.entries) {
+        const before = base.entries.get(pair[0]);
+        if (before === undefined || !sameEntry(before, pair[1])) entries.push(pair);
+      }
+      for (const path of base.entries.keys()) if (!result.entries.has(path)) removed.push(path);
     }
-    await this.send({ t: 'scan-end', id, root: result.root });
+    const problems = result.problems;
+    const parts = Math.max(
+      1,
+      Math.ceil(Math.max(entries.length, problems.length, removed.length) / SCAN_PART_ENTRIES),
+    );
+    for (let i = 0; i < parts; i++) {
+      const at = i * SCAN_PART_ENTRIES;
+      const part = {
+        entries: entries.slice(at, at + SCAN_PART_ENTRIES),
+        problems: problems.slice(at, at + SCAN_PART_ENTRIES),
+        ...(base ? { removed: removed.slice(at, at + SCAN_PART_ENTRIES) } : {}),
+      };
+      await this.send(
+        { t: 'scan-part', id, ...(base ? { base: base.token } : {}) },
+        Buffer.from(JSON.stringify(part)),
+      );
+    }
+    const token = full ? randomBytes(12).toString('hex') : undefined;
+    if (token !== undefined) this.lastScan = { token, entries: result.entries };
+    await this.send({
+      t: 'scan-end',
+      id,
+      root: result.root,
+      ...(token !== undefined ? { token } : {}),
+      ...(base ? { base: base.token } : {}),
+    });
   }
 
   private async read(id: number, files: ContentRequest[]): Promise<void> {
@@ -237,4 +276,9 @@ class AgentServer {
 
 function json<T>(body: Buffer): T {
   return JSON.parse(body.toString('utf8')) as T;
+}
+
+/** The same version, and the same size: the client's copy must be the scan exactly. */
+function sameEntry(a: SyncEntry, b: SyncEntry): boolean {
+  return entriesEqual(a, b) && (a.kind !== 'file' || b.kind !== 'file' || a.size === b.size);
 }

@@ -15,7 +15,9 @@ import type {
   SyncPath,
 } from '../../workspace/sync-tree/entry.js';
 
-/** Requests, client → agent. Bodies: scan `ScanOptions`, read `ContentRequest[]`, apply `SyncOp[]`. */
+/**
+ * Requests, client → agent. Bodies: scan `ScanOptions` plus `since` (the token of the client's
+ * copy of the last full scan: a full scan is then sent as changes against it), read `ContentRequest[]`, apply `SyncOp[]`. */
 export type Request =
   | { t: 'identity'; id: number }
   | { t: 'scan'; id: number }
@@ -37,7 +39,11 @@ export type Answer =
   | { t: 'identity'; id: number; identity: ReplicaIdentity }
   /** Body: `ScanPart`; many per scan, then `scan-end`. */
   | { t: 'scan-part'; id: number }
-  | { t: 'scan-end'; id: number; root: 'dir' | 'missing' | 'not-a-dir' }
+  /**
+   * `token` names a full scan, for the next request's `since`; `base` says the parts were what
+   * changed since the full scan it names (the client's copy of it, with these applied, is the scan).
+   */
+  | { t: 'scan-end'; id: number; root: 'dir' | 'missing' | 'not-a-dir'; token?: string; base?: string }
   /** Body: the data. */
   | { t: 'chunk'; id: number; digest: string; last: boolean; failed?: string }
   | { t: 'read-end'; id: number }
@@ -52,6 +58,8 @@ export type Answer =
 export interface ScanPart {
   entries: [SyncPath, SyncEntry][];
   problems: ScanProblem[];
+  /** In a scan sent as changes: paths of the base scan that are gone. */
+  removed?: SyncPath[];
 }
 
 export type { ContentRequest, OpResult, StageResult, SyncOp };

@@ -75,7 +75,8 @@ export class LocalReplica implements Replica {
   async scan(options: ScanOptions): Promise<ScanResult> {
     const status = this.rootStatus();
     if (status !== 'dir') return { entries: new Map(), problems: [], root: status };
-    this.rules = new IgnoreRules(options.ignore);
+    // kept while the rules stay the same: it remembers its answers
+    if (!this.rules.same(options.ignore)) this.rules = new IgnoreRules(options.ignore);
     if (options.paths !== undefined) {
       for (const path of options.paths) checkPath(path);
       // a scoped scan keeps every cached digest: it saw only part of the tree

@@ -19,8 +19,24 @@ const MAX_DEPTH = 512;
 /** Compiled ignore rules, matched the way git does (a folder with a trailing `/`). */
 export class IgnoreRules {
   private readonly rules: Ignore | undefined;
-  constructor(patterns: readonly string[]) {
+  /**
+   * Every rule names a name, wherever it is (no `/` but a trailing one): then a path whose
+   * folders are not ignored is judged by its last name alone, and the answers are kept by name.
+   */
+  private readonly byName: boolean;
+  private readonly names = new Map<string, boolean>();
+
+  constructor(readonly patterns: readonly string[]) {
     this.rules = patterns.length > 0 ? ignore().add(patterns as string[]) : undefined;
+    this.byName = patterns.every((p) => {
+      const rule = p.trim().replace(/^!/, '').replace(/\/+$/, '');
+      return !rule.includes('/') && !rule.includes('\\');
+    });
+  }
+
+  /** Whether these are the rules `patterns` would compile to. */
+  same(patterns: readonly string[]): boolean {
+    return patterns.length === this.patterns.length && patterns.every((p, i) => p === this.patterns[i]);
   }
 
   ignores(path: SyncPath, isDir: boolean): boolean {
@@ -31,6 +47,22 @@ export class IgnoreRules {
     // names the package cannot take (`...` reads as "not relative" to it) are never ignored
     if (!ignore.isPathValid(text)) return false;
     return this.rules.ignores(candidate);
+  }
+
+  /** `ignores` for a path whose folders are known not to be ignored (a walk from the root). */
+  ignoresChild(path: SyncPath, isDir: boolean): boolean {
+    if (this.rules === undefined) return false;
+    if (!this.byName) return this.ignores(path, isDir);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    // a name holds no `/`: the key tells a folder from a file
+    const key = isDir ? `${name}/` : name;
+    let known = this.names.get(key);
+    if (known === undefined) {
+      known = this.ignores(name, isDir);
+      if (this.names.size >= 50_000) this.names.clear();
+      this.names.set(key, known);
+    }
+    return known;
   }
 }
 
@@ -133,7 +165,7 @@ export function scanTree(
           : dirent.isSymbolicLink()
             ? 'link'
             : 'other';
-      if (rules.ignores(childPath, hinted === 'dir')) continue;
+      if (rules.ignoresChild(childPath, hinted === 'dir')) continue;
       if (hinted === 'dir') {
         visitChildDir(dirFd, name, childPath, depth + 1);
         continue;
@@ -146,7 +178,7 @@ export function scanTree(
       else if (st.isFile()) visitFile(dirFd, name, childPath, st);
       else if (st.isSymbolicLink()) visitLink(dirFd, name, childPath);
       else if (st.isDirectory()) {
-        if (!rules.ignores(childPath, true)) visitChildDir(dirFd, name, childPath, depth + 1);
+        if (!rules.ignoresChild(childPath, true)) visitChildDir(dirFd, name, childPath, depth + 1);
       } else problem(childPath, `is ${specialKind(st)}, which sync does not copy`);
     }
     return true;
