@@ -186,7 +186,6 @@ export class SyncPair {
     const [containerScan, localScan] = await Promise.all([containerScanning, local.scan(scanOptions)]);
     const localTree = this.filtered(localScan, scope);
     const containerTree = this.filtered(containerScan, scope);
-    this.content = { local: digestIndex(localTree), container: digestIndex(containerTree) };
     // a path that became ignored is forgotten, never deleted; one un-ignored is new again. Only
     // an ancestor read from the store can hold one (what a cycle adds came through the filter).
     if (this.ancestorUnchecked) {
@@ -236,6 +235,11 @@ export class SyncPair {
       report.durationMs = Date.now() - started;
       return report;
     }
+    // where each digest was found, for the transfers (none in a quiet cycle)
+    this.content =
+      plan.steps.length > 0
+        ? { local: digestIndex(localTree), container: digestIndex(containerTree) }
+        : { local: new Map(), container: new Map() };
     const sides: Record<Side, { ops: PlannedOp[] }> = { local: { ops: [] }, container: { ops: [] } };
     for (const step of plan.steps) for (const op of step.ops) sides[op.side].ops.push(op);
     if (plan.steps.length > 0) {

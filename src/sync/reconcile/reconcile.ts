@@ -1,6 +1,7 @@
 import { BerthError } from '../../errors.js';
 import type { SyncPath, SyncTree } from '../../workspace/sync-tree/entry.js';
 import { checkStamp } from './conflict-name.js';
+import { entriesEqual } from './entries-equal.js';
 import { Planner } from './planner.js';
 import { massDeleteHalt, massDeleteLimit, rootHalt } from './safety.js';
 import { ancestorsOf, byteOrder } from './sync-paths.js';
@@ -29,6 +30,7 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
   checkRoot('container', input.containerRoot, input.container);
   const rootStop = rootHalt(input);
   if (rootStop) return { steps: [], conflicts: [], halt: rootStop, skipped: [] };
+  if (allAgree(input)) return { steps: [], conflicts: [], skipped: [] };
 
   const problems = new Set<SyncPath>([...input.localProblems, ...input.containerProblems].map((p) => p.path));
   const shielded = new Set<SyncPath>();
@@ -63,6 +65,20 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
   if (massStop) return { steps: [], conflicts: [], halt: massStop, skipped: [] };
   const skipped = [...new Set([...planner.skipped, ...problems])].sort(byteOrder);
   return { steps, conflicts: planner.conflicts, skipped };
+}
+
+/**
+ * Both sides hold exactly the ancestor and neither has a problem: nothing to do (most cycles
+ * of a quiet tree), found without building the walk.
+ */
+function allAgree(input: ReconcileInput): boolean {
+  const { ancestor, local, container } = input;
+  if (input.localProblems.length > 0 || input.containerProblems.length > 0) return false;
+  if (local.size !== ancestor.size || container.size !== ancestor.size) return false;
+  for (const [path, entry] of ancestor) {
+    if (!entriesEqual(entry, local.get(path)) || !entriesEqual(entry, container.get(path))) return false;
+  }
+  return true;
 }
 
 /** A scan's tree must agree with what it says about its root. */
