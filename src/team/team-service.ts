@@ -344,6 +344,7 @@ export class TeamService {
   /** Fetch and merge into the team's branch (local changes committed first). */
   async sync(name: string, onProgress?: (line: string) => void): Promise<TeamSyncReport> {
     const record = this.team(name);
+    await this.needsLocalEngine(name, 'team sync');
     return this.locked(name, 'team sync', async () => {
       // a synced work tree: the volume's changes come over first (so git commits them), the
       // merge goes to the volume after; the work tree's lock keeps any other sync out meanwhile
@@ -449,6 +450,7 @@ export class TeamService {
 
   /** What a purge would lose: uncommitted changes and commits the remote does not have. */
   async uncommitted(record: TeamRecord): Promise<PurgeRefusal> {
+    await this.needsLocalEngine(record.name, 'listing the uncommitted work');
     return uncommittedWork({
       runtime: this.deps.runtime,
       paths: { gitDir: record.gitDir, workspace: record.workspace },
@@ -558,6 +560,20 @@ export class TeamService {
       await this.synced.stopSidecar(record.name);
     }
     return undefined;
+  }
+
+  /**
+   * git in the work tree runs in a container that bind-mounts the work tree and the git data
+   * (work-tree-git.ts): an engine that cannot see this machine's folders cannot run it.
+   */
+  private async needsLocalEngine(team: string, what: string): Promise<void> {
+    if ((await this.deps.runtime.capabilities()).sharedHostFs) return;
+    throw new BerthError(
+      'UNSUPPORTED',
+      `${what} of team '${team}' runs git in a container that mounts the work tree and its git data, ` +
+        'which a remote engine cannot see; run it with an engine on this machine (the volume follows at the next sync)',
+      { team },
+    );
   }
 
   /** The hot-reload canary's host write, carried to the volume. */
