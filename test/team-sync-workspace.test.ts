@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openTeams } from '../src/app/open-teams.js';
 import { silentLogger } from '../src/logger.js';
 import { runCli } from './helpers/run-cli.js';
+import { sshEngineOrSkip } from './helpers/ssh-engine.js';
 import { TEST_DIR_PREFIX } from './helpers/sweep.js';
 import { teamResources } from './helpers/team-resources.js';
 import { git, upstreamRepo } from './helpers/team-repo.js';
@@ -22,8 +23,8 @@ const docker = new Docker();
 // teamResources counts by the team label across homes: a name no other run uses
 const team = `syncws-${randomBytes(3).toString('hex')}`;
 
-function cli(args: string[], timeoutMs = 240_000) {
-  return runCli(args, { cwd, env: { BERTH_HOME: home }, timeoutMs });
+function cli(args: string[], timeoutMs = 240_000, env: NodeJS.ProcessEnv = {}) {
+  return runCli(args, { cwd, env: { ...env, BERTH_HOME: home }, timeoutMs });
 }
 
 afterAll(async () => {
@@ -39,11 +40,11 @@ async function served(url: string): Promise<string> {
 }
 
 /** A sync barrier from another berth process, as a server's running sync would make it. */
-async function barrier(): Promise<void> {
-  const teams = openTeams({ home, logger: silentLogger() });
+async function barrier(name = team, env?: NodeJS.ProcessEnv): Promise<void> {
+  const teams = openTeams({ home, logger: silentLogger(), ...(env ? { env } : {}) });
   try {
     const sync = await teams.teams.syncService();
-    const report = await sync.barrier(team);
+    const report = await sync.barrier(name);
     expect(report.halt).toBeUndefined();
   } finally {
     await teams.close();
@@ -130,3 +131,56 @@ describe('berth team with workspace: sync', () => {
     expect(existsSync(join(ws, 'index.html'))).toBe(true);
   });
 });
+
+// The local engine reached as a remote one (DOCKER_HOST=ssh://root@127.0.0.1:PORT, the loopback
+// sshd of scripts/ssh-loopback.sh): berth cannot bind-mount there, so a team with no
+// `workspace:` in its config is synced by default.
+const ssh = sshEngineOrSkip();
+if (ssh.engine) {
+  const env = ssh.engine.env;
+  const remote = `syncssh-${randomBytes(3).toString('hex')}`;
+  describe('berth team over an ssh:// engine', () => {
+    it('is synced by default; the preview serves the clone and a host edit after a barrier; cleanup leaves nothing', async () => {
+      const repo = upstreamRepo('static');
+      const started = await cli(['team', 'start', remote, repo.url, '--json'], 240_000, env);
+      expect(started.code, started.stderr).toBe(0);
+      expect(started.stderr).toMatch(/cannot bind-mount this machine's folders/);
+      const report = JSON.parse(started.stdout) as {
+        workspace: string;
+        configFile: string;
+        previews: { state: string; url: string; containerId: string }[];
+      };
+      // the choice is the engine's, not written into the config
+      expect(readFileSync(report.configFile, 'utf8')).not.toMatch(/^workspace:/m);
+      const preview = report.previews[0]!;
+      expect(preview.state).toBe('ready');
+      const info = await docker.getContainer(preview.containerId).inspect();
+      const mounts = info.Mounts as { Type: string; Destination: string }[];
+      expect(mounts.filter((m) => m.Type === 'bind')).toEqual([]);
+      expect(await served(preview.url)).toMatch(/Hello from the static fixture/);
+
+      const ws = report.workspace;
+      writeFileSync(
+        join(ws, 'index.html'),
+        readFileSync(join(ws, 'index.html'), 'utf8').replace('Hello', 'Hi'),
+      );
+      await barrier(remote, env);
+      expect(await served(preview.url)).toMatch(/Hi from the static fixture/);
+
+      const status = await cli(['team', 'status', remote, '--json'], 60_000, env);
+      expect(status.code, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ workspaceKind: 'sync', sync: { state: 'in-sync' } });
+
+      // git in the work tree needs an engine that sees it: refused clearly, nothing changed
+      const gitSync = await cli(['team', 'sync', remote], 60_000, env);
+      expect(gitSync.code).toBe(1);
+      expect(gitSync.stderr).toMatch(/remote engine cannot see/);
+
+      const cleaned = await cli(['team', 'cleanup', remote, '--json'], 120_000, env);
+      expect(cleaned.code, cleaned.stderr).toBe(0);
+      expect(await teamResources(remote, docker)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    });
+  });
+} else {
+  describe.skip(`berth team over an ssh:// engine (${ssh.skip})`, () => undefined);
+}
