@@ -31,7 +31,7 @@ afterAll(async () => {
   const r = await cli(['team', 'list', '--json']).catch(() => undefined);
   const names = r?.code === 0 ? (JSON.parse(r.stdout) as { team: string }[]).map((t) => t.team) : [];
   for (const team of names) await cli(['team', 'cleanup', team, '--purge', '--yes']).catch(() => undefined);
-});
+}, 300_000);
 
 async function served(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
@@ -129,7 +129,7 @@ describe('berth team with workspace: sync', () => {
     expect(cleaned.code, cleaned.stderr).toBe(0);
     expect(await teamResources(team, docker)).toEqual({ containers: 0, networks: 0, volumes: 0 });
     expect(existsSync(join(ws, 'index.html'))).toBe(true);
-  });
+  }, 300_000);
 });
 
 // The local engine reached as a remote one (DOCKER_HOST=ssh://root@127.0.0.1:PORT, the loopback
@@ -179,7 +179,7 @@ if (ssh.engine) {
       const cleaned = await cli(['team', 'cleanup', remote, '--json'], 120_000, env);
       expect(cleaned.code, cleaned.stderr).toBe(0);
       expect(await teamResources(remote, docker)).toEqual({ containers: 0, networks: 0, volumes: 0 });
-    });
+    }, 300_000);
   });
 } else {
   describe.skip(`berth team over an ssh:// engine (${ssh.skip})`, () => undefined);

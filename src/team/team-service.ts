@@ -273,6 +273,8 @@ export class TeamService {
    */
   async stop(name: string): Promise<PreviewStatus[]> {
     const record = this.team(name);
+    // the previews stop first, so nothing writes the volume after its last sync
+    await this.deps.previews.stop(teamSelector(this.hubId, name));
     if (await this.synced.running(name)) {
       this.synced.register({ team: name, workspace: record.workspace }, this.configOf(record));
       await this.synced
@@ -284,7 +286,6 @@ export class TeamService {
           ),
         );
     }
-    await this.deps.previews.stop(teamSelector(this.hubId, name));
     await this.synced.stopSidecar(name);
     return this.deps.previews.status(teamSelector(this.hubId, name));
   }
@@ -407,17 +408,23 @@ export class TeamService {
   ): Promise<CleanupReport | { refused: PurgeRefusal }> {
     const name = record.name;
     const hasVolume = await this.synced.hasVolume(name, record.workspace);
-    if (hasVolume) {
-      // the volume goes: whatever it has that the work tree lacks comes over first, and a
-      // sync that cannot finish stops the cleanup (nothing is removed)
+    const lastSync = async () => {
       await this.synced.restartSidecar({ team: name, workspace: record.workspace }, this.configOf(record));
       await this.synced.barrier(name);
-    }
+    };
+    const selector = teamSelector(this.hubId, name);
     if (options.purge && !options.yes) {
+      // what the volume has counts as work too (the previews keep running: nothing is removed)
+      if (hasVolume) await lastSync();
       const lost = await this.uncommitted(record);
       return { refused: lost };
     }
-    const selector = teamSelector(this.hubId, name);
+    if (hasVolume) {
+      // the volume goes: the previews stop, then whatever the volume has that the work tree
+      // lacks comes over; a sync that fails or halts stops the cleanup before anything is removed
+      await this.deps.previews.stop(selector);
+      await lastSync();
+    }
     const { runtime } = this.deps;
     const containers = await runtime.containers.list(selector);
     await Promise.all(containers.map((c) => runtime.containers.remove(c.id)));
