@@ -18,7 +18,7 @@ export const LAYERS = {
   sessions: [...CORE],
   sync: [...CORE],
   preview: [...CORE, 'hub'],
-  team: [...CORE, 'hub', 'preview'],
+  team: [...CORE, 'hub', 'preview', 'sync'],
   lsp: [...CORE],
   mcp: [...CORE, ...SERVICES],
   ops: [...CORE, ...SERVICES],

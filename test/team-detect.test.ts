@@ -449,6 +449,21 @@ describe('berth.team.yaml', () => {
     expect(err.details?.file).toBe(FILE);
   });
 
+  it('workspace and sync.ignore are read, rendered back, and checked', () => {
+    const config = parseTeamConfig(
+      `version: 1\nworkspace: sync\nsync: { ignore: [dist/] }\n${renderTeamConfig(detected()).replace(/^version: 1\n/m, '')}`,
+      FILE,
+    );
+    expect(config.workspace).toBe('sync');
+    expect(config.syncIgnore).toEqual(['dist/']);
+    expect(parseTeamConfig(renderTeamConfig(config), FILE)).toEqual(config);
+    expect(parseTeamConfig(renderTeamConfig(detected()), FILE).workspace).toBeUndefined();
+    expect(configError('version: 1\nworkspace: nfs\napps: {}\n').message).toMatch(
+      /workspace: use bind or sync/,
+    );
+    expect(configError('version: 1\nsync: { delete: true }\napps: {}\n').message).toMatch(/sync/);
+  });
+
   it('rejects a name used twice, invalid YAML, and two apps on one fixed port', () => {
     const two = renderTeamConfig(detected());
     const twice = two.replace(/^ {2}api:$/m, '  web:');

@@ -115,6 +115,7 @@ export function openBerth(options: OpenBerthOptions = {}): Berth {
   let teams: Promise<TeamService> | undefined;
   const close = async () => {
     if (sync) await (await sync).close();
+    if (teams) await (await teams).close();
     runtime.close();
     if (!options.store) store.close();
   };

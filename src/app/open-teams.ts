@@ -48,6 +48,8 @@ export function openTeams(options: OpenTeamsOptions = {}): Teams {
     ...(caBundle !== undefined ? { caBundle } : {}),
   });
   const close = async () => {
+    // the synced teams' agent streams and loops end first
+    await teams.close();
     if (!options.runtime) runtime.close();
     if (!options.store) store.close();
   };

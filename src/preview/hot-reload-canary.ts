@@ -17,6 +17,11 @@ export interface CanaryOptions {
   settleMs?: number;
   /** How long inotifywait may take to set up its watch (default 15 s: a busy engine). */
   setupMs?: number;
+  /**
+   * A synced workspace: carries the host write to the container's volume (a sync barrier);
+   * the settle time counts from when it returns. Called again after the canary is removed.
+   */
+  deliver?: () => Promise<void>;
 }
 
 /**
@@ -59,11 +64,22 @@ export async function runHotReloadCanary(
         resolve(polling(`the canary could not be written on the host (${describeError(err)})`));
         return;
       }
-      setTimeout(
-        () =>
-          resolve(polling(`no inotify event reached the container within ${settleMs} ms of a host write`)),
-        settleMs,
-      ).unref();
+      const settle = () =>
+        setTimeout(
+          () =>
+            resolve(
+              polling(
+                `no inotify event reached the container within ${settleMs} ms of a host write${options.deliver ? ' and its sync' : ''}`,
+              ),
+            ),
+          settleMs,
+        ).unref();
+      if (!options.deliver) return settle();
+      options
+        .deliver()
+        .then(settle, (err: unknown) =>
+          resolve(polling(`the canary's sync to the container's volume failed (${describeError(err)})`)),
+        );
     };
     const exec = runExec(runtime, containerId, {
       argv: [
@@ -90,7 +106,7 @@ export async function runHotReloadCanary(
           const ms = Math.round(performance.now() - writtenAt);
           resolve({
             mode: 'inotify',
-            reason: `a host write reached the container as an inotify event in ${ms} ms`,
+            reason: `a host write reached the container${options.deliver ? ', carried by a sync barrier,' : ''} as an inotify event in ${ms} ms`,
           });
         }
       },
@@ -112,7 +128,11 @@ export async function runHotReloadCanary(
     return await decision;
   } finally {
     stop.abort();
-    if (written) removeCanary(root, path);
+    if (written) {
+      removeCanary(root, path);
+      // the volume loses it too; a failure here leaves it to the next sync
+      await options.deliver?.().catch(() => undefined);
+    }
   }
 }
 

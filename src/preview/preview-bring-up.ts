@@ -127,6 +127,10 @@ async function decideHotReload(ctx: BringUpContext): Promise<HotReloadDecision> 
     containerDir: plan.appDir,
     user: ctx.user,
     ...(ctx.canarySettleMs !== undefined ? { settleMs: ctx.canarySettleMs } : {}),
+    // a synced workspace: the host write reaches the volume through a sync barrier
+    ...(ctx.options.deliverHostWrites && ctx.canaryHostRoot === undefined
+      ? { deliver: ctx.options.deliverHostWrites }
+      : {}),
   });
   const tmp = `${STATE_DIR}/hot-reload.tmp`;
   const r = await runExec(runtime, id, {

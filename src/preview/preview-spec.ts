@@ -61,7 +61,9 @@ export function previewImage(app: Pick<PreviewApp, 'image' | 'runtime'>): string
  */
 export function planPreview(app: PreviewApp, imageId: string, options: PlanOptions): PreviewPlan {
   checkApp(app);
-  const placement = WorkspacePlacement.bind(app.workspace);
+  const placement = app.workspaceVolume
+    ? WorkspacePlacement.synced(app.workspace, app.workspaceVolume.name)
+    : WorkspacePlacement.bind(app.workspace);
   const appComponents = pathComponents(app.root);
   const installComponents = app.installRoot !== undefined ? pathComponents(app.installRoot) : appComponents;
   const appDir = placement.containerPath(appComponents);
@@ -141,8 +143,11 @@ export function planPreview(app: PreviewApp, imageId: string, options: PlanOptio
     env,
     user: `${PREVIEW_UID}:${PREVIEW_UID}`,
     workingDir: appDir,
-    mounts: [placement.bindMount(), ...ca.mounts],
-    volumes,
+    mounts: [...(placement.kind === 'bind' ? [placement.bindMount()] : []), ...ca.mounts],
+    // a synced workspace's volume is the team's (made and kept in sync by the team service)
+    volumes: app.workspaceVolume
+      ? [{ ...app.workspaceVolume, target: placement.containerRoot }, ...volumes]
+      : volumes,
     ports: [{ containerPort: app.port, hostPort: app.port, hostIp: '127.0.0.1' }],
     network: { mode: 'network', name: app.network },
     cmd: ['/bin/sh', '-c', LAUNCHER_SCRIPT],

@@ -1,3 +1,4 @@
+import type { VolumeMount } from '../runtime/container-runtime.js';
 import type { Limits } from '../runtime/hardened-spec.js';
 
 export type PreviewRuntime = 'node' | 'python' | 'static';
@@ -12,8 +13,13 @@ export interface PreviewApp {
   app: string;
   framework: string;
   runtime: PreviewRuntime;
-  /** The host folder of the workspace; it is bind-mounted at /workspace. */
+  /** The host folder of the workspace; it is bind-mounted at /workspace (unless workspaceVolume). */
   workspace: string;
+  /**
+   * A synced workspace: this volume is mounted at /workspace instead of the host folder (which
+   * the sync service keeps in two-way sync with it); the host folder is still what berth reads.
+   */
+  workspaceVolume?: VolumeMount;
   /** The app's folder relative to the workspace ('' = the workspace itself), '/'-separated. */
   root: string;
   /** Run through `sh -c` in the app's folder; `$PORT` already replaced. */
@@ -82,4 +88,9 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** How long the install may take (default 10 minutes). */
   installTimeoutMs?: number;
+  /**
+   * A synced workspace: carries a host write to the volume (a sync barrier). The hot-reload
+   * canary calls it after writing its file on the host and after removing it.
+   */
+  deliverHostWrites?: () => Promise<void>;
 }

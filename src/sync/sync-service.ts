@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import type { ProjectConfig } from '../config/types.js';
 import { BerthError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { ContainerRuntime, Labels } from '../runtime/container-runtime.js';
 import { hubLabels } from '../runtime/labels.js';
 import type { SyncTable } from '../store/sync-table.js';
 import { WorkspacePlacement } from '../workspace/placement.js';
@@ -15,13 +15,27 @@ import { resolveConflict, type Keep, type ResolveReport } from './sync-resolve.j
 import { SyncLoop } from './sync-loop.js';
 import { SyncPair, type CycleOptions, type CycleReport } from './sync-pair.js';
 
+/**
+ * What the service syncs: a configured project, or any other host folder with a side-car on
+ * its volume (a team's work tree). `sidecarLabels` find its side-car (default: the project's
+ * `sync` member), `startHint` says how to start one when none runs (default `berth up`), and
+ * `ownHostFiles` hands what sync makes on the host to the volume's owner too (when berth runs
+ * as root; a team's work tree belongs to its containers' uid).
+ */
+export type SyncedWorkspace = Pick<ProjectConfig, 'name' | 'path' | 'workspace' | 'sync'> & {
+  sidecarLabels?: Labels;
+  startHint?: string;
+  ownHostFiles?: boolean;
+};
+
 export interface SyncServiceDeps {
   runtime: ContainerRuntime;
   table: SyncTable;
   logger: Logger;
   home: string;
   hubId: string;
-  projects: readonly ProjectConfig[];
+  /** Read on every call, so a getter may give a list that changes (teams come and go). */
+  projects: readonly SyncedWorkspace[];
 }
 
 export interface ConflictStatus {
@@ -68,7 +82,7 @@ export class SyncService {
   constructor(private readonly deps: SyncServiceDeps) {}
 
   /** The projects with `workspace: sync`. */
-  synced(): ProjectConfig[] {
+  synced(): SyncedWorkspace[] {
     return this.deps.projects.filter((p) => p.workspace === 'sync');
   }
 
@@ -76,7 +90,7 @@ export class SyncService {
     return this.synced().some((p) => p.name === name);
   }
 
-  project(name: string): ProjectConfig {
+  project(name: string): SyncedWorkspace {
     const project = this.deps.projects.find((p) => p.name === name);
     if (!project) {
       const known = this.deps.projects.map((p) => p.name).join(', ');
@@ -264,13 +278,13 @@ export class SyncService {
   private async connect(name: string): Promise<OpenPair> {
     const project = this.project(name);
     const { runtime, hubId } = this.deps;
-    const [sidecar] = (await runtime.containers.list(hubLabels(hubId, 'sync', name))).filter(
-      (c) => c.state === 'running',
-    );
+    const [sidecar] = (
+      await runtime.containers.list(project.sidecarLabels ?? hubLabels(hubId, 'sync', name))
+    ).filter((c) => c.state === 'running');
     if (!sidecar) {
       throw new BerthError(
         'NOT_RUNNING',
-        `project "${name}" has no running sync side-car; run \`berth up ${name}\` first`,
+        `project "${name}" has no running sync side-car; run \`${project.startHint ?? `berth up ${name}`}\` first`,
         { project: name },
       );
     }
@@ -282,6 +296,7 @@ export class SyncService {
       root: placement.hostPath(),
       side: 'local',
       atticMaxBytes: project.sync.atticMaxBytes,
+      ...(project.ownHostFiles ? { owner } : {}),
     });
     const container = await connectAgent(runtime, sidecar.id, {
       root: placement.containerPath(),

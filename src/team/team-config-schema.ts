@@ -62,6 +62,22 @@ export const teamConfigSchema = z
       .refine((p) => p.startsWith('/'), { message: 'give the absolute path of a PEM file' })
       .optional()
       .describe('a CA bundle passed into the previews (wins over BERTH_CA_BUNDLE)'),
+    workspace: z
+      .enum(['bind', 'sync'], { error: 'use bind or sync' })
+      .optional()
+      .describe(
+        "how previews see the work tree: bind-mounted, or a volume kept in sync with it (default: sync when the engine cannot bind-mount this machine's folders)",
+      ),
+    sync: z
+      .object({
+        ignore: z
+          .array(z.string().min(1, 'must not be empty').max(4096))
+          .max(1000)
+          .optional()
+          .describe('gitignore-style rules added to the defaults (.git, node_modules/)'),
+      })
+      .strict()
+      .optional(),
     apps: z.record(
       z
         .string()

@@ -44,6 +44,10 @@ export interface TeamConfig {
   autodetect: boolean;
   /** A PEM bundle for the previews (a TLS-intercepting proxy); wins over BERTH_CA_BUNDLE. */
   caBundle?: string;
+  /** How previews see the work tree; undefined: sync when the engine cannot bind-mount (team-workspace.ts). */
+  workspace?: 'bind' | 'sync';
+  /** Ignore rules a synced work tree adds to the defaults. */
+  syncIgnore?: string[];
   apps: TeamApp[];
 }
 
@@ -55,6 +59,8 @@ const HEADER = [
   ' an app deleted from this file comes back when it is detected again.',
   " In dev.command and dev.env, $PORT is the preview port (from the pool, or the app's port).",
   ' The dev server must listen on 0.0.0.0 inside the container.',
+  ' workspace: bind mounts the work tree into the previews; sync gives them a volume kept in',
+  " two-way sync with it (the default when the engine cannot bind-mount this machine's folders).",
 ].join('\n');
 
 export function teamAppFromDetected(app: DetectedApp): TeamApp {
@@ -89,6 +95,8 @@ export function renderTeamConfig(
     version: 1,
     autodetect: config.autodetect,
     ...(config.caBundle !== undefined ? { ca_bundle: config.caBundle } : {}),
+    ...(config.workspace !== undefined ? { workspace: config.workspace } : {}),
+    ...(config.syncIgnore !== undefined ? { sync: { ignore: config.syncIgnore } } : {}),
     apps: Object.fromEntries(config.apps.map((a) => [a.name, rawApp(a)])),
   });
   doc.commentBefore = HEADER;
@@ -174,6 +182,8 @@ export function parseTeamConfig(text: string, file: string): TeamConfig {
     version: 1,
     autodetect: parsed.data.autodetect ?? true,
     ...(parsed.data.ca_bundle !== undefined ? { caBundle: parsed.data.ca_bundle } : {}),
+    ...(parsed.data.workspace !== undefined ? { workspace: parsed.data.workspace } : {}),
+    ...(parsed.data.sync?.ignore !== undefined ? { syncIgnore: parsed.data.sync.ignore } : {}),
     apps,
   };
 }

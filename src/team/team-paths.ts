@@ -52,11 +52,17 @@ export interface TeamPlan {
  * own folder, which no container sees, so it is read as a plain file; the work tree is read by
  * detection through the confined reader.
  */
-export function planTeam(folders: TeamFolders): TeamPlan {
+export function planTeam(folders: TeamFolders, first: { workspace?: 'bind' | 'sync' } = {}): TeamPlan {
   const detection = detectApps(folders.workspace);
   if (!existsSync(folders.configFile)) {
-    const config = parseTeamConfig(renderTeamConfig(detection.apps), folders.configFile);
-    if (config.apps.length > 0) writeConfig(folders.configFile, renderTeamConfig(detection.apps));
+    // a first start: detected apps, and the workspace kind the start was told (else left to the engine)
+    const detected = parseTeamConfig(renderTeamConfig(detection.apps), folders.configFile);
+    const text = renderTeamConfig(
+      first.workspace !== undefined ? { ...detected, workspace: first.workspace } : detected,
+      new Map(detection.apps.map((a) => [a.name, a.hotReload.notes])),
+    );
+    const config = parseTeamConfig(text, folders.configFile);
+    if (config.apps.length > 0) writeConfig(folders.configFile, text);
     return { config, added: config.apps.map((a) => a.name), written: config.apps.length > 0, detection };
   }
   const current = parseTeamConfig(readFileSync(folders.configFile, 'utf8'), folders.configFile);

@@ -1,23 +1,32 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BerthError, isBerthError } from '../errors.js';
+import { BerthError, describeError, isBerthError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PortPool } from '../preview/port-pool.js';
 import { planPreview, previewImage } from '../preview/preview-spec.js';
+import type { VolumeMount } from '../runtime/container-runtime.js';
 import type { PreviewApp, PreviewStatus } from '../preview/preview-types.js';
 import type { Previews } from '../preview/previews.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { Store } from '../store/store.js';
 import type { TeamRecord } from '../store/team-table.js';
+import type { SyncService, SyncStatus } from '../sync/sync-service.js';
 import { withFolderLock } from '../workspace/folder-lock.js';
 import { removePathAsync } from '../workspace/path-ops.js';
 import { fillPort } from './detect/index.js';
 import { cloneTeamRepo, redactUrl, syncTeamRepo, uncommittedWork, type TeamSyncReport } from './git/index.js';
-import type { TeamApp, TeamConfig } from './team-config.js';
+import { SyncedTeams } from './synced-teams.js';
+import { parseTeamConfig, type TeamApp, type TeamConfig } from './team-config.js';
 import { teamComposeFile } from './team-compose.js';
 import { teamLabels, teamNetworkName, teamSelector, teamsHubId } from './team-labels.js';
 import { checkTeamName } from './team-names.js';
 import { makeTeamDir, nothingToRun, planTeam, teamFolders, type TeamFolders } from './team-paths.js';
+import {
+  chooseTeamWorkspace,
+  teamSidecar,
+  teamWorkspaceVolume,
+  type TeamWorkspaceChoice,
+} from './team-workspace.js';
 
 export interface TeamServiceDeps {
   runtime: ContainerRuntime;
@@ -38,6 +47,8 @@ export interface StartOptions {
   branch?: string;
   /** The work tree's folder instead of BERTH_HOME/teams/<team>/workspace (a new team only). */
   path?: string;
+  /** `workspace:` written into a new team's berth.team.yaml (default: left to the engine). */
+  workspace?: 'bind' | 'sync';
   onProgress?: (line: string) => void;
 }
 
@@ -63,7 +74,22 @@ export interface TeamStatus {
   configFile: string;
   createdAt: string;
   startedAt?: string;
+  /** How the previews see the work tree, and why. */
+  workspaceKind: TeamWorkspaceChoice['kind'];
+  workspaceReason: string;
+  /** A synced work tree's sync state (as `berth sync status` gives a project's). */
+  sync?: TeamSyncState;
   previews: PreviewStatus[];
+}
+
+/** The sync side of a synced team's status. */
+export interface TeamSyncState {
+  state: SyncStatus['state'];
+  sidecar: 'running' | 'stopped' | 'missing';
+  lastCycleAt: string | null;
+  conflicts: { path: string; copy: string }[];
+  halt: { reason: string; side: string; detail: string } | null;
+  lastError: string | null;
 }
 
 export interface CleanupReport {
@@ -91,9 +117,17 @@ export interface PurgeRefusal {
 export class TeamService {
   private readonly hubId: string;
   private readonly ports: PortPool;
+  private readonly synced: SyncedTeams;
 
   constructor(private readonly deps: TeamServiceDeps) {
     this.hubId = teamsHubId(deps.home);
+    this.synced = new SyncedTeams({
+      runtime: deps.runtime,
+      store: deps.store,
+      logger: deps.logger,
+      home: deps.home,
+      hubId: this.hubId,
+    });
     this.ports = new PortPool({
       store: deps.store,
       home: deps.home,
@@ -162,7 +196,14 @@ export class TeamService {
       created = true;
     }
     const folders = teamFolders(this.deps.home, name, record.workspace);
-    const plan = planTeam(folders);
+    const plan = planTeam(folders, created && options.workspace ? { workspace: options.workspace } : {});
+    if (!created && options.workspace !== undefined && options.workspace !== plan.config.workspace) {
+      throw new BerthError(
+        'ALREADY_EXISTS',
+        `team '${name}' exists already; --workspace applies to a new team only: set \`workspace: ${options.workspace}\` in ${folders.configFile}`,
+        { team: name },
+      );
+    }
     if (plan.added.length > 0)
       say(
         `${created ? 'detected' : 'newly detected'}: ${plan.added.join(', ')} (written to ${folders.configFile})`,
@@ -178,7 +219,8 @@ export class TeamService {
       });
     }
     const network = await this.ensureNetwork(name, record.workspace);
-    const { previews, failed } = await this.startApps(record, plan.config, apps, network, say);
+    const volume = await this.prepareWorkspace(record, plan.config, apps, say);
+    const { previews, failed } = await this.startApps(record, plan.config, apps, network, say, volume);
     table.markStarted(name);
     return {
       team: name,
@@ -196,6 +238,15 @@ export class TeamService {
   async status(name: string): Promise<TeamStatus> {
     const team = this.team(name);
     const folders = teamFolders(this.deps.home, name, team.workspace);
+    const config = this.configOf(team);
+    const choice = await chooseTeamWorkspace(this.deps.runtime, config).catch(
+      (err: unknown): TeamWorkspaceChoice => ({ kind: 'bind', reason: describeError(err) }),
+    );
+    let sync: TeamSyncState | undefined;
+    if (choice.kind === 'sync') {
+      this.synced.register({ team: name, workspace: team.workspace }, config);
+      sync = await this.syncState(name);
+    }
     return {
       team: name,
       url: team.url,
@@ -204,6 +255,9 @@ export class TeamService {
       configFile: folders.configFile,
       createdAt: team.createdAt,
       ...(team.startedAt !== undefined ? { startedAt: team.startedAt } : {}),
+      workspaceKind: choice.kind,
+      workspaceReason: choice.reason,
+      ...(sync ? { sync } : {}),
       previews: await this.deps.previews.status(teamSelector(this.hubId, name)),
     };
   }
@@ -213,10 +267,26 @@ export class TeamService {
     return Promise.all(this.list().map((t) => this.status(t.name)));
   }
 
-  /** Containers stop; the workspace, volumes, ports and config stay. */
+  /**
+   * Containers stop; the workspace, volumes, ports and config stay. A synced work tree gets a
+   * last sync first (a failure is logged: the volume stays, the next start syncs it).
+   */
   async stop(name: string): Promise<PreviewStatus[]> {
-    this.team(name);
+    const record = this.team(name);
+    // the previews stop first, so nothing writes the volume after its last sync
     await this.deps.previews.stop(teamSelector(this.hubId, name));
+    if (await this.synced.running(name)) {
+      this.synced.register({ team: name, workspace: record.workspace }, this.configOf(record));
+      await this.synced
+        .barrier(name)
+        .catch((err: unknown) =>
+          this.deps.logger.warn(
+            { team: name, err: describeError(err) },
+            'the last sync before stop failed; the volume keeps its changes until the next start',
+          ),
+        );
+    }
+    await this.synced.stopSidecar(name);
     return this.deps.previews.status(teamSelector(this.hubId, name));
   }
 
@@ -238,8 +308,13 @@ export class TeamService {
       );
     }
     const network = await this.ensureNetwork(name, record.workspace);
-    const preview = await this.previewApp(record, app, network, plan.config);
-    return this.deps.previews.restart(preview, onProgress ? { onProgress } : {});
+    const say = onProgress ?? (() => undefined);
+    const volume = await this.prepareWorkspace(record, plan.config, [app], say);
+    const preview = await this.previewApp(record, app, network, plan.config, volume);
+    return this.deps.previews.restart(preview, {
+      ...(onProgress ? { onProgress } : {}),
+      ...(volume ? { deliverHostWrites: () => this.deliver(name) } : {}),
+    });
   }
 
   /** An equivalent docker-compose.yml of the team's enabled apps (ports as allocated). */
@@ -248,29 +323,70 @@ export class TeamService {
     const folders = teamFolders(this.deps.home, name, record.workspace);
     const plan = planTeam(folders);
     const network = teamNetworkName(this.hubId, name);
+    const choice = await chooseTeamWorkspace(this.deps.runtime, plan.config);
+    const volume =
+      choice.kind === 'sync' ? teamWorkspaceVolume(this.hubId, name, record.workspace) : undefined;
     const specs = [];
     for (const app of plan.config.apps.filter((a) => a.enabled)) {
-      const preview = await this.previewApp(record, app, network, plan.config);
+      const preview = await this.previewApp(record, app, network, plan.config, volume);
       specs.push(planPreview(preview, previewImage(preview), { namePrefix: 'berth' }).spec);
     }
     return teamComposeFile(name, specs, [
       `repository ${record.url} (${record.branch}), workspace ${record.workspace}`,
       "berth's hot-reload canary and health checks are not part of Compose; polling is as configured",
+      ...(volume
+        ? [
+            `the workspace is the volume ${volume.name}: berth keeps it in sync with the work tree only while berth runs`,
+          ]
+        : []),
     ]);
   }
 
   /** Fetch and merge into the team's branch (local changes committed first). */
   async sync(name: string, onProgress?: (line: string) => void): Promise<TeamSyncReport> {
     const record = this.team(name);
-    return this.locked(name, 'team sync', () =>
-      syncTeamRepo({
-        runtime: this.deps.runtime,
-        paths: { gitDir: record.gitDir, workspace: record.workspace },
-        branch: record.branch,
-        labels: teamLabels(this.hubId, name, 'sync', { path: record.workspace }),
-        ...(onProgress ? { onProgress } : {}),
-      }),
-    );
+    await this.needsLocalEngine(name, 'team sync');
+    return this.locked(name, 'team sync', async () => {
+      // a synced work tree: the volume's changes come over first (so git commits them), the
+      // merge goes to the volume after; the work tree's lock keeps any other sync out meanwhile
+      const synced = await this.synced.running(name);
+      if (synced) this.synced.register({ team: name, workspace: record.workspace }, this.configOf(record));
+      return withFolderLock(this.deps.home, record.workspace, `team sync of ${name}`, async () => {
+        if (synced) {
+          onProgress?.("carrying the volume's changes to the work tree");
+          await this.synced.barrier(name, onProgress);
+        }
+        const report = await syncTeamRepo({
+          runtime: this.deps.runtime,
+          paths: { gitDir: record.gitDir, workspace: record.workspace },
+          branch: record.branch,
+          labels: teamLabels(this.hubId, name, 'sync', { path: record.workspace }),
+          ...(onProgress ? { onProgress } : {}),
+        });
+        if (synced) {
+          onProgress?.('carrying the work tree to the volume');
+          await this.synced.barrier(name, onProgress);
+        }
+        return report;
+      });
+    });
+  }
+
+  /**
+   * The teams' sync service, with every team whose side-car runs now registered: what `berth
+   * mcp` and `berth ops serve` keep in sync while they run (keepInSync), as for projects.
+   */
+  async syncService(): Promise<SyncService> {
+    for (const record of this.list()) {
+      if (await this.synced.running(record.name))
+        this.synced.register({ team: record.name, workspace: record.workspace }, this.configOf(record));
+    }
+    return this.synced.service;
+  }
+
+  /** Ends the teams' sync (its agent streams and loops); containers are left as they are. */
+  close(): Promise<void> {
+    return this.synced.close();
   }
 
   /**
@@ -291,11 +407,24 @@ export class TeamService {
     options: { purge?: boolean; yes?: boolean },
   ): Promise<CleanupReport | { refused: PurgeRefusal }> {
     const name = record.name;
+    const hasVolume = await this.synced.hasVolume(name, record.workspace);
+    const lastSync = async () => {
+      await this.synced.restartSidecar({ team: name, workspace: record.workspace }, this.configOf(record));
+      await this.synced.barrier(name);
+    };
+    const selector = teamSelector(this.hubId, name);
     if (options.purge && !options.yes) {
+      // what the volume has counts as work too (the previews keep running: nothing is removed)
+      if (hasVolume) await lastSync();
       const lost = await this.uncommitted(record);
       return { refused: lost };
     }
-    const selector = teamSelector(this.hubId, name);
+    if (hasVolume) {
+      // the volume goes: the previews stop, then whatever the volume has that the work tree
+      // lacks comes over; a sync that fails or halts stops the cleanup before anything is removed
+      await this.deps.previews.stop(selector);
+      await lastSync();
+    }
     const { runtime } = this.deps;
     const containers = await runtime.containers.list(selector);
     await Promise.all(containers.map((c) => runtime.containers.remove(c.id)));
@@ -308,6 +437,7 @@ export class TeamService {
       .list()
       .filter((p) => p.team === name);
     for (const p of ports) this.ports.release({ team: name, app: p.app });
+    if (hasVolume) this.synced.forget(name);
     if (options.purge) {
       const folders = teamFolders(this.deps.home, name, record.workspace);
       // the work tree is container-writable: removed through the fd-based walk, never by path
@@ -327,6 +457,7 @@ export class TeamService {
 
   /** What a purge would lose: uncommitted changes and commits the remote does not have. */
   async uncommitted(record: TeamRecord): Promise<PurgeRefusal> {
+    await this.needsLocalEngine(record.name, 'listing the uncommitted work');
     return uncommittedWork({
       runtime: this.deps.runtime,
       paths: { gitDir: record.gitDir, workspace: record.workspace },
@@ -411,11 +542,82 @@ export class TeamService {
     return name;
   }
 
+  /**
+   * A synced team (team-workspace.ts decides): its volume, side-car and first sync, and the
+   * volume to mount. A bind team: nothing, but a side-car left from when it was synced gets a
+   * last sync (the volume's changes come to the work tree) and stops; the volume stays.
+   */
+  private async prepareWorkspace(
+    record: TeamRecord,
+    config: TeamConfig,
+    apps: readonly TeamApp[],
+    say: (line: string) => void,
+  ): Promise<VolumeMount | undefined> {
+    const choice = await chooseTeamWorkspace(this.deps.runtime, config);
+    const tree = { team: record.name, workspace: record.workspace };
+    if (choice.kind === 'sync') {
+      say(`workspace: a volume kept in sync with ${record.workspace} (${choice.reason})`);
+      // berth's own image of the first app's runtime hands a new volume to uid 1000
+      return this.synced.up(tree, config, previewImage({ runtime: apps[0]!.runtime }), say);
+    }
+    if (await this.synced.running(record.name)) {
+      this.synced.register(tree, config);
+      say("the workspace is bind-mounted now: a last sync of its volume's changes first");
+      await this.synced.barrier(record.name, say);
+      await this.synced.stopSidecar(record.name);
+    }
+    return undefined;
+  }
+
+  /**
+   * git in the work tree runs in a container that bind-mounts the work tree and the git data
+   * (work-tree-git.ts): an engine that cannot see this machine's folders cannot run it.
+   */
+  private async needsLocalEngine(team: string, what: string): Promise<void> {
+    if ((await this.deps.runtime.capabilities()).sharedHostFs) return;
+    throw new BerthError(
+      'UNSUPPORTED',
+      `${what} of team '${team}' runs git in a container that mounts the work tree and its git data, ` +
+        'which a remote engine cannot see; run it with an engine on this machine (the volume follows at the next sync)',
+      { team },
+    );
+  }
+
+  /** The hot-reload canary's host write, carried to the volume. */
+  private async deliver(team: string): Promise<void> {
+    await this.synced.barrier(team);
+  }
+
+  /** The team's config as written (no detection, nothing written); defaults when it is unreadable. */
+  private configOf(record: TeamRecord): TeamConfig {
+    const { configFile } = teamFolders(this.deps.home, record.name, record.workspace);
+    try {
+      return parseTeamConfig(readFileSync(configFile, 'utf8'), configFile);
+    } catch (err) {
+      this.deps.logger.debug({ team: record.name, err: describeError(err) }, 'team config unreadable');
+      return { version: 1, autodetect: true, apps: [] };
+    }
+  }
+
+  private async syncState(team: string): Promise<TeamSyncState> {
+    const sidecar = await teamSidecar(this.deps.runtime, this.hubId, team);
+    const s = this.synced.status(team)!;
+    return {
+      state: s.state,
+      sidecar: sidecar === undefined ? 'missing' : sidecar.state === 'running' ? 'running' : 'stopped',
+      lastCycleAt: s.lastCycleAt,
+      conflicts: s.conflicts.map((c) => ({ path: c.path, copy: c.copy })),
+      halt: s.halt,
+      lastError: s.lastError,
+    };
+  }
+
   private async previewApp(
     record: TeamRecord,
     app: TeamApp,
     network: string,
     config?: TeamConfig,
+    workspaceVolume?: VolumeMount,
   ): Promise<PreviewApp> {
     const owner = { team: record.name, app: app.name };
     const port = app.port ?? (await this.ports.allocate(owner));
@@ -427,6 +629,7 @@ export class TeamService {
       framework: app.framework,
       runtime: app.runtime,
       workspace: record.workspace,
+      ...(workspaceVolume ? { workspaceVolume } : {}),
       root: app.root,
       devCommand: dev.command,
       devEnv: { ...dev.env, ...(app.hotReload.polling === 'always' ? app.hotReload.pollingEnv : {}) },
@@ -451,6 +654,7 @@ export class TeamService {
     apps: TeamApp[],
     network: string,
     say: (line: string) => void,
+    workspaceVolume?: VolumeMount,
   ): Promise<{ previews: PreviewStatus[]; failed: { app: string; error: string }[] }> {
     const previews: PreviewStatus[] = [];
     const failed: { app: string; error: string }[] = [];
@@ -459,9 +663,10 @@ export class TeamService {
       for (let app = queue.shift(); app; app = queue.shift()) {
         const current = app;
         try {
-          const preview = await this.previewApp(record, current, network, config);
+          const preview = await this.previewApp(record, current, network, config, workspaceVolume);
           const status = await this.deps.previews.start(preview, {
             onProgress: (line) => say(`${current.name}: ${line}`),
+            ...(workspaceVolume ? { deliverHostWrites: () => this.deliver(record.name) } : {}),
           });
           if (status.state !== 'ready') say(`${current.name}: ${status.state} at ${status.url}`);
           previews.push(status);

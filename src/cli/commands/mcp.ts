@@ -67,7 +67,15 @@ export function registerMcpCommand(program: Command): void {
         ...(sync ? { sync } : {}),
         ...(teams ? { teams } : {}),
       };
-      const stopSync = sync ? await keepInSync(sync, ctx.logger) : async () => undefined;
+      const stopProjectSync = sync ? await keepInSync(sync, ctx.logger) : async () => undefined;
+      // synced team work trees too, the same way
+      const stopTeamSync = teams
+        ? await keepInSync(await teams.syncService(), ctx.logger)
+        : async () => undefined;
+      const stopSync = async () => {
+        await stopProjectSync();
+        await stopTeamSync();
+      };
       if (!opts.http) {
         const server = createServer(deps);
         const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));

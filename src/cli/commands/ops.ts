@@ -65,7 +65,13 @@ export function registerOpsCommand(program: Command): void {
       );
       const sync = await ctx.sync();
       const { keepInSync } = await import('../../app/keep-in-sync.js');
-      const stopSync = await keepInSync(sync, ctx.logger);
+      const stopProjectSync = await keepInSync(sync, ctx.logger);
+      // synced team work trees too, the same way
+      const stopTeamSync = await keepInSync(await (await ctx.teams()).syncService(), ctx.logger);
+      const stopSync = async () => {
+        await stopProjectSync();
+        await stopTeamSync();
+      };
       progress(`berth ops side-car on ${running.url}`);
       progress(
         opts.token !== undefined || process.env.BERTH_OPS_TOKEN

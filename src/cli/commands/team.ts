@@ -37,21 +37,30 @@ export function registerTeamCommand(program: Command): void {
     .argument('[git-url]', 'any git URL (https, ssh, git, file://) or a local path; needed for a new team')
     .option('--branch <branch>', "the branch to check out (default: the remote's default branch)")
     .option('--path <dir>', 'where the work tree goes (default: $BERTH_HOME/teams/<team>/workspace)')
+    .option(
+      '--workspace <kind>',
+      "bind (mount the work tree) or sync (a volume kept in sync with it), written into a new team's berth.team.yaml (default: sync only when the engine cannot bind-mount)",
+    )
     .option('--json', 'print the result as JSON')
     .action(
       async (
         name: string,
         url: string | undefined,
-        opts: { branch?: string; path?: string },
+        opts: { branch?: string; path?: string; workspace?: string },
         cmd: Command,
       ) => {
         const json = wantsJson(cmd);
+        if (opts.workspace !== undefined && opts.workspace !== 'bind' && opts.workspace !== 'sync') {
+          throw new BerthError('INVALID_ARGUMENT', `--workspace is bind or sync, not "${opts.workspace}"`);
+        }
+        const workspace = opts.workspace;
         await withTeams(async ({ teams }) => {
           const { resolve } = await import('node:path');
           const report = await teams.start(name, {
             ...(url !== undefined ? { url: absoluteLocal(url, resolve) } : {}),
             ...(opts.branch !== undefined ? { branch: opts.branch } : {}),
             ...(opts.path !== undefined ? { path: resolve(opts.path) } : {}),
+            ...(workspace !== undefined ? { workspace } : {}),
             onProgress: (line) => progress(`${name}: ${line}`),
           });
           if (json) printJson(report);
@@ -76,6 +85,14 @@ export function registerTeamCommand(program: Command): void {
         const status = await teams.status(name);
         if (json) return printJson(status);
         printLine(`${status.team}: ${status.url} (${status.branch}), workspace ${status.workspace}`);
+        if (status.sync) {
+          const s = status.sync;
+          printLine(
+            `workspace: synced volume (${status.workspaceReason}); sync ${s.state}, side-car ${s.sidecar}` +
+              `${s.lastCycleAt ? `, last cycle ${s.lastCycleAt}` : ''}${s.conflicts.length ? `, ${s.conflicts.length} conflict(s)` : ''}` +
+              `${s.halt ? `, halted: ${s.halt.detail}` : ''}`,
+          );
+        } else printLine(`workspace: bind mount (${status.workspaceReason})`);
         printPreviews(status.previews);
       });
     });

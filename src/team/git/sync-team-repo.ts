@@ -1,7 +1,7 @@
 import { BerthError } from '../../errors.js';
 import type { ContainerRuntime, Labels } from '../../runtime/container-runtime.js';
 import { fetchTeamRepo } from './fetch-team-repo.js';
-import type { TeamRepoPaths } from './team-repo-paths.js';
+import { NOT_SYNC_STATE, type TeamRepoPaths } from './team-repo-paths.js';
 import { MIRROR_DIR, withWorkTreeGit, type WorkTreeGit } from './work-tree-git.js';
 
 export const LOCAL_CHANGES_MESSAGE = 'berth sync: local changes in the team workspace';
@@ -145,7 +145,7 @@ async function revParse(git: WorkTreeGit, rev: string): Promise<string> {
 
 /** `add -A` and a commit when anything changed; the new commit, or undefined. */
 async function commitLocalChanges(git: WorkTreeGit): Promise<string | undefined> {
-  await git.check(['add', '-A'], 'staging the local changes');
+  await git.check(['add', '-A', '--', '.', NOT_SYNC_STATE], 'staging the local changes');
   if ((await git.run(['diff', '--cached', '--quiet', '--no-ext-diff'])).code === 0) return undefined;
   await git.check(
     ['commit', '-q', '--no-verify', '-m', LOCAL_CHANGES_MESSAGE],

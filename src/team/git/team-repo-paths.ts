@@ -11,6 +11,12 @@ export interface TeamRepoPaths {
   workspace: string;
 }
 
+/**
+ * A pathspec for git in the work tree: a synced work tree's sync state (`.berth-sync`: staging,
+ * attic, replica marker) is never the team's work, whoever can read it.
+ */
+export const NOT_SYNC_STATE = ':(exclude).berth-sync';
+
 /** Preview containers and berth's work-tree git container run as this uid and gid. */
 export const TEAM_UID = 1000;
 export const TEAM_GID = 1000;

@@ -1,5 +1,5 @@
 import type { ContainerRuntime, Labels } from '../../runtime/container-runtime.js';
-import type { TeamRepoPaths } from './team-repo-paths.js';
+import { NOT_SYNC_STATE, type TeamRepoPaths } from './team-repo-paths.js';
 import { withWorkTreeGit } from './work-tree-git.js';
 
 export interface UncommittedWork {
@@ -29,7 +29,16 @@ export async function uncommittedWork(o: {
     },
     async (git) => {
       const status = await git.check(
-        ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'],
+        [
+          'status',
+          '--porcelain=v1',
+          '-z',
+          '--untracked-files=all',
+          '--no-renames',
+          '--',
+          '.',
+          NOT_SYNC_STATE,
+        ],
         'reading what changed in the team workspace',
       );
       const log = await git.check(
