@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { hashFileBytes } from '../fd-hash.js';
 import type { SyncPath } from './entry.js';
+import { flat } from './flat-string.js';
 
 /** What identifies one state of a file cheaply: if none of these changed, neither did the bytes. */
 export interface FileKey {
@@ -79,7 +80,7 @@ export class DigestCache {
       this.next?.delete(path);
       return;
     }
-    const packed = packKey(key) + Buffer.from(digest, 'hex').toString('latin1');
+    const packed = flat(packKey(key) + Buffer.from(digest, 'hex').toString('latin1'));
     this.entries.set(path, packed);
     this.next?.set(path, packed);
   }

@@ -1,5 +1,6 @@
 import { DIGEST_PATTERN } from './digest-cache.js';
 import type { SyncEntry, SyncPath } from './entry.js';
+import { flat } from './flat-string.js';
 
 /**
  * An entry as one short string, one char per byte (latin1), instead of an object holding a
@@ -16,11 +17,13 @@ export function packEntry(entry: SyncEntry): PackedEntry {
     case 'file':
       if (!DIGEST_PATTERN.test(entry.digest) || !Number.isSafeInteger(entry.size) || entry.size < 0)
         throw new Error(`cannot pack a file entry with digest ${entry.digest.slice(0, 80)}`);
-      return `f${modeChars(entry.mode)}${Buffer.from(entry.digest, 'hex').toString('latin1')}${entry.size}`;
+      return flat(
+        `f${modeChars(entry.mode)}${Buffer.from(entry.digest, 'hex').toString('latin1')}${entry.size}`,
+      );
     case 'dir':
       return `d${modeChars(entry.mode)}`;
     case 'link':
-      return `l${entry.target}`;
+      return flat(`l${entry.target}`);
   }
 }
 

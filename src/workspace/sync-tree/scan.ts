@@ -3,6 +3,7 @@ import ignore, { type Ignore } from 'ignore';
 import { BerthError, errnoOf } from '../../errors.js';
 import { fdTarget, inDir } from '../fd-dir.js';
 import type { DigestCache } from './digest-cache.js';
+import { flat } from './flat-string.js';
 import { hashFd, keyOf, sameKey } from './digest-cache.js';
 import { SYNC_MODE_MASK, SYNC_STATE_DIR, type ScanProblem, type SyncPath, type SyncTree } from './entry.js';
 import { joinSyncPath, linkTargetEscape } from './sync-path.js';
@@ -135,7 +136,7 @@ export function scanTree(
       const name = dirent.name as unknown as Buffer;
       const text = name.toString('latin1');
       if (depth === 0 && text === SYNC_STATE_DIR) continue;
-      const childPath = joinSyncPath(path, text);
+      const childPath = flat(joinSyncPath(path, text));
       if (text.startsWith(ASIDE_PREFIX)) {
         problem(
           childPath,
