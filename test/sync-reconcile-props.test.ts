@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { reconcile } from '../src/sync/reconcile/reconcile.js';
 import type { Conflict, ReconcileInput, ReconcilePlan, Side } from '../src/sync/reconcile/reconcile.js';
-import type { ScanProblem, SyncEntry, SyncOp, SyncPath, SyncTree } from '../src/workspace/sync-tree/entry.js';
+import type {
+  ReadonlySyncTree,
+  ScanProblem,
+  SyncEntry,
+  SyncOp,
+  SyncPath,
+  SyncTree,
+} from '../src/workspace/sync-tree/entry.js';
 import { applyPlan, treeDifference, treesEqual, type MemoryPair } from './helpers/sync-memory-replica.js';
 
 /**
@@ -222,7 +229,7 @@ function lostVersions(
 }
 
 function describeCase(c: Case, plan?: ReconcilePlan): string {
-  const show = (t: SyncTree): string => JSON.stringify([...t].sort(([a], [b]) => (a < b ? -1 : 1)));
+  const show = (t: ReadonlySyncTree): string => JSON.stringify([...t].sort(([a], [b]) => (a < b ? -1 : 1)));
   return [
     `seed ${c.seed} (rerun: RECONCILE_SEED=${c.seed})`,
     `ancestor ${show(c.input.ancestor)}`,
@@ -239,8 +246,8 @@ function seeds(count: number, offset: number): number[] {
   return Array.from({ length: count }, (_, i) => offset + i);
 }
 
-function changedSince(tree: SyncTree, ancestor: SyncTree, path: SyncPath): boolean {
-  const keys = (t: SyncTree): string[] => [...t.keys()].filter((p) => isAtOrBelow(p, path)).sort();
+function changedSince(tree: ReadonlySyncTree, ancestor: ReadonlySyncTree, path: SyncPath): boolean {
+  const keys = (t: ReadonlySyncTree): string[] => [...t.keys()].filter((p) => isAtOrBelow(p, path)).sort();
   const a = keys(tree);
   const b = keys(ancestor);
   return (

@@ -117,6 +117,14 @@ export class SyncTable {
     return new Map(rows.map((r) => [r.path.toString('latin1'), r.entry]));
   }
 
+  /** The ancestor's rows one by one (path latin1, entry JSON), without holding them all at once. */
+  *ancestorRows(hubId: string, project: string): Generator<[string, string]> {
+    const rows = this.db
+      .prepare('SELECT path, entry FROM sync_ancestor WHERE hub_id = ? AND project = ?')
+      .iterate(hubId, project) as IterableIterator<{ path: Buffer; entry: string }>;
+    for (const row of rows) yield [row.path.toString('latin1'), row.entry];
+  }
+
   /** Applies ancestor changes (null: the path is dropped) in one transaction. */
   writeAncestor(hubId: string, project: string, changes: Iterable<[string, string | null]>): void {
     const put = this.db.prepare(

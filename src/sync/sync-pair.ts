@@ -3,12 +3,14 @@ import type { SyncTable } from '../store/sync-table.js';
 import { withFolderLock } from '../workspace/folder-lock.js';
 import type {
   OpResult,
+  ReadonlySyncTree,
   ScanResult,
   SyncEntry,
   SyncOp,
   SyncPath,
   SyncTree,
 } from '../workspace/sync-tree/entry.js';
+import { PackedTree } from '../workspace/sync-tree/packed-entry.js';
 import type { ContentRequest, Replica } from '../workspace/sync-tree/replica.js';
 import { decodeEntry, encodeEntry } from './entry-codec.js';
 import { SyncIgnore } from './ignore-rules.js';
@@ -75,7 +77,8 @@ const REPORTED_MOVES = 500;
  * redoes or finishes the work; nothing that was not seen is ever overwritten.
  */
 export class SyncPair {
-  private ancestor: SyncTree = new Map();
+  /** Held packed (one short string per path): it lives as long as the pair. */
+  private ancestor = new PackedTree();
   private generation = -1;
   /** The ancestor was (re)read from the store and not yet checked against the ignore rules. */
   private ancestorUnchecked = true;
@@ -116,7 +119,7 @@ export class SyncPair {
   }
 
   /** The ancestor as it stands (for status and resolve). */
-  currentAncestor(): SyncTree {
+  currentAncestor(): ReadonlySyncTree {
     this.reloadAncestor();
     return this.ancestor;
   }
@@ -163,8 +166,10 @@ export class SyncPair {
     const pair = this.deps.table.pair(this.deps.hubId, this.deps.project);
     const generation = pair?.cycles ?? 0;
     if (generation === this.generation) return;
-    const rows = this.deps.table.ancestor(this.deps.hubId, this.deps.project);
-    this.ancestor = new Map([...rows].map(([path, text]) => [path, decodeEntry(text, path)]));
+    const ancestor = new PackedTree();
+    for (const [path, text] of this.deps.table.ancestorRows(this.deps.hubId, this.deps.project))
+      ancestor.set(path, decodeEntry(text, path));
+    this.ancestor = ancestor;
     this.generation = generation;
     this.ancestorUnchecked = true;
   }
@@ -227,6 +232,7 @@ export class SyncPair {
       durationMs: 0,
     };
     if (plan.halt) {
+      this.content = { local: new Map(), container: new Map() };
       report.halt = plan.halt;
       table.updatePair(hubId, project, {
         halt: JSON.stringify(plan.halt),
@@ -302,6 +308,8 @@ export class SyncPair {
         });
       }
     } finally {
+      // the digest indexes point into this cycle's scans: none of it is kept until the next one
+      this.content = { local: new Map(), container: new Map() };
       await Promise.allSettled([local.clearStage(), container.clearStage()]);
     }
     report.durationMs = Date.now() - started;
@@ -339,7 +347,7 @@ export class SyncPair {
       reasons.push("the container's volume was recreated");
     if (reasons.length > 0) {
       table.clearAncestor(hubId, project);
-      this.ancestor = new Map();
+      this.ancestor = new PackedTree();
     }
     if (pair?.localMarker !== localId.marker || pair?.containerMarker !== containerId.marker)
       table.updatePair(hubId, project, { localMarker: localId.marker, containerMarker: containerId.marker });
@@ -359,11 +367,7 @@ export class SyncPair {
 
   private writeAncestor(changes: [SyncPath, SyncEntry | null][]): void {
     if (changes.length === 0) return;
-    this.deps.table.writeAncestor(
-      this.deps.hubId,
-      this.deps.project,
-      changes.map(([p, e]) => [p, e ? encodeEntry(e) : null]),
-    );
+    this.deps.table.writeAncestor(this.deps.hubId, this.deps.project, encoded(changes));
     for (const [path, entry] of changes) {
       if (entry) this.ancestor.set(path, entry);
       else this.ancestor.delete(path);
@@ -429,7 +433,12 @@ export function inScope(path: SyncPath, scope: readonly SyncPath[]): boolean {
   return false;
 }
 
-function restrict(tree: SyncTree, scope: readonly SyncPath[]): SyncTree {
+/** Each change with its entry as the table keeps it, encoded as the write takes it (not all at once). */
+function* encoded(changes: [SyncPath, SyncEntry | null][]): Generator<[SyncPath, string | null]> {
+  for (const [path, entry] of changes) yield [path, entry ? encodeEntry(entry) : null];
+}
+
+function restrict(tree: ReadonlySyncTree, scope: readonly SyncPath[]): SyncTree {
   const out: SyncTree = new Map();
   for (const [path, entry] of tree) if (inScope(path, scope)) out.set(path, entry);
   return out;

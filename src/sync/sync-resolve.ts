@@ -1,6 +1,6 @@
 import { BerthError } from '../errors.js';
 import type { SyncTable } from '../store/sync-table.js';
-import type { OpResult, SyncEntry, SyncOp, SyncPath, SyncTree } from '../workspace/sync-tree/entry.js';
+import type { OpResult, ReadonlySyncTree, SyncEntry, SyncOp, SyncPath } from '../workspace/sync-tree/entry.js';
 import type { Replica } from '../workspace/sync-tree/replica.js';
 import type { SyncPair } from './sync-pair.js';
 
@@ -57,7 +57,7 @@ export async function resolveConflict(input: ResolveInput): Promise<ResolveRepor
       input.local.scan(ignore),
       input.container.scan(ignore),
     ]);
-    const plan = (tree: SyncTree) =>
+    const plan = (tree: ReadonlySyncTree) =>
       input.keep === 'container'
         ? removeSubtree(tree, conflict.copy)
         : [...removeSubtree(tree, conflict.path), ...moveTo(tree, conflict.copy, conflict.path)];
@@ -93,13 +93,13 @@ export async function resolveConflict(input: ResolveInput): Promise<ResolveRepor
 }
 
 /** Removes what is at `root` (children first); nothing when it is absent. */
-function removeSubtree(tree: SyncTree, root: SyncPath): SyncOp[] {
+function removeSubtree(tree: ReadonlySyncTree, root: SyncPath): SyncOp[] {
   const paths = [...tree.keys()].filter((p) => p === root || p.startsWith(`${root}/`));
   paths.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
   return paths.map((path) => ({ op: 'remove', path, expect: tree.get(path)! }));
 }
 
-function moveTo(tree: SyncTree, from: SyncPath, to: SyncPath): SyncOp[] {
+function moveTo(tree: ReadonlySyncTree, from: SyncPath, to: SyncPath): SyncOp[] {
   const entry = tree.get(from);
   return entry ? [{ op: 'move', path: from, expect: entry, to }] : [];
 }

@@ -1,5 +1,5 @@
 import { BerthError } from '../../errors.js';
-import type { SyncPath, SyncTree } from '../../workspace/sync-tree/entry.js';
+import type { ReadonlySyncTree, SyncPath } from '../../workspace/sync-tree/entry.js';
 import { checkStamp } from './conflict-name.js';
 import { entriesEqual } from './entries-equal.js';
 import { Planner } from './planner.js';
@@ -82,7 +82,7 @@ function allAgree(input: ReconcileInput): boolean {
 }
 
 /** A scan's tree must agree with what it says about its root. */
-function checkRoot(side: Side, root: ReconcileInput['localRoot'], tree: SyncTree): void {
+function checkRoot(side: Side, root: ReconcileInput['localRoot'], tree: ReadonlySyncTree): void {
   const entry = tree.get('');
   if (root === 'dir' ? entry?.kind !== 'dir' : entry !== undefined) {
     throw new BerthError(

@@ -1,4 +1,4 @@
-import type { ScanProblem, SyncTree } from '../../workspace/sync-tree/entry.js';
+import type { ReadonlySyncTree, ScanProblem } from '../../workspace/sync-tree/entry.js';
 import type { Halt, PlanStep, ReconcileInput, Side } from './types.js';
 
 /** The smallest mass-delete threshold: a cycle may always remove this many entries per side. */
@@ -12,7 +12,7 @@ export const MASS_DELETE_SHARE = 0.1;
  * mount) far more often than an edit, and propagating it would delete the other side.
  */
 export function rootHalt(input: ReconcileInput): Halt | undefined {
-  const sides: { side: Side; root: ReconcileInput['localRoot']; tree: SyncTree; problems: ScanProblem[] }[] =
+  const sides: { side: Side; root: ReconcileInput['localRoot']; tree: ReadonlySyncTree; problems: ScanProblem[] }[] =
     [
       { side: 'local', root: input.localRoot, tree: input.local, problems: input.localProblems },
       {
@@ -57,7 +57,7 @@ export function rootHalt(input: ReconcileInput): Halt | undefined {
  * Entries directly below the root, counted up to `enough`. A problem there (or at the root)
  * counts as one: a listing that failed is not an empty one.
  */
-function topLevelCount(tree: SyncTree, problems: ScanProblem[], enough: number): number {
+function topLevelCount(tree: ReadonlySyncTree, problems: ScanProblem[], enough: number): number {
   let count = 0;
   for (const problem of problems) if (!problem.path.includes('/')) count++;
   for (const path of tree.keys()) {

@@ -1,4 +1,4 @@
-import type { SyncEntry, SyncPath, SyncTree } from '../../workspace/sync-tree/entry.js';
+import type { ReadonlySyncTree, SyncEntry, SyncPath } from '../../workspace/sync-tree/entry.js';
 import { entriesEqual } from './entries-equal.js';
 import { isWellFormed, parentOf } from './sync-paths.js';
 
@@ -13,7 +13,7 @@ export class TreeView {
 
   private constructor(private readonly entries: ReadonlyMap<SyncPath, SyncEntry>) {}
 
-  static of(tree: SyncTree): TreeView {
+  static of(tree: ReadonlySyncTree): TreeView {
     const byParent = new Map<SyncPath, SyncPath[]>();
     for (const path of tree.keys()) {
       if (path === '' || !isWellFormed(path)) continue; // never reachable, so never present
@@ -45,7 +45,7 @@ export class TreeView {
   }
 
   /** The paths of `tree` (the one this view was made of) that the view leaves out, in byte order. */
-  unreachable(tree: SyncTree): SyncPath[] {
+  unreachable(tree: ReadonlySyncTree): SyncPath[] {
     if (this.entries === tree) return [];
     return [...tree.keys()].filter((path) => !this.entries.has(path)).sort();
   }
@@ -77,7 +77,7 @@ export class TreeView {
 }
 
 function reachableOnly(
-  tree: SyncTree,
+  tree: ReadonlySyncTree,
   kids: ReadonlyMap<SyncPath, readonly SyncPath[]>,
 ): Map<SyncPath, SyncEntry> {
   const out = new Map<SyncPath, SyncEntry>();

@@ -1,4 +1,11 @@
-import type { ScanProblem, SyncEntry, SyncOp, SyncPath, SyncTree } from '../../workspace/sync-tree/entry.js';
+import type {
+  ReadonlySyncTree,
+  ScanProblem,
+  SyncEntry,
+  SyncOp,
+  SyncPath,
+  SyncTree,
+} from '../../workspace/sync-tree/entry.js';
 
 /** The two replicas of a sync pair: the host folder and the container's volume. */
 export type Side = 'local' | 'container';
@@ -51,7 +58,7 @@ export interface ReconcilePlan {
 
 export interface ReconcileInput {
   /** Empty map = first sync (no ancestor, or a replica was recreated). */
-  ancestor: SyncTree;
+  ancestor: ReadonlySyncTree;
   /** Each side includes the root '' as a dir when the root exists. */
   local: SyncTree;
   container: SyncTree;

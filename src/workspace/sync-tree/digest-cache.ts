@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { hashFileBytes } from '../fd-hash.js';
 import type { SyncPath } from './entry.js';
+import { flat } from './flat-string.js';
 
 /** What identifies one state of a file cheaply: if none of these changed, neither did the bytes. */
 export interface FileKey {
@@ -26,13 +27,6 @@ export function sameKey(a: FileKey, b: FileKey): boolean {
   );
 }
 
-interface Cached {
-  key: FileKey;
-  digest: string;
-  /** Wall-clock time (ms) just before the bytes were read (or placed). */
-  readAtMs: number;
-}
-
 /**
  * The file system stamps a change with a coarse clock (one scheduler tick, a few ms; some file
  * systems whole seconds). A write in the same tick as our read leaves every field of the key as
@@ -42,28 +36,53 @@ interface Cached {
 const FINE_MARGIN_NS = 30_000_000n;
 const COARSE_MARGIN_NS = 2_000_000_000n;
 
-function trusted(entry: Cached): boolean {
-  const coarse = entry.key.ctimeNs % 1_000_000_000n === 0n && entry.key.mtimeNs % 1_000_000_000n === 0n;
+function trusted(key: FileKey, readAtMs: number): boolean {
+  const coarse = key.ctimeNs % 1_000_000_000n === 0n && key.mtimeNs % 1_000_000_000n === 0n;
   const margin = coarse ? COARSE_MARGIN_NS : FINE_MARGIN_NS;
-  return entry.key.ctimeNs + margin < BigInt(entry.readAtMs) * 1_000_000n;
+  return key.ctimeNs + margin < BigInt(readAtMs) * 1_000_000n;
 }
 
-/** Digests by path, each valid only for the exact file state it was computed from. */
+const KEY_CHARS = 40;
+const packBuffer = Buffer.alloc(KEY_CHARS + 32);
+const packView = new DataView(packBuffer.buffer, packBuffer.byteOffset, packBuffer.byteLength);
+
+/** The key's five 64-bit fields as 40 chars (one per byte): compared whole, exactly. */
+function packKey(key: FileKey): string {
+  packView.setBigUint64(0, BigInt.asUintN(64, key.dev), true);
+  packView.setBigUint64(8, BigInt.asUintN(64, key.ino), true);
+  packView.setBigUint64(16, BigInt.asUintN(64, key.size), true);
+  packView.setBigUint64(24, BigInt.asUintN(64, key.mtimeNs), true);
+  packView.setBigUint64(32, BigInt.asUintN(64, key.ctimeNs), true);
+  return packBuffer.toString('latin1', 0, KEY_CHARS);
+}
+
+/**
+ * Digests by path, each valid only for the exact file state it was computed from. One string
+ * per path holds the packed key and the digest's 32 bytes (one char each): a cache of 100,000
+ * files is a few MB, not one object, a key object and five BigInts per file. Only a trusted
+ * digest is kept (one that is not racy); remembering a racy one forgets the path, which is what
+ * keeping it would amount to, since a racy digest is never served.
+ */
 export class DigestCache {
-  private entries = new Map<SyncPath, Cached>();
-  private next: Map<SyncPath, Cached> | undefined;
+  private entries = new Map<SyncPath, string>();
+  private next: Map<SyncPath, string> | undefined;
 
   lookup(path: SyncPath, key: FileKey): string | undefined {
     const hit = this.entries.get(path);
-    if (hit === undefined || !sameKey(hit.key, key) || !trusted(hit)) return undefined;
+    if (hit === undefined || !hit.startsWith(packKey(key))) return undefined;
     this.next?.set(path, hit);
-    return hit.digest;
+    return Buffer.from(hit.slice(KEY_CHARS), 'latin1').toString('hex');
   }
 
   remember(path: SyncPath, key: FileKey, digest: string, readAtMs: number): void {
-    const entry = { key, digest, readAtMs };
-    this.entries.set(path, entry);
-    this.next?.set(path, entry);
+    if (!trusted(key, readAtMs) || !DIGEST_PATTERN.test(digest)) {
+      this.entries.delete(path);
+      this.next?.delete(path);
+      return;
+    }
+    const packed = flat(packKey(key) + Buffer.from(digest, 'hex').toString('latin1'));
+    this.entries.set(path, packed);
+    this.next?.set(path, packed);
   }
 
   /** A full scan starts: paths it does not see again are dropped when it ends. */

@@ -37,6 +37,9 @@ export type SyncEntry = FileEntry | DirEntry | LinkEntry;
 /** A whole side, or the ancestor: every synced path (the root `''` included, as a dir). */
 export type SyncTree = Map<SyncPath, SyncEntry>;
 
+/** A tree only read (the reconciler's input; the ancestor is held packed, see packed-entry.ts). */
+export type ReadonlySyncTree = ReadonlyMap<SyncPath, SyncEntry>;
+
 /** A path a scan could not judge (unreadable, changed while read, a mount point, a FIFO...). */
 export interface ScanProblem {
   path: SyncPath;

@@ -3,6 +3,7 @@ import ignore, { type Ignore } from 'ignore';
 import { BerthError, errnoOf } from '../../errors.js';
 import { fdTarget, inDir } from '../fd-dir.js';
 import type { DigestCache } from './digest-cache.js';
+import { flat } from './flat-string.js';
 import { hashFd, keyOf, sameKey } from './digest-cache.js';
 import { SYNC_MODE_MASK, SYNC_STATE_DIR, type ScanProblem, type SyncPath, type SyncTree } from './entry.js';
 import { joinSyncPath, linkTargetEscape } from './sync-path.js';
@@ -16,19 +17,33 @@ export interface ScanLimits {
 /** Folders nested deeper than this are a problem, not a reason to run out of stack. */
 const MAX_DEPTH = 512;
 
+/**
+ * The `ignore` package keeps the answer for every path it was asked about (and each folder above
+ * it), for as long as the matcher lives: over a scan of 100,000 paths that is tens of MB that
+ * are never asked for again in the same form. The matcher is made afresh after this many
+ * questions, so its memo stays small (a scan asks about neighbours in turn, so the memo still
+ * serves the folders above them). The answers are the same either way.
+ */
+const MATCHER_QUESTIONS = 4096;
+/** Answers kept by name (a tree's distinct file and folder names, most of them). */
+const NAME_ANSWERS = 20_000;
+
 /** Compiled ignore rules, matched the way git does (a folder with a trailing `/`). */
 export class IgnoreRules {
-  private readonly rules: Ignore | undefined;
+  private rules: Ignore | undefined;
+  private asked = 0;
   /**
    * Every rule names a name, wherever it is (no `/` but a trailing one): then a path whose
-   * folders are not ignored is judged by its last name alone, and the answers are kept by name.
+   * folders are not ignored is judged by its last name alone, and the answers are kept by name
+   * (up to NAME_ANSWERS of them).
    */
   private readonly byName: boolean;
   private readonly names = new Map<string, boolean>();
 
   constructor(readonly patterns: readonly string[]) {
-    this.rules = patterns.length > 0 ? ignore().add(patterns as string[]) : undefined;
-    this.byName = patterns.every((p) => {
+    this.patterns = [...patterns];
+    this.rules = this.patterns.length > 0 ? ignore().add([...this.patterns]) : undefined;
+    this.byName = this.patterns.every((p) => {
       const rule = p.trim().replace(/^!/, '').replace(/\/+$/, '');
       return !rule.includes('/') && !rule.includes('\\');
     });
@@ -41,6 +56,10 @@ export class IgnoreRules {
 
   ignores(path: SyncPath, isDir: boolean): boolean {
     if (this.rules === undefined) return false;
+    if (++this.asked > MATCHER_QUESTIONS) {
+      this.rules = ignore().add([...this.patterns]);
+      this.asked = 1;
+    }
     // rules are text; a path's bytes are matched as UTF-8 (a stray byte matches no pattern letter)
     const text = /[\x80-\xff]/.test(path) ? Buffer.from(path, 'latin1').toString('utf8') : path;
     const candidate = isDir ? `${text}/` : text;
@@ -59,7 +78,7 @@ export class IgnoreRules {
     let known = this.names.get(key);
     if (known === undefined) {
       known = this.ignores(name, isDir);
-      if (this.names.size >= 50_000) this.names.clear();
+      if (this.names.size >= NAME_ANSWERS) this.names.clear();
       this.names.set(key, known);
     }
     return known;
@@ -135,7 +154,8 @@ export function scanTree(
     } finally {
       fs.closeSync(opened.fd);
     }
-    if (found) add(path, { kind: 'file', ...found });
+    // the same shape as every other file entry (a spread would make a slower, larger object)
+    if (found) add(path, { kind: 'file', mode: found.mode, size: found.size, digest: found.digest });
   };
 
   const visitDir = (dirFd: number, path: SyncPath, depth: number) => {
@@ -150,7 +170,7 @@ export function scanTree(
       const name = dirent.name as unknown as Buffer;
       const text = name.toString('latin1');
       if (depth === 0 && text === SYNC_STATE_DIR) continue;
-      const childPath = joinSyncPath(path, text);
+      const childPath = flat(joinSyncPath(path, text));
       if (text.startsWith(ASIDE_PREFIX)) {
         problem(
           childPath,
