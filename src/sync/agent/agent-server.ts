@@ -8,10 +8,10 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ContentChunk, ContentRequest, Replica } from '../../workspace/sync-tree/replica.js';
 import type { ScanOptions } from '../../workspace/sync-tree/replica.js';
-import type { SyncEntry, SyncOp, SyncPath } from '../../workspace/sync-tree/entry.js';
+import type { ScanProblem, SyncEntry, SyncOp, SyncPath } from '../../workspace/sync-tree/entry.js';
 import { randomBytes } from 'node:crypto';
 import { AsyncQueue } from '../protocol/async-queue.js';
-import { entriesEqual } from '../reconcile/entries-equal.js';
+import { packEntry, type PackedEntry } from '../../workspace/sync-tree/packed-entry.js';
 import {
   AGENT_MAGIC,
   CHUNK_BYTES,
@@ -48,7 +48,7 @@ class AgentServer {
   private stagedBytes = 0;
   private inputPaused = false;
   /** The last full scan sent, for a client that asks for what changed since it. */
-  private lastScan: { token: string; entries: Map<SyncPath, SyncEntry> } | undefined;
+  private lastScan: { token: string; entries: Map<SyncPath, PackedEntry> } | undefined;
 
   constructor(
     private readonly replica: Replica,
@@ -156,35 +156,43 @@ class AgentServer {
     const full = options.paths === undefined;
     const base =
       full && this.lastScan !== undefined && since === this.lastScan.token ? this.lastScan : undefined;
-    const entries: [SyncPath, SyncEntry][] = [];
-    const removed: SyncPath[] = [];
-    if (base === undefined) entries.push(...result.entries);
-    else {
-      for (const pair of result.entries) {
-        const before = base.entries.get(pair[0]);
-        if (before === undefined || !sameEntry(before, pair[1])) entries.push(pair);
+    const header = { t: 'scan-part', id, ...(base ? { base: base.token } : {}) };
+    let sent = 0;
+    const sendPart = async (
+      entries: [SyncPath, SyncEntry][],
+      problems: ScanProblem[],
+      removed: SyncPath[],
+    ) => {
+      sent++;
+      const part = { entries, problems, ...(base ? { removed } : {}) };
+      await this.send(header, Buffer.from(JSON.stringify(part)));
+    };
+    // what is sent is kept packed (one string per path) for the next scan to compare with
+    const now = full ? new Map<SyncPath, PackedEntry>() : undefined;
+    let batch: [SyncPath, SyncEntry][] = [];
+    for (const [path, entry] of result.entries) {
+      const packed = now ? packEntry(entry) : undefined;
+      if (now) now.set(path, packed!);
+      if (base === undefined || base.entries.get(path) !== packed) batch.push([path, entry]);
+      if (batch.length >= SCAN_PART_ENTRIES) {
+        await sendPart(batch, [], []);
+        batch = [];
       }
-      for (const path of base.entries.keys()) if (!result.entries.has(path)) removed.push(path);
     }
-    const problems = result.problems;
-    const parts = Math.max(
-      1,
-      Math.ceil(Math.max(entries.length, problems.length, removed.length) / SCAN_PART_ENTRIES),
-    );
-    for (let i = 0; i < parts; i++) {
-      const at = i * SCAN_PART_ENTRIES;
-      const part = {
-        entries: entries.slice(at, at + SCAN_PART_ENTRIES),
-        problems: problems.slice(at, at + SCAN_PART_ENTRIES),
-        ...(base ? { removed: removed.slice(at, at + SCAN_PART_ENTRIES) } : {}),
-      };
-      await this.send(
-        { t: 'scan-part', id, ...(base ? { base: base.token } : {}) },
-        Buffer.from(JSON.stringify(part)),
-      );
+    const removed: SyncPath[] = [];
+    if (base) for (const path of base.entries.keys()) if (!result.entries.has(path)) removed.push(path);
+    const { problems } = result;
+    for (
+      let at = 0;
+      at === 0 || at < Math.max(batch.length, problems.length, removed.length);
+      at += SCAN_PART_ENTRIES
+    ) {
+      const rest = [batch, problems, removed].map((list) => list.slice(at, at + SCAN_PART_ENTRIES));
+      if (sent > 0 && rest.every((list) => list.length === 0)) break;
+      await sendPart(rest[0] as [SyncPath, SyncEntry][], rest[1] as ScanProblem[], rest[2] as SyncPath[]);
     }
     const token = full ? randomBytes(12).toString('hex') : undefined;
-    if (token !== undefined) this.lastScan = { token, entries: result.entries };
+    if (token !== undefined && now) this.lastScan = { token, entries: now };
     await this.send({
       t: 'scan-end',
       id,
@@ -276,9 +284,4 @@ class AgentServer {
 
 function json<T>(body: Buffer): T {
   return JSON.parse(body.toString('utf8')) as T;
-}
-
-/** The same version, and the same size: the client's copy must be the scan exactly. */
-function sameEntry(a: SyncEntry, b: SyncEntry): boolean {
-  return entriesEqual(a, b) && (a.kind !== 'file' || b.kind !== 'file' || a.size === b.size);
 }
