@@ -16,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DigestCache, hashStats } from '../src/workspace/sync-tree/digest-cache.js';
 import type { FileEntry, SyncOp } from '../src/workspace/sync-tree/entry.js';
 import { LocalReplica } from '../src/workspace/sync-tree/local-replica.js';
 import type { ContentChunk } from '../src/workspace/sync-tree/replica.js';
@@ -82,6 +83,74 @@ describe('LocalReplica.apply', () => {
     expect(readdirSync(join(root, '.berth-sync/stage'))).toEqual([]);
     const scan = await r.scan({ ignore: [] });
     expect(scan.entries.get('d/a')).toEqual(fileEntry('hello', 0o755));
+  });
+
+  it('a placed file is not hashed again by the next scan unless it was written after it was staged', async () => {
+    const { r, root } = setup();
+    await stage(r, 'settled', 'late');
+    await new Promise((resolve) => setTimeout(resolve, 80)); // the staged bytes are now clearly older
+    const results = await r.apply([
+      { op: 'put', path: 'a', expect: null, entry: fileEntry('settled') },
+      { op: 'put', path: 'b', expect: null, entry: fileEntry('late') },
+    ]);
+    expect(results.map((x) => x.ok)).toEqual([true, true]);
+    writeFileSync(join(root, 'b'), 'LATE'); // same size, written right after the placement
+    const before = hashStats.files;
+    const scan = await r.scan({ ignore: [] });
+    expect(hashStats.files - before).toBe(1);
+    expect(scan.entries.get('a')).toEqual(fileEntry('settled'));
+    expect(scan.entries.get('b')).toEqual(fileEntry('LATE'));
+  });
+
+  it('a placed digest is trusted only when the bytes were written clearly before they were read back', () => {
+    const cache = new DigestCache();
+    const now = Date.now();
+    const key = (mtimeMs: number) => ({
+      dev: 1n,
+      ino: 2n,
+      size: 3n,
+      mtimeNs: BigInt(mtimeMs) * 1_000_000n + 123n,
+      ctimeNs: BigInt(now) * 1_000_000n + 456n,
+    });
+    cache.rememberPlaced('old', key(now - 1000), 'd1', now);
+    cache.rememberPlaced('recent', key(now - 5), 'd2', now);
+    expect(cache.lookup('old', key(now - 1000))).toBe('d1');
+    expect(cache.lookup('recent', key(now - 5))).toBeUndefined();
+    // any other key (a later write, chmod or rename moved a field) is a miss
+    expect(cache.lookup('old', { ...key(now - 1000), ctimeNs: key(now).ctimeNs + 1n })).toBeUndefined();
+  });
+
+  it('a staged file rewritten, replaced or planted after staging is not placed, and nothing is lost', async () => {
+    const { r, root } = setup();
+    write(root, 'kept', 'old');
+    await stage(r, 'good1', 'good2');
+    const stageDir = join(root, '.berth-sync/stage');
+    // rewritten in place (same size), replaced by another file, planted without being staged
+    writeFileSync(join(stageDir, sha('good1')), 'evil1');
+    writeFileSync(join(stageDir, `${sha('good2')}.x`), 'evil2');
+    renameSync(join(stageDir, `${sha('good2')}.x`), join(stageDir, sha('good2')));
+    writeFileSync(join(stageDir, sha('good3')), 'evil3');
+    const results = await r.apply([
+      { op: 'put', path: 'kept', expect: fileEntry('old'), entry: fileEntry('good1') },
+      { op: 'put', path: 'new2', expect: null, entry: fileEntry('good2') },
+      { op: 'put', path: 'new3', expect: null, entry: fileEntry('good3') },
+    ]);
+    expect(results.map((x) => (x.ok ? 'ok' : x.reason))).toEqual([
+      'missing-content',
+      'missing-content',
+      'missing-content',
+    ]);
+    expect(readFileSync(join(root, 'kept'), 'utf8')).toBe('old');
+    expect(readdirSync(root).sort()).toEqual(['.berth-sync', 'kept']);
+    expect(r.listAttic()).toEqual([]);
+    // staged again, the same content goes in
+    await stage(r, 'good1');
+    const [again] = await r.apply([
+      { op: 'put', path: 'kept', expect: fileEntry('old'), entry: fileEntry('good1') },
+    ]);
+    expect(again!.ok).toBe(true);
+    expect(readFileSync(join(root, 'kept'), 'utf8')).toBe('good1');
+    expect(r.findAttic('kept').map((a) => a.digest)).toEqual([sha('old')]);
   });
 
   it('replaces a file that matches expect and keeps the replaced bytes in the attic', async () => {

@@ -3,8 +3,8 @@ import { BerthError, errnoOf } from '../../errors.js';
 import { inDir } from '../fd-dir.js';
 import { keepAsConflict, mismatch, putBack, setAside } from './aside.js';
 import type { Attic } from './attic.js';
-import type { DigestCache } from './digest-cache.js';
-import { DIGEST_PATTERN, keyOf } from './digest-cache.js';
+import type { DigestCache, FileKey } from './digest-cache.js';
+import { DIGEST_PATTERN, hashFd, keyOf, sameKey } from './digest-cache.js';
 import type { FileEntry, OpResult, SyncEntry, SyncOp, SyncPath } from './entry.js';
 import type { StateDirs } from './state-dir.js';
 import { checkSyncPath, isStatePath, linkTargetEscape, showSyncPath } from './sync-path.js';
@@ -18,7 +18,7 @@ import {
   type ParentDir,
 } from './tree-fds.js';
 
-const { O_RDWR, O_NOFOLLOW } = fs.constants;
+const { O_RDWR, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
 export interface OpContext {
   rootFd: number;
@@ -26,6 +26,8 @@ export interface OpContext {
   state: StateDirs;
   attic: Attic;
   cache: DigestCache;
+  /** The key of each file this replica staged (from its fd, after its rename), by digest. */
+  staged: Map<string, FileKey>;
   side: 'local' | 'container';
   owner: { uid: number; gid: number } | undefined;
 }
@@ -230,47 +232,84 @@ export class OpRunner {
     const mode = checkMode(entry.mode);
     const stage = this.ctx.state.stage;
     const staged = Buffer.from(entry.digest, 'latin1');
-    const st = lstatBig(stage, staged);
-    if (st === undefined || !st.isFile()) throw new MissingContent(`no staged content for ${entry.digest}`);
-    if (Number(st.size) !== entry.size)
+    const stagedKey = this.ctx.staged.get(entry.digest);
+    const opened = stagedKey === undefined ? undefined : openStaged(stage, staged);
+    if (opened === undefined || stagedKey === undefined)
+      throw new MissingContent(`no staged content for ${entry.digest}`);
+    // the other side can write the stage folder: only the very file staged (and verified)
+    // here, untouched since, is used
+    if (!sameKey(keyOf(opened.st), stagedKey)) {
+      fs.closeSync(opened.fd);
+      throw new MissingContent(`the staged ${entry.digest} changed after it was verified; it is not used`);
+    }
+    if (Number(opened.st.size) !== entry.size) {
+      fs.closeSync(opened.fd);
       throw new BerthError(
         'INVALID_ARGUMENT',
-        `the staged ${entry.digest} has ${st.size} bytes, the op says ${entry.size}`,
+        `the staged ${entry.digest} has ${opened.st.size} bytes, the op says ${entry.size}`,
       );
+    }
     // the last put of this call that wants the digest takes the staged file itself (fsynced when
     // staged); earlier ones take a copy, fsynced here
     const takeStaged = (this.wanted.get(entry.digest) ?? 0) <= 1;
     const source = takeStaged ? staged : randomName(`${entry.digest}.put-`);
-    if (!takeStaged)
-      fs.copyFileSync(
-        inDir(stage, staged),
-        inDir(stage, source),
-        fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE,
-      );
-    const fd = fs.openSync(inDir(stage, source), O_RDWR | O_NOFOLLOW);
-    let ino: bigint;
+    let fd = opened.fd;
     try {
+      if (!takeStaged) {
+        fs.copyFileSync(
+          inDir(stage, staged),
+          inDir(stage, source),
+          fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE,
+        );
+        fs.closeSync(fd);
+        fd = fs.openSync(inDir(stage, source), O_RDWR | O_NOFOLLOW);
+      }
       fs.fchmodSync(fd, mode);
       if (this.ctx.owner && process.getuid?.() === 0)
         fs.fchownSync(fd, this.ctx.owner.uid, this.ctx.owner.gid);
       if (!takeStaged) fs.fsyncSync(fd);
-      ino = fs.fstatSync(fd, { bigint: true }).ino;
-    } finally {
-      fs.closeSync(fd);
-    }
-    const placedAt = Date.now();
-    try {
       return this.replace(path, expect, 'put', (parent) => {
         if (linkNoReplace(stage, source, parent.fd, parent.name) === 'taken')
           return { placed: false, entry: null };
-        const now = lstatBig(parent.fd, parent.name);
-        if (now?.ino === ino) this.ctx.cache.remember(path, keyOf(now), entry.digest, placedAt);
         fs.unlinkSync(inDir(stage, source));
+        if (takeStaged) {
+          this.ctx.staged.delete(entry.digest);
+          this.rememberPlaced(path, parent, fd, stagedKey, entry);
+        }
         return { placed: true, entry: { kind: 'file', mode, size: entry.size, digest: entry.digest } };
       }) as SyncEntry;
     } finally {
+      fs.closeSync(fd);
       if (!takeStaged && lstatBig(stage, source) !== undefined) fs.unlinkSync(inDir(stage, source));
     }
+  }
+
+  /**
+   * After its last step, a placed file's bytes are read back from its own fd and, when they are
+   * still the digest and still the staged write (same inode, size and mtime) and the name still
+   * holds that inode, their digest is kept for the next scan (`DigestCache.rememberPlaced`), so
+   * it does not hash the file again. Otherwise nothing is kept and the next scan hashes it.
+   */
+  private rememberPlaced(
+    path: SyncPath,
+    parent: ParentDir,
+    fd: number,
+    stagedKey: FileKey,
+    entry: FileEntry,
+  ) {
+    const before = fs.fstatSync(fd, { bigint: true });
+    if (
+      before.ino !== stagedKey.ino ||
+      before.size !== stagedKey.size ||
+      before.mtimeNs !== stagedKey.mtimeNs
+    )
+      return;
+    const readAtMs = Date.now();
+    const { digest, exact } = hashFd(fd, entry.size);
+    const after = lstatBig(parent.fd, parent.name);
+    if (!exact || digest !== entry.digest || after === undefined || !sameKey(keyOf(before), keyOf(after)))
+      return;
+    this.ctx.cache.rememberPlaced(path, keyOf(after), digest, readAtMs);
   }
 
   private makeDir(parent: ParentDir, mode: number): { placed: boolean; entry: SyncEntry | null } {
@@ -382,6 +421,23 @@ export class OpRunner {
     }
     return null;
   }
+}
+
+/** The staged file of a digest, opened for its mode and owner (never through a link, never a FIFO). */
+function openStaged(stage: number, name: Buffer): { fd: number; st: fs.BigIntStats } | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(inDir(stage, name), O_RDWR | O_NOFOLLOW | O_NONBLOCK);
+  } catch (err) {
+    if (['ENOENT', 'ELOOP', 'EISDIR', 'ENXIO'].includes(errnoOf(err) ?? '')) return undefined;
+    throw err;
+  }
+  const st = fs.fstatSync(fd, { bigint: true });
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    return undefined;
+  }
+  return { fd, st };
 }
 
 function checkMode(mode: number): number {

@@ -85,6 +85,25 @@ export class DigestCache {
     this.next?.set(path, packed);
   }
 
+  /**
+   * A file sync itself just placed: its own last steps (mode, owner, link, unlink of the staged
+   * name) moved its ctime up to `readAtMs`, so the ctime rule would forget it and the next scan
+   * would hash it again. The caller read its bytes back from its fd at `readAtMs`, after those
+   * steps, and they were last written at the key's mtime: when that mtime is clearly older than
+   * the read, any write since left another mtime, so the mtime stands in for the ctime. A recent
+   * mtime (bytes written right before) is forgotten, as `remember` forgets a racy digest.
+   */
+  rememberPlaced(path: SyncPath, key: FileKey, digest: string, readAtMs: number): void {
+    if (!trusted({ ...key, ctimeNs: key.mtimeNs }, readAtMs) || !DIGEST_PATTERN.test(digest)) {
+      this.entries.delete(path);
+      this.next?.delete(path);
+      return;
+    }
+    const packed = flat(packKey(key) + Buffer.from(digest, 'hex').toString('latin1'));
+    this.entries.set(path, packed);
+    this.next?.set(path, packed);
+  }
+
   /** A full scan starts: paths it does not see again are dropped when it ends. */
   beginScan(): void {
     this.next = new Map();

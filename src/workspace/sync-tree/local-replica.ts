@@ -3,7 +3,7 @@ import { BerthError, errnoOf } from '../../errors.js';
 import { OpRunner } from './apply-op.js';
 import { Attic, type AtticRecord } from './attic.js';
 import { readContent } from './content-read.js';
-import { DigestCache } from './digest-cache.js';
+import { DigestCache, type FileKey } from './digest-cache.js';
 import type { OpResult, ReplicaIdentity, ScanResult, SyncOp, SyncPath } from './entry.js';
 import { readIdentity } from './identity.js';
 import type {
@@ -55,6 +55,8 @@ export class LocalReplica implements Replica {
   private state: StateDirs | undefined;
   private atticStore: Attic | undefined;
   private readonly cache = new DigestCache();
+  /** What this replica staged and verified, by digest: a put takes nothing else. */
+  private readonly staged = new Map<string, FileKey>();
   private rules = new IgnoreRules([]);
   private readonly watchers = new Set<TreeWatcher>();
 
@@ -108,7 +110,9 @@ export class LocalReplica implements Replica {
   }
 
   async stage(chunks: AsyncIterable<ContentChunk>): Promise<StageResult> {
-    return stageChunks(this.stateDirs().stage, chunks, this.maxFileBytes);
+    return stageChunks(this.stateDirs().stage, chunks, this.maxFileBytes, (digest, key) =>
+      this.staged.set(digest, key),
+    );
   }
 
   async apply(ops: SyncOp[]): Promise<OpResult[]> {
@@ -119,6 +123,7 @@ export class LocalReplica implements Replica {
         state: this.stateDirs(),
         attic: this.attic(),
         cache: this.cache,
+        staged: this.staged,
         side: this.side,
         owner: this.options.owner,
       },
@@ -130,6 +135,7 @@ export class LocalReplica implements Replica {
   }
 
   async clearStage(): Promise<void> {
+    this.staged.clear();
     clearStageDir(this.stateDirs().stage);
   }
 
@@ -176,6 +182,7 @@ export class LocalReplica implements Replica {
     this.atticStore = undefined;
     if (this.state) closeStateDirs(this.state);
     this.state = undefined;
+    this.staged.clear();
     if (this.rootFd !== undefined) fs.closeSync(this.rootFd);
     this.rootFd = undefined;
     this.cache.clear();

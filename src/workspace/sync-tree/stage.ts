@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { errnoOf } from '../../errors.js';
 import { inDir, listNames, removeTreeIn } from '../fd-dir.js';
-import { DIGEST_PATTERN } from './digest-cache.js';
+import { DIGEST_PATTERN, keyOf, type FileKey } from './digest-cache.js';
 import type { ContentChunk, StageResult } from './replica.js';
 import { fsyncAll, randomName } from './tree-fds.js';
 
@@ -30,12 +30,15 @@ interface Writing {
  * Writes incoming content into `stage/<digest>`: each file to a temp name, hashed while
  * written, checked against its digest (and the size cap), then fsynced (a batch at a time, the
  * fsyncs side by side), renamed to its digest, and the stage folder fsynced once per batch.
- * Bytes that do not hash to their digest never get a staged name.
+ * Bytes that do not hash to their digest never get a staged name. `onStaged` learns each staged
+ * file's key (from its own fd, after the rename): the stage folder is in a tree the other side
+ * can write, so a put takes the staged file only while its key is still this one.
  */
 export async function stageChunks(
   stageFd: number,
   chunks: AsyncIterable<ContentChunk>,
   maxFileBytes: number,
+  onStaged: (digest: string, key: FileKey) => void = () => undefined,
 ): Promise<StageResult> {
   const result: StageResult = { staged: [], failed: [] };
   const writing = new Map<string, Writing>();
@@ -53,10 +56,11 @@ export async function stageChunks(
     try {
       await fsyncAll(
         batch.map((w) => w.fd),
-        true,
+        false,
       );
     } catch (err) {
       for (const w of batch) {
+        fs.closeSync(w.fd);
         try {
           fs.unlinkSync(inDir(stageFd, w.tmp));
         } catch {
@@ -66,9 +70,15 @@ export async function stageChunks(
       }
       return;
     }
-    for (const w of batch) {
-      fs.renameSync(inDir(stageFd, w.tmp), inDir(stageFd, w.digest));
-      result.staged.push(w.digest);
+    try {
+      for (const w of batch) {
+        fs.renameSync(inDir(stageFd, w.tmp), inDir(stageFd, w.digest));
+        // the rename moved the inode's ctime: the key is taken after it
+        onStaged(w.digest, keyOf(fs.fstatSync(w.fd, { bigint: true })));
+        result.staged.push(w.digest);
+      }
+    } finally {
+      for (const w of batch) fs.closeSync(w.fd);
     }
     if (batch.length > 0) await fsyncAll([stageFd], false);
   };

@@ -136,9 +136,13 @@ export function linkNoReplace(fromDir: number, from: Buffer, toDir: number, to: 
   }
 }
 
-/** fsync of many open fds at once (the thread pool runs them side by side), each closed after. */
+/**
+ * fsync of many open fds at once (the thread pool runs them side by side), each closed after
+ * when `close`. Settles once every fsync did (an fd is never closed under a running one), with
+ * the first error.
+ */
 export async function fsyncAll(fds: Iterable<number>, close: boolean): Promise<void> {
-  await Promise.all(
+  const settled = await Promise.allSettled(
     [...fds].map(
       (fd) =>
         new Promise<void>((resolve, reject) => {
@@ -150,4 +154,6 @@ export async function fsyncAll(fds: Iterable<number>, close: boolean): Promise<v
         }),
     ),
   );
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
