@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { scopeTest } from '../src/sync/sync-pair.js';
 import { openLocalPair, type LocalPair } from './helpers/sync-local-pair.js';
 import { dumpTree, sortedEntries } from './helpers/tree-dump.js';
 
@@ -193,5 +194,34 @@ describe('a sync pair (the controller with both sides on this machine)', () => {
       message: expect.stringContaining("delete this project's rows from the sync_ancestor table"),
     });
     expect(existsSync(join(p.containerRoot, 'b.txt'))).toBe(false);
+  });
+});
+
+describe('the scope of a hinted cycle', () => {
+  /** The definition, one scope path at a time. */
+  const naive = (path: string, scope: readonly string[]) =>
+    path === '' ||
+    !path.includes('/') ||
+    scope.some((root) => path === root || path.startsWith(`${root}/`) || root.startsWith(`${path}/`));
+
+  it('holds the root, its own entries, the folders on the way and everything at or under a scoped path', () => {
+    const paths = [
+      '',
+      'a',
+      'a/b',
+      'a/b/c',
+      'a/b/c/d',
+      'a/bc',
+      'a/bc/d',
+      'ab/c',
+      'x/y',
+      'x/y/z',
+      'x/yz',
+      'q/r/s',
+    ];
+    for (const scope of [[], ['a/b'], ['a/b/c', 'x/y'], ['x'], ['q/r/s', 'a/bc/d'], ['ab']]) {
+      const test = scopeTest(scope);
+      for (const path of paths) expect([path, scope, test(path)]).toEqual([path, scope, naive(path, scope)]);
+    }
   });
 });

@@ -7,8 +7,12 @@ const DEBOUNCE_MS = 15;
 /** Watchers are hints, scans are truth: a full cycle at least this often, hint or not. */
 export const RESCAN_MS = 10 * 60 * 1000;
 const RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
-/** More hinted paths than this in one cycle: scanning everything is cheaper than walking to each. */
-const MAX_SCOPED_PATHS = 2000;
+/**
+ * More hinted paths than this in one cycle: scanning everything is cheaper than walking to each.
+ * A `git checkout` of a few thousand files stays scoped (both sides walk to those paths only,
+ * not through every entry of the tree; the scope's test costs each path its depth).
+ */
+const MAX_SCOPED_PATHS = 10_000;
 
 export interface SyncLoopDeps {
   project: string;

@@ -358,8 +358,9 @@ export class SyncPair {
   /** A side's tree as this host judges it: ignored paths out (whatever the side said). */
   private filtered(scan: ScanResult, scope: readonly SyncPath[] | undefined): SyncTree {
     const tree: SyncTree = new Map();
+    const test = scope ? scopeTest(scope) : undefined;
     for (const [path, entry] of scan.entries) {
-      if (scope && !inScope(path, scope)) continue;
+      if (test && !test(path)) continue;
       if (!this.ignore.ignores(path, entry.kind === 'dir')) tree.set(path, entry);
     }
     return tree;
@@ -426,11 +427,28 @@ function topmost(paths: readonly SyncPath[]): SyncPath[] {
  * reconcile, so it is neither compared nor taken as deleted.
  */
 export function inScope(path: SyncPath, scope: readonly SyncPath[]): boolean {
-  if (path === '' || !path.includes('/')) return true;
+  return scopeTest(scope)(path);
+}
+
+/**
+ * `inScope` for one scope and many paths: sets of the scoped paths and of the folders on the
+ * way to them, so each path costs its depth, not the scope's size (a 5,000-path hint against a
+ * 40,000-entry ancestor is 40,000 short look-ups, not 200 million comparisons).
+ */
+export function scopeTest(scope: readonly SyncPath[]): (path: SyncPath) => boolean {
+  const roots = new Set(scope);
+  const onTheWay = new Set<SyncPath>();
   for (const root of scope) {
-    if (path === root || path.startsWith(`${root}/`) || root.startsWith(`${path}/`)) return true;
+    for (let at = root.indexOf('/'); at > 0; at = root.indexOf('/', at + 1)) onTheWay.add(root.slice(0, at));
   }
-  return false;
+  return (path) => {
+    if (path === '' || !path.includes('/')) return true;
+    if (roots.has(path) || onTheWay.has(path)) return true;
+    for (let at = path.indexOf('/'); at > 0; at = path.indexOf('/', at + 1)) {
+      if (roots.has(path.slice(0, at))) return true;
+    }
+    return false;
+  };
 }
 
 /** Each change with its entry as the table keeps it, encoded as the write takes it (not all at once). */
@@ -439,8 +457,9 @@ function* encoded(changes: [SyncPath, SyncEntry | null][]): Generator<[SyncPath,
 }
 
 function restrict(tree: ReadonlySyncTree, scope: readonly SyncPath[]): SyncTree {
+  const test = scopeTest(scope);
   const out: SyncTree = new Map();
-  for (const [path, entry] of tree) if (inScope(path, scope)) out.set(path, entry);
+  for (const [path, entry] of tree) if (test(path)) out.set(path, entry);
   return out;
 }
 
