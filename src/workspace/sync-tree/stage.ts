@@ -29,10 +29,12 @@ interface Writing {
 /**
  * Writes incoming content into `stage/<digest>`: each file to a temp name, hashed while
  * written, checked against its digest (and the size cap), then fsynced (a batch at a time, the
- * fsyncs side by side), renamed to its digest, and the stage folder fsynced once per batch.
- * Bytes that do not hash to their digest never get a staged name. `onStaged` learns each staged
- * file's key (from its own fd, after the rename): the stage folder is in a tree the other side
- * can write, so a put takes the staged file only while its key is still this one.
+ * fsyncs side by side) and renamed to its digest. Bytes that do not hash to their digest never
+ * get a staged name. `onStaged` learns each staged file's key (from its own fd, after the
+ * rename): the stage folder is in a tree the other side can write, so a put takes a staged file
+ * only while its key is still the one staged. The stage folder itself is not fsynced: no staged
+ * name needs to outlive this process (after a restart nothing staged before is taken), and a
+ * put's link is made durable with the folder it lands in.
  */
 export async function stageChunks(
   stageFd: number,
@@ -80,7 +82,6 @@ export async function stageChunks(
     } finally {
       for (const w of batch) fs.closeSync(w.fd);
     }
-    if (batch.length > 0) await fsyncAll([stageFd], false);
   };
 
   try {
