@@ -125,11 +125,14 @@ describe('LocalReplica.apply', () => {
     write(root, 'kept', 'old');
     await stage(r, 'good1', 'good2');
     const stageDir = join(root, '.berth-sync/stage');
+    const stagedName = (content: string) =>
+      readdirSync(stageDir).find((n) => n.startsWith(`${sha(content)}.`))!;
     // rewritten in place (same size), replaced by another file, planted without being staged
-    writeFileSync(join(stageDir, sha('good1')), 'evil1');
-    writeFileSync(join(stageDir, `${sha('good2')}.x`), 'evil2');
-    renameSync(join(stageDir, `${sha('good2')}.x`), join(stageDir, sha('good2')));
+    writeFileSync(join(stageDir, stagedName('good1')), 'evil1');
+    writeFileSync(join(stageDir, 'x'), 'evil2');
+    renameSync(join(stageDir, 'x'), join(stageDir, stagedName('good2')));
     writeFileSync(join(stageDir, sha('good3')), 'evil3');
+    writeFileSync(join(stageDir, `${sha('good3')}.0000000000000000.tmp`), 'evil3');
     const results = await r.apply([
       { op: 'put', path: 'kept', expect: fileEntry('old'), entry: fileEntry('good1') },
       { op: 'put', path: 'new2', expect: null, entry: fileEntry('good2') },

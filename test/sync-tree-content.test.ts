@@ -54,7 +54,11 @@ describe('LocalReplica read and stage', () => {
     const result = await b.stage(chunks(pieces));
     expect(result.failed).toEqual([]);
     expect(result.staged.sort()).toEqual(requests.map((r) => r.digest).sort());
-    expect(readFileSync(join(rootB, '.berth-sync/stage', sha(big))).equals(big)).toBe(true);
+    const stagedBig = readdirSync(join(rootB, '.berth-sync/stage')).filter((n) =>
+      n.startsWith(`${sha(big)}.`),
+    );
+    expect(stagedBig).toHaveLength(1);
+    expect(readFileSync(join(rootB, '.berth-sync/stage', stagedBig[0]!)).equals(big)).toBe(true);
     expect(readFileSync(join(rootB, '.berth-sync/.gitignore'), 'utf8')).toBe('*\n');
   });
 
@@ -99,7 +103,9 @@ describe('LocalReplica read and stage', () => {
       expect.stringMatching(/hash to/),
       expect.stringMatching(/not a SHA-256/),
     ]);
-    expect(readdirSync(join(rootB, '.berth-sync/stage'))).toEqual([sha('good')]);
+    const left = readdirSync(join(rootB, '.berth-sync/stage'));
+    expect(left).toEqual([expect.stringMatching(new RegExp(`^${sha('good')}\\.`))]);
+    expect(readFileSync(join(rootB, '.berth-sync/stage', left[0]!), 'utf8')).toBe('good');
     await b.clearStage();
     expect(readdirSync(join(rootB, '.berth-sync/stage'))).toEqual([]);
   });

@@ -6,6 +6,7 @@ import type { Attic } from './attic.js';
 import type { DigestCache, FileKey } from './digest-cache.js';
 import { DIGEST_PATTERN, hashFd, keyOf, sameKey } from './digest-cache.js';
 import type { FileEntry, OpResult, SyncEntry, SyncOp, SyncPath } from './entry.js';
+import type { StagedFile } from './stage.js';
 import type { StateDirs } from './state-dir.js';
 import { checkSyncPath, isStatePath, linkTargetEscape, showSyncPath } from './sync-path.js';
 import {
@@ -26,8 +27,8 @@ export interface OpContext {
   state: StateDirs;
   attic: Attic;
   cache: DigestCache;
-  /** The key of each file this replica staged (from its fd, after its rename), by digest. */
-  staged: Map<string, FileKey>;
+  /** What this replica staged, by digest: the only staged files a put takes. */
+  staged: Map<string, StagedFile>;
   side: 'local' | 'container';
   owner: { uid: number; gid: number } | undefined;
 }
@@ -231,11 +232,11 @@ export class OpRunner {
       throw new BerthError('INVALID_ARGUMENT', `"${entry.digest}" is not a SHA-256 digest`);
     const mode = checkMode(entry.mode);
     const stage = this.ctx.state.stage;
-    const staged = Buffer.from(entry.digest, 'latin1');
-    const stagedKey = this.ctx.staged.get(entry.digest);
-    const opened = stagedKey === undefined ? undefined : openStaged(stage, staged);
-    if (opened === undefined || stagedKey === undefined)
+    const stagedFile = this.ctx.staged.get(entry.digest);
+    const opened = stagedFile === undefined ? undefined : openStaged(stage, stagedFile.name);
+    if (opened === undefined || stagedFile === undefined)
       throw new MissingContent(`no staged content for ${entry.digest}`);
+    const { name: staged, key: stagedKey } = stagedFile;
     // the other side can write the stage folder: only the very file staged (and verified)
     // here, untouched since, is used
     if (!sameKey(keyOf(opened.st), stagedKey)) {

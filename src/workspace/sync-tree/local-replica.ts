@@ -3,7 +3,7 @@ import { BerthError, errnoOf } from '../../errors.js';
 import { OpRunner } from './apply-op.js';
 import { Attic, type AtticRecord } from './attic.js';
 import { readContent } from './content-read.js';
-import { DigestCache, type FileKey } from './digest-cache.js';
+import { DigestCache } from './digest-cache.js';
 import type { OpResult, ReplicaIdentity, ScanResult, SyncOp, SyncPath } from './entry.js';
 import { readIdentity } from './identity.js';
 import type {
@@ -15,7 +15,7 @@ import type {
   WatchHint,
 } from './replica.js';
 import { IgnoreRules, scanTree } from './scan.js';
-import { clearStageDir, stageChunks } from './stage.js';
+import { clearStageDir, stageChunks, type StagedFile } from './stage.js';
 import { closeStateDirs, openStateDirs, type StateDirs } from './state-dir.js';
 import { TreeWatcher } from './watch.js';
 import { checkSyncPath as checkPath } from './sync-path.js';
@@ -56,7 +56,7 @@ export class LocalReplica implements Replica {
   private atticStore: Attic | undefined;
   private readonly cache = new DigestCache();
   /** What this replica staged and verified, by digest: a put takes nothing else. */
-  private readonly staged = new Map<string, FileKey>();
+  private readonly staged = new Map<string, StagedFile>();
   private rules = new IgnoreRules([]);
   private readonly watchers = new Set<TreeWatcher>();
 
@@ -110,8 +110,8 @@ export class LocalReplica implements Replica {
   }
 
   async stage(chunks: AsyncIterable<ContentChunk>): Promise<StageResult> {
-    return stageChunks(this.stateDirs().stage, chunks, this.maxFileBytes, (digest, key) =>
-      this.staged.set(digest, key),
+    return stageChunks(this.stateDirs().stage, chunks, this.maxFileBytes, (digest, file) =>
+      this.staged.set(digest, file),
     );
   }
 

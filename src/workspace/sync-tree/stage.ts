@@ -4,6 +4,12 @@ import { errnoOf } from '../../errors.js';
 import { inDir, listNames, removeTreeIn } from '../fd-dir.js';
 import { DIGEST_PATTERN, keyOf, type FileKey } from './digest-cache.js';
 import type { ContentChunk, StageResult } from './replica.js';
+
+/** A file this replica staged: its name in the stage folder, and its key when it was verified. */
+export interface StagedFile {
+  name: Buffer;
+  key: FileKey;
+}
 import { fsyncAll, randomName } from './tree-fds.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
@@ -27,20 +33,20 @@ interface Writing {
 }
 
 /**
- * Writes incoming content into `stage/<digest>`: each file to a temp name, hashed while
+ * Writes incoming content into the stage folder: each file to a fresh name, hashed while
  * written, checked against its digest (and the size cap), then fsynced (a batch at a time, the
- * fsyncs side by side) and renamed to its digest. Bytes that do not hash to their digest never
- * get a staged name. `onStaged` learns each staged file's key (from its own fd, after the
- * rename): the stage folder is in a tree the other side can write, so a put takes a staged file
- * only while its key is still the one staged. The stage folder itself is not fsynced: no staged
- * name needs to outlive this process (after a restart nothing staged before is taken), and a
- * put's link is made durable with the folder it lands in.
+ * fsyncs side by side). Bytes that do not hash to their digest are removed. `onStaged` learns
+ * each staged file's name and key (from its own fd): the stage folder is in a tree the other
+ * side can write, so a put takes only a file this replica staged, while its key is still the
+ * one staged, never a file found there by its name. The stage folder itself is not fsynced: no
+ * staged name needs to outlive this process (after a restart nothing staged before is taken),
+ * and a put's link is made durable with the folder it lands in.
  */
 export async function stageChunks(
   stageFd: number,
   chunks: AsyncIterable<ContentChunk>,
   maxFileBytes: number,
-  onStaged: (digest: string, key: FileKey) => void = () => undefined,
+  onStaged: (digest: string, file: StagedFile) => void = () => undefined,
 ): Promise<StageResult> {
   const result: StageResult = { staged: [], failed: [] };
   const writing = new Map<string, Writing>();
@@ -74,9 +80,7 @@ export async function stageChunks(
     }
     try {
       for (const w of batch) {
-        fs.renameSync(inDir(stageFd, w.tmp), inDir(stageFd, w.digest));
-        // the rename moved the inode's ctime: the key is taken after it
-        onStaged(w.digest, keyOf(fs.fstatSync(w.fd, { bigint: true })));
+        onStaged(w.digest, { name: w.tmp, key: keyOf(fs.fstatSync(w.fd, { bigint: true })) });
         result.staged.push(w.digest);
       }
     } finally {
