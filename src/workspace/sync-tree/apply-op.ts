@@ -262,6 +262,11 @@ export class OpRunner {
           inDir(stage, source),
           fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE,
         );
+        // a clone may move the source's ctime: the key the last put checks is taken again (its
+        // bytes, as their mtime says, are still the staged ones)
+        const now = fs.fstatSync(fd, { bigint: true });
+        if (now.mtimeNs === stagedKey.mtimeNs && now.size === stagedKey.size)
+          this.ctx.staged.set(entry.digest, { name: staged, key: keyOf(now) });
         fs.closeSync(fd);
         fd = fs.openSync(inDir(stage, source), O_RDWR | O_NOFOLLOW);
       }
@@ -275,7 +280,11 @@ export class OpRunner {
         fs.unlinkSync(inDir(stage, source));
         if (takeStaged) {
           this.ctx.staged.delete(entry.digest);
-          this.rememberPlaced(path, parent, fd, stagedKey, entry);
+          try {
+            this.rememberPlaced(path, parent, fd, stagedKey, entry);
+          } catch {
+            // the file is in place; without a kept digest the next scan hashes it
+          }
         }
         return { placed: true, entry: { kind: 'file', mode, size: entry.size, digest: entry.digest } };
       }) as SyncEntry;
