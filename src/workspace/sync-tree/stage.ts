@@ -4,17 +4,17 @@ import { errnoOf } from '../../errors.js';
 import { inDir, listNames, removeTreeIn } from '../fd-dir.js';
 import { DIGEST_PATTERN, keyOf, type FileKey } from './digest-cache.js';
 import type { ContentChunk, StageResult } from './replica.js';
+import { fsyncAll, randomName } from './tree-fds.js';
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
 /** A file this replica staged: its name in the stage folder, and its key when it was verified. */
 export interface StagedFile {
   name: Buffer;
   key: FileKey;
 }
-import { fsyncAll, randomName } from './tree-fds.js';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
-
-/** Staged files written but not yet fsynced and renamed are flushed in batches of this many. */
+/** Staged files written but not yet fsynced are flushed in batches of this many. */
 const BATCH = 256;
 /**
  * Batches whose fsyncs may run while more content arrives: the disk's flushes overlap the
