@@ -112,9 +112,9 @@ describe('LocalReplica.apply', () => {
       mtimeNs: BigInt(mtimeMs) * 1_000_000n + 123n,
       ctimeNs: BigInt(now) * 1_000_000n + 456n,
     });
-    cache.rememberPlaced('old', key(now - 1000), 'd1', now);
-    cache.rememberPlaced('recent', key(now - 5), 'd2', now);
-    expect(cache.lookup('old', key(now - 1000))).toBe('d1');
+    cache.rememberPlaced('old', key(now - 1000), sha('1'), now);
+    cache.rememberPlaced('recent', key(now - 5), sha('2'), now);
+    expect(cache.lookup('old', key(now - 1000))).toBe(sha('1'));
     expect(cache.lookup('recent', key(now - 5))).toBeUndefined();
     // any other key (a later write, chmod or rename moved a field) is a miss
     expect(cache.lookup('old', { ...key(now - 1000), ctimeNs: key(now).ctimeNs + 1n })).toBeUndefined();
