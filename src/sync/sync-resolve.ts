@@ -1,6 +1,12 @@
 import { BerthError } from '../errors.js';
 import type { SyncTable } from '../store/sync-table.js';
-import type { OpResult, ReadonlySyncTree, SyncEntry, SyncOp, SyncPath } from '../workspace/sync-tree/entry.js';
+import type {
+  OpResult,
+  ReadonlySyncTree,
+  SyncEntry,
+  SyncOp,
+  SyncPath,
+} from '../workspace/sync-tree/entry.js';
 import type { Replica } from '../workspace/sync-tree/replica.js';
 import type { SyncPair } from './sync-pair.js';
 

@@ -12,16 +12,20 @@ export const MASS_DELETE_SHARE = 0.1;
  * mount) far more often than an edit, and propagating it would delete the other side.
  */
 export function rootHalt(input: ReconcileInput): Halt | undefined {
-  const sides: { side: Side; root: ReconcileInput['localRoot']; tree: ReadonlySyncTree; problems: ScanProblem[] }[] =
-    [
-      { side: 'local', root: input.localRoot, tree: input.local, problems: input.localProblems },
-      {
-        side: 'container',
-        root: input.containerRoot,
-        tree: input.container,
-        problems: input.containerProblems,
-      },
-    ];
+  const sides: {
+    side: Side;
+    root: ReconcileInput['localRoot'];
+    tree: ReadonlySyncTree;
+    problems: ScanProblem[];
+  }[] = [
+    { side: 'local', root: input.localRoot, tree: input.local, problems: input.localProblems },
+    {
+      side: 'container',
+      root: input.containerRoot,
+      tree: input.container,
+      problems: input.containerProblems,
+    },
+  ];
   for (const { side, root } of sides) {
     if (root === 'not-a-dir') {
       return { reason: 'root-type-changed', side, detail: `the ${side} sync root is no longer a folder` };
