@@ -22,7 +22,7 @@ export function hotReloadFor(framework: string, configFile?: string): HotReload 
       return withConfig({
         pollingEnv: { WATCHPACK_POLLING: 'true' },
         notes: [
-          'Next 16 blocks cross-origin /_next/* requests (HMR included) unless allowedDevOrigins lists the origin: on a host other than localhost berth wraps next.config with it',
+          'Next 16 blocks cross-origin /_next/* requests (HMR included) unless allowedDevOrigins lists the origin: the preview URL (localhost) is allowed by default; another host needs allowedDevOrigins in next.config, which berth does not edit (it says so when the app lists one)',
         ],
       });
     case 'create-react-app':
