@@ -7,7 +7,7 @@ import type { Comparison } from './comparison.js';
 import { log } from './report.js';
 import { openSyncHub } from './sync-hub.js';
 import { absoluteRow, referenceRow } from './sync-rows.js';
-import { containerCpuMs, containerMemoryMB, containerProcesses } from './sync-sidecar-stats.js';
+import { containerCpuReader, containerMemoryMB, containerProcesses } from './sync-sidecar-stats.js';
 import { writeTree, type TreeShape } from './sync-tree.js';
 
 export const IDLE_TREE: TreeShape = { files: 100_000, folders: 10_000, fileBytes: 256 };
@@ -42,6 +42,7 @@ export async function benchIdle(dir: string, runs: number, signal: AbortSignal):
     await hub.sync.close();
     const { sidecar } = await hub.containers(PROJECT);
     const emptyMB = await containerMemoryMB(sidecar);
+    const carCpuMs = await containerCpuReader(sidecar);
     log(`sync: writing the ${IDLE_TREE.files}-file tree in ${IDLE_TREE.folders} folders`);
     writeTree(hub.folder(PROJECT), IDLE_TREE);
 
@@ -64,7 +65,8 @@ export async function benchIdle(dir: string, runs: number, signal: AbortSignal):
       const message = JSON.parse(line) as Said;
       said[message.step] = message;
       if (message.step === 'failed') throw new Error(`the idle child failed: ${String(message.error)}`);
-      sidecarCpu[message.step] = await containerCpuMs(sidecar);
+      // read at once: the side-car's time is taken when the child says each step, not later
+      sidecarCpu[message.step] = carCpuMs();
       if (message.step === 'idle') {
         at.idle = {
           memoryMB: await containerMemoryMB(sidecar),

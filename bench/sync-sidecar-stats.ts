@@ -2,15 +2,11 @@ import { readFileSync } from 'node:fs';
 import { mustRun } from './child.js';
 
 /**
- * CPU time the container's cgroup has used so far, in ms, read from the host's cgroup files
+ * Reads the CPU time the container's cgroup has used so far, in ms, from the host's cgroup files
  * (v1 `cpuacct.usage`, v2 `cpu.stat`): exact over any window, unlike `docker stats`' momentary
- * percentage. Needs the engine on this machine (the bench's engine is).
+ * percentage. The cgroup is found once; each call reads one file. Needs the engine on this
+ * machine (the bench's engine is).
  */
-export async function containerCpuMs(containerId: string): Promise<number> {
-  return (await containerCpuReader(containerId))();
-}
-
-/** The same, with the cgroup found once: each call then only reads one file (no `docker` run). */
 export async function containerCpuReader(containerId: string): Promise<() => number> {
   const path = await cgroupOf(containerId);
   if (path.v2) {
