@@ -1,11 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** V8's memory reducer starts about 8 s after the last full GC: no window opens before this. */
-const SETTLE_MIN_MS = 20_000;
+/**
+ * V8's memory reducer starts 8 s after the last full GC, or 8 s later each time the process was
+ * not idle yet: its GCs were seen up to 40 s after a cycle. No window opens before this.
+ */
+const SETTLE_MIN_MS = 40_000;
 /** Both sides must have stayed under the aim this long in a row... */
-const QUIET_MS = 10_000;
+const QUIET_MS = 30_000;
 /** ...or the window opens anyway after this long (and measures whatever keeps them busy). */
-const SETTLE_MAX_MS = 180_000;
+const SETTLE_MAX_MS = 240_000;
 const SAMPLE_MS = 1000;
 
 export interface Settled {
@@ -19,7 +22,7 @@ export interface Settled {
 /**
  * Waits until the work of the last cycle has died down on both sides: after a burst V8 runs a
  * few memory-reducing full GCs (hundreds of ms each with 100,000 entries in memory), the first
- * about 8 s after the last GC, later when the process was not idle yet. That is the cost of the
+ * 8 s or more after the last GC. That is the cost of the
  * cycle before, not of idling. Quiet means at least SETTLE_MIN_MS, then QUIET_MS during which
  * each side stayed under `quietPercent` of a core. It cannot hide a periodic wake-up shorter
  * than the window that follows: the window still sees its next rounds.
