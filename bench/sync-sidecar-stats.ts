@@ -2,19 +2,23 @@ import { readFileSync } from 'node:fs';
 import { mustRun } from './child.js';
 
 /**
- * CPU time the container's cgroup has used so far, in ms, read from the host's cgroup files
+ * Reads the CPU time the container's cgroup has used so far, in ms, from the host's cgroup files
  * (v1 `cpuacct.usage`, v2 `cpu.stat`): exact over any window, unlike `docker stats`' momentary
- * percentage. Needs the engine on this machine (the bench's engine is).
+ * percentage. The cgroup is found once; each call reads one file. Needs the engine on this
+ * machine (the bench's engine is).
  */
-export async function containerCpuMs(containerId: string): Promise<number> {
+export async function containerCpuReader(containerId: string): Promise<() => number> {
   const path = await cgroupOf(containerId);
   if (path.v2) {
-    const stat = readFileSync(`/sys/fs/cgroup${path.v2}/cpu.stat`, 'utf8');
-    const usec = /^usage_usec (\d+)$/m.exec(stat)?.[1];
-    if (usec === undefined) throw new Error(`no usage_usec in the cgroup of ${containerId}`);
-    return Number(usec) / 1000;
+    const file = `/sys/fs/cgroup${path.v2}/cpu.stat`;
+    return () => {
+      const usec = /^usage_usec (\d+)$/m.exec(readFileSync(file, 'utf8'))?.[1];
+      if (usec === undefined) throw new Error(`no usage_usec in the cgroup of ${containerId}`);
+      return Number(usec) / 1000;
+    };
   }
-  return Number(readFileSync(`/sys/fs/cgroup/cpuacct${path.v1}/cpuacct.usage`, 'utf8').trim()) / 1e6;
+  const file = `/sys/fs/cgroup/cpuacct${path.v1}/cpuacct.usage`;
+  return () => Number(readFileSync(file, 'utf8').trim()) / 1e6;
 }
 
 async function cgroupOf(containerId: string): Promise<{ v1?: string; v2?: string }> {
