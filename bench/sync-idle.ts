@@ -42,7 +42,7 @@ export async function benchIdle(dir: string, runs: number, signal: AbortSignal):
     await hub.sync.close();
     const { sidecar } = await hub.containers(PROJECT);
     const emptyMB = await containerMemoryMB(sidecar);
-    const carCpuMs = await containerCpuReader(sidecar);
+    const readCarCpuMs = await containerCpuReader(sidecar);
     log(`sync: writing the ${IDLE_TREE.files}-file tree in ${IDLE_TREE.folders} folders`);
     writeTree(hub.folder(PROJECT), IDLE_TREE);
 
@@ -66,7 +66,7 @@ export async function benchIdle(dir: string, runs: number, signal: AbortSignal):
       said[message.step] = message;
       if (message.step === 'failed') throw new Error(`the idle child failed: ${String(message.error)}`);
       // read at once: the side-car's time is taken when the child says each step, not later
-      sidecarCpu[message.step] = carCpuMs();
+      sidecarCpu[message.step] = readCarCpuMs();
       if (message.step === 'idle') {
         at.idle = {
           memoryMB: await containerMemoryMB(sidecar),
