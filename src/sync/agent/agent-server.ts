@@ -11,7 +11,6 @@ import type { ScanOptions } from '../../workspace/sync-tree/replica.js';
 import type { ScanProblem, SyncEntry, SyncOp, SyncPath } from '../../workspace/sync-tree/entry.js';
 import { randomBytes } from 'node:crypto';
 import { AsyncQueue } from '../protocol/async-queue.js';
-import { packEntry, type PackedEntry } from '../../workspace/sync-tree/packed-entry.js';
 import {
   AGENT_MAGIC,
   CHUNK_BYTES,
@@ -48,7 +47,7 @@ class AgentServer {
   private stagedBytes = 0;
   private inputPaused = false;
   /** The last full scan sent, for a client that asks for what changed since it. */
-  private lastScan: { token: string; entries: Map<SyncPath, PackedEntry> } | undefined;
+  private lastScan: { token: string; entries: Map<SyncPath, string> } | undefined;
 
   constructor(
     private readonly replica: Replica,
@@ -167,13 +166,13 @@ class AgentServer {
       const part = { entries, problems, ...(base ? { removed } : {}) };
       await this.send(header, Buffer.from(JSON.stringify(part)));
     };
-    // what is sent is kept packed (one string per path) for the next scan to compare with
-    const now = full ? new Map<SyncPath, PackedEntry>() : undefined;
+    // what is sent is kept as one string per path for the next scan to compare with
+    const now = full ? new Map<SyncPath, string>() : undefined;
     let batch: [SyncPath, SyncEntry][] = [];
     for (const [path, entry] of result.entries) {
-      const packed = now ? packEntry(entry) : undefined;
-      if (now) now.set(path, packed!);
-      if (base === undefined || base.entries.get(path) !== packed) batch.push([path, entry]);
+      const key = now ? versionKey(entry) : undefined;
+      if (now) now.set(path, key!);
+      if (base === undefined || base.entries.get(path) !== key) batch.push([path, entry]);
       if (batch.length >= SCAN_PART_ENTRIES) {
         await sendPart(batch, [], []);
         batch = [];
@@ -284,4 +283,19 @@ class AgentServer {
 
 function json<T>(body: Buffer): T {
   return JSON.parse(body.toString('utf8')) as T;
+}
+
+/**
+ * One string per entry, equal for two entries exactly when kind, mode, size, digest or target
+ * are: what the next scan compares with (cheaper to make than a packed entry, on the scan's path).
+ */
+function versionKey(entry: SyncEntry): string {
+  switch (entry.kind) {
+    case 'file':
+      return `f${entry.mode}:${entry.size}:${entry.digest}`;
+    case 'dir':
+      return `d${entry.mode}`;
+    case 'link':
+      return `l${entry.target}`;
+  }
 }
