@@ -232,7 +232,6 @@ export class SyncPair {
       durationMs: 0,
     };
     if (plan.halt) {
-      this.content = { local: new Map(), container: new Map() };
       report.halt = plan.halt;
       table.updatePair(hubId, project, {
         halt: JSON.stringify(plan.halt),
@@ -241,11 +240,6 @@ export class SyncPair {
       report.durationMs = Date.now() - started;
       return report;
     }
-    // where each digest was found, for the transfers (none in a quiet cycle)
-    this.content =
-      plan.steps.length > 0
-        ? { local: digestIndex(localTree), container: digestIndex(containerTree) }
-        : { local: new Map(), container: new Map() };
     const sides: Record<Side, { ops: PlannedOp[] }> = { local: { ops: [] }, container: { ops: [] } };
     for (const step of plan.steps) for (const op of step.ops) sides[op.side].ops.push(op);
     if (plan.steps.length > 0) {
@@ -259,8 +253,8 @@ export class SyncPair {
     }
     try {
       await Promise.all([
-        this.transfer(local, container, sides.container.ops, 'local'),
-        this.transfer(container, local, sides.local.ops, 'container'),
+        this.transfer(local, container, sides.container.ops, localTree),
+        this.transfer(container, local, sides.local.ops, containerTree),
       ]);
       if (plan.steps.length > 0) progress('content staged and verified; applying the changes');
       const [localResults, containerResults] = await Promise.all([
@@ -308,8 +302,6 @@ export class SyncPair {
         });
       }
     } finally {
-      // the digest indexes point into this cycle's scans: none of it is kept until the next one
-      this.content = { local: new Map(), container: new Map() };
       await Promise.allSettled([local.clearStage(), container.clearStage()]);
     }
     report.durationMs = Date.now() - started;
@@ -383,12 +375,15 @@ export class SyncPair {
     source: Replica,
     target: Replica,
     ops: PlannedOp[],
-    sourceSide: Side,
+    sourceTree: SyncTree,
   ): Promise<void> {
+    if (!ops.some(({ op }) => op.op === 'put')) return;
+    // where each digest was found in the source's scan; dropped with the transfer
+    const content = digestIndex(sourceTree);
     const wanted = new Map<string, ContentRequest>();
     for (const { op, from } of ops) {
       if (op.op !== 'put' || wanted.has(op.entry.digest)) continue;
-      const path = this.content[sourceSide].get(op.entry.digest) ?? from;
+      const path = content.get(op.entry.digest) ?? from;
       if (path === undefined) continue; // its put fails with missing-content and is retried
       wanted.set(op.entry.digest, { path, digest: op.entry.digest, size: op.entry.size });
     }
@@ -404,9 +399,6 @@ export class SyncPair {
         );
     }
   }
-
-  /** Where each digest was found in this cycle's scans. */
-  private content: Record<Side, Map<string, SyncPath>> = { local: new Map(), container: new Map() };
 }
 
 /** The scope without paths already under another one in it. */
