@@ -75,14 +75,7 @@ export class DigestCache {
   }
 
   remember(path: SyncPath, key: FileKey, digest: string, readAtMs: number): void {
-    if (!trusted(key, readAtMs) || !DIGEST_PATTERN.test(digest)) {
-      this.entries.delete(path);
-      this.next?.delete(path);
-      return;
-    }
-    const packed = flat(packKey(key) + Buffer.from(digest, 'hex').toString('latin1'));
-    this.entries.set(path, packed);
-    this.next?.set(path, packed);
+    this.keep(path, key, digest, trusted(key, readAtMs));
   }
 
   /**
@@ -94,7 +87,12 @@ export class DigestCache {
    * mtime (bytes written right before) is forgotten, as `remember` forgets a racy digest.
    */
   rememberPlaced(path: SyncPath, key: FileKey, digest: string, readAtMs: number): void {
-    if (!trusted({ ...key, ctimeNs: key.mtimeNs }, readAtMs) || !DIGEST_PATTERN.test(digest)) {
+    this.keep(path, key, digest, trusted({ ...key, ctimeNs: key.mtimeNs }, readAtMs));
+  }
+
+  /** Keeps a trusted SHA-256 for the key; anything else forgets what was kept for the path. */
+  private keep(path: SyncPath, key: FileKey, digest: string, isTrusted: boolean): void {
+    if (!isTrusted || !DIGEST_PATTERN.test(digest)) {
       this.entries.delete(path);
       this.next?.delete(path);
       return;
