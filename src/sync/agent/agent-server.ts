@@ -183,12 +183,12 @@ class AgentServer {
     const { problems } = result;
     for (
       let at = 0;
-      at === 0 || at < Math.max(batch.length, problems.length, removed.length);
+      // at least one part in all; no empty one after the entries' parts
+      (at === 0 && sent === 0) || at < Math.max(batch.length, problems.length, removed.length);
       at += SCAN_PART_ENTRIES
     ) {
-      const rest = [batch, problems, removed].map((list) => list.slice(at, at + SCAN_PART_ENTRIES));
-      if (sent > 0 && rest.every((list) => list.length === 0)) break;
-      await sendPart(rest[0] as [SyncPath, SyncEntry][], rest[1] as ScanProblem[], rest[2] as SyncPath[]);
+      const end = at + SCAN_PART_ENTRIES;
+      await sendPart(batch.slice(at, end), problems.slice(at, end), removed.slice(at, end));
     }
     const token = full ? randomBytes(12).toString('hex') : undefined;
     if (token !== undefined && now) this.lastScan = { token, entries: now };

@@ -40,7 +40,9 @@ export class IgnoreRules {
   private readonly byName: boolean;
   private readonly names = new Map<string, boolean>();
 
-  constructor(readonly patterns: readonly string[]) {
+  readonly patterns: readonly string[];
+
+  constructor(patterns: readonly string[]) {
     this.patterns = [...patterns];
     this.rules = this.patterns.length > 0 ? ignore().add([...this.patterns]) : undefined;
     this.byName = this.patterns.every((p) => {
