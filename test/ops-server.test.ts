@@ -178,8 +178,10 @@ describe('ops side-car over HTTP', () => {
       left = (await processList(t.hub, 'one')).filter((l) => l.includes('sleep 555'));
     } while (left.length > 0 && Date.now() < deadline);
     expect(left).toEqual([]);
-    const detail = JSON.parse((await call(ops, 'GET', `/runs/${runId}`)).body) as { status: string };
-    expect(detail.status).toBe('cancelled');
+    // the run is recorded once the server has seen its exec end, which may come after the kill
+    const status = async () =>
+      (JSON.parse((await call(ops, 'GET', `/runs/${runId}`)).body) as { status: string }).status;
+    await expect.poll(status, { timeout: 5000 }).toBe('cancelled');
   });
 
   it('POST /runs/:id/cancel kills a running command', async () => {
