@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../src/logger.js';
 import type { ContainerRuntime, ContainerSpec } from '../src/runtime/container-runtime.js';
@@ -26,6 +26,24 @@ function spec(name: string, image: string, extra: Partial<ContainerSpec> = {}): 
   };
 }
 
+/**
+ * Waits until the runner in the container reads its request FIFO: until then a command takes
+ * the engine's exec (the fallback), which is not the channel under test.
+ */
+async function runnerListening(agentDir: string, deadlineMs = 30_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      closeSync(openSync(join(agentDir, 'requests'), constants.O_WRONLY | constants.O_NONBLOCK));
+      return;
+    } catch {
+      // ENOENT: not made yet; ENXIO: no reader yet
+    }
+    if (Date.now() > until) throw new Error(`the runner did not start within ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function started(runtime: ContainerRuntime, containerSpec: ContainerSpec): Promise<string> {
   const id = await runtime.containers.create(containerSpec);
   await runtime.containers.start(id);
@@ -38,6 +56,7 @@ execChannelContract('the in-container agent (runner)', async (): Promise<Channel
   const agentSpec = spec('agent', 'berth-test/busybox', { agent: true, user: '1000:1000' });
   delete agentSpec.cmd;
   const id = await started(runtime, agentSpec);
+  await runnerListening(join(root, 'run', agentSpec.name));
   return {
     runtime,
     target: { name: agentSpec.name, id },

@@ -86,6 +86,7 @@ describe('a project container swapping folders for links while a session copies 
 
   it('plain folder and git repository, 12 copies: no host-only byte arrives, no copy fails', async () => {
     let reportedChanges = 0;
+    let copiedFiles = 0;
     for (let round = 0; round < 12; round++) {
       if (round === 6) {
         // the same with a git repository (its work tree goes through the same copy)
@@ -97,14 +98,19 @@ describe('a project container swapping folders for links while a session copies 
         includeIgnored: false,
         onProgress: (l) => lines.push(l),
       });
-      if (lines.some((l) => l.includes('changed while being copied'))) reportedChanges++;
+      const reported = lines.some((l) => l.includes('changed while being copied'));
+      if (reported) reportedChanges++;
       const contents = regularFileContents(join(sandbox, 'workspace'));
       expect(contents.some((c) => c.includes(SECRET))).toBe(false);
-      expect(contents.length).toBeGreaterThan(0);
+      // a folder the racer had displaced when the copy opened it is left out, so a round can
+      // leave out all three; but never silently
+      if (!reported) expect(contents.length).toBeGreaterThan(0);
+      copiedFiles += contents.length;
       rmSync(sandbox, { recursive: true, force: true });
     }
     // the racer really raced: at least one copy saw an entry change under it
     expect(reportedChanges).toBeGreaterThan(0);
+    expect(copiedFiles).toBeGreaterThan(0);
   }, 180_000);
 });
 
