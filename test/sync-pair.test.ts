@@ -197,6 +197,38 @@ describe('a sync pair (the controller with both sides on this machine)', () => {
   });
 });
 
+describe('a one-sided change of many files (staged and applied in slices, side by side)', () => {
+  /** 2,600 files in 26 folders, a few contents shared across the whole tree. */
+  function writeMany(root: string, version: string): void {
+    for (let d = 0; d < 26; d++) {
+      mkdirSync(join(root, `d${d}`), { recursive: true });
+      for (let f = 0; f < 100; f++) {
+        // every 10th file has one of 3 contents used in every slice; the rest are unique
+        const text = f % 10 === 0 ? `shared ${f % 3} ${version}\n` : `file ${d}/${f} ${version}\n`;
+        writeFileSync(join(root, `d${d}`, `f${f}.txt`), text);
+      }
+    }
+  }
+
+  it('carries every file in one cycle both ways, a content shared across slices included, with nothing to retry', async () => {
+    const p = pair();
+    writeMany(p.localRoot, 'v1');
+    const first = await p.pair.cycle();
+    expect(first.retry).toEqual([]);
+    expect(first.toContainer).toBe(26 + 2600);
+    same(p);
+    // the other way: the container side rewrites every file (a checkout there)
+    writeMany(p.containerRoot, 'v2');
+    const second = await p.pair.cycle();
+    expect(second.retry).toEqual([]);
+    expect([second.toLocal, second.toContainer, second.conflicts.length]).toEqual([2600, 0, 0]);
+    same(p);
+    expect(readFileSync(join(p.localRoot, 'd25/f90.txt'), 'utf8')).toBe('shared 0 v2\n');
+    const idle = await p.pair.cycle();
+    expect(idle.toLocal + idle.toContainer).toBe(0);
+  });
+});
+
 describe('the scope of a hinted cycle', () => {
   /** The definition, one scope path at a time. */
   const naive = (path: string, scope: readonly string[]) =>

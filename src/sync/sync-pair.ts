@@ -1,4 +1,4 @@
-import { BerthError, describeError } from '../errors.js';
+import { describeError } from '../errors.js';
 import type { SyncTable } from '../store/sync-table.js';
 import { withFolderLock } from '../workspace/folder-lock.js';
 import type {
@@ -11,7 +11,8 @@ import type {
   SyncTree,
 } from '../workspace/sync-tree/entry.js';
 import { PackedTree } from '../workspace/sync-tree/packed-entry.js';
-import type { ContentRequest, Replica } from '../workspace/sync-tree/replica.js';
+import type { Replica } from '../workspace/sync-tree/replica.js';
+import { carryPipelined, digestIndex, pipelines, transfer } from './carry.js';
 import { decodeEntry, encodeEntry } from './entry-codec.js';
 import { SyncIgnore } from './ignore-rules.js';
 import { reconcile, type Conflict, type Halt, type PlannedOp, type Side } from './reconcile/reconcile.js';
@@ -104,8 +105,11 @@ export class SyncPair {
   }
 
   /**
-   * Cycles until one moves nothing and has nothing to retry (at most `maxCycles`): what
-   * `sync_from_local` and `berth sync --once` wait for. Reports are merged.
+   * Cycles until one has nothing to retry (at most `maxCycles`): what `sync_from_local` and
+   * `berth sync --once` wait for. Every cycle scans both sides after the call began, so once
+   * one has carried all it found, whatever changed before the call has crossed; a change made
+   * while it ran is the next cycle's (a watcher's, or the next barrier's). No confirming
+   * cycle is run: on a first sync of 10,000 files it was a tenth of the time. Reports are merged.
    */
   async barrier(maxCycles = 5, options: CycleOptions = {}): Promise<CycleReport> {
     let total: CycleReport | undefined;
@@ -113,7 +117,7 @@ export class SyncPair {
       const report = await this.cycle(options);
       total = total ? mergeReports(total, report) : report;
       if (report.halt) break;
-      if (report.toLocal + report.toContainer === 0 && report.retry.length === 0) break;
+      if (report.retry.length === 0) break;
     }
     return total!;
   }
@@ -252,15 +256,7 @@ export class SyncPair {
       );
     }
     try {
-      await Promise.all([
-        this.transfer(local, container, sides.container.ops, localTree),
-        this.transfer(container, local, sides.local.ops, containerTree),
-      ]);
-      if (plan.steps.length > 0) progress('content staged and verified; applying the changes');
-      const [localResults, containerResults] = await Promise.all([
-        local.apply(sides.local.ops.map((o) => o.op)),
-        container.apply(sides.container.ops.map((o) => o.op)),
-      ]);
+      const [localResults, containerResults] = await this.carry(sides, localTree, containerTree, progress);
       const results = new Map<PlannedOp, OpResult>();
       sides.local.ops.forEach((o, i) => results.set(o, localResults[i]!));
       sides.container.ops.forEach((o, i) => results.set(o, containerResults[i]!));
@@ -321,6 +317,42 @@ export class SyncPair {
   }
 
   /**
+   * Stages the content each side's puts need and applies each side's ops. When only one side
+   * changes (a first sync, a checkout on one side) and its ops are more than a slice, staging
+   * and applying are pipelined; otherwise (both sides change: a conflict's losing version may
+   * be read from where one side's own ops move it) everything is staged before anything is
+   * applied. One result per op of each side, in order.
+   */
+  private async carry(
+    sides: Record<Side, { ops: PlannedOp[] }>,
+    localTree: SyncTree,
+    containerTree: SyncTree,
+    progress: (line: string) => void,
+  ): Promise<[OpResult[], OpResult[]]> {
+    const { local, container } = this.deps;
+    const say = (applied: number, total: number) => progress(`${applied} of ${total} change(s) applied`);
+    if (sides.local.ops.length === 0 && pipelines(sides.container.ops))
+      return [[], await carryPipelined(local, container, sides.container.ops, localTree, say)];
+    if (sides.container.ops.length === 0 && pipelines(sides.local.ops))
+      return [await carryPipelined(container, local, sides.local.ops, containerTree, say), []];
+    const hasPut = (ops: PlannedOp[]) => ops.some(({ op }) => op.op === 'put');
+    await Promise.all([
+      hasPut(sides.container.ops)
+        ? transfer(local, container, sides.container.ops, digestIndex(localTree))
+        : undefined,
+      hasPut(sides.local.ops)
+        ? transfer(container, local, sides.local.ops, digestIndex(containerTree))
+        : undefined,
+    ]);
+    if (sides.local.ops.length + sides.container.ops.length > 0)
+      progress('content staged and verified; applying the changes');
+    return Promise.all([
+      local.apply(sides.local.ops.map((o) => o.op)),
+      container.apply(sides.container.ops.map((o) => o.op)),
+    ]);
+  }
+
+  /**
    * Replica identity (rule 6): a side whose marker is not the one recorded was recreated (a new
    * volume, a restored folder), so the ancestor no longer describes it: it is dropped, and this
    * cycle is a first sync, where differences are conflicts and nothing is deleted.
@@ -364,39 +396,6 @@ export class SyncPair {
     for (const [path, entry] of changes) {
       if (entry) this.ancestor.set(path, entry);
       else this.ancestor.delete(path);
-    }
-  }
-
-  /**
-   * Sends the content the target's `put`s need from the source, found by digest in the source's
-   * scan (a conflict's losing version is read from where it was scanned, before it is moved).
-   */
-  private async transfer(
-    source: Replica,
-    target: Replica,
-    ops: PlannedOp[],
-    sourceTree: SyncTree,
-  ): Promise<void> {
-    if (!ops.some(({ op }) => op.op === 'put')) return;
-    // where each digest was found in the source's scan; dropped with the transfer
-    const content = digestIndex(sourceTree);
-    const wanted = new Map<string, ContentRequest>();
-    for (const { op, from } of ops) {
-      if (op.op !== 'put' || wanted.has(op.entry.digest)) continue;
-      const path = content.get(op.entry.digest) ?? from;
-      if (path === undefined) continue; // its put fails with missing-content and is retried
-      wanted.set(op.entry.digest, { path, digest: op.entry.digest, size: op.entry.size });
-    }
-    if (wanted.size === 0) return;
-    const result = await target.stage(source.read([...wanted.values()]));
-    if (result.failed.length > 0 && result.staged.length === 0 && wanted.size > 0) {
-      // every file failed: say why once (each put reports missing-content and is retried)
-      const first = result.failed[0]!;
-      if (!/changed|gone|vanished/i.test(first.reason))
-        throw new BerthError(
-          'PROTOCOL_ERROR',
-          `staging content on the ${target.side} side failed: ${first.reason}`,
-        );
     }
   }
 }
@@ -453,13 +452,6 @@ function restrict(tree: ReadonlySyncTree, scope: readonly SyncPath[]): SyncTree 
   const out: SyncTree = new Map();
   for (const [path, entry] of tree) if (test(path)) out.set(path, entry);
   return out;
-}
-
-function digestIndex(tree: SyncTree): Map<string, SyncPath> {
-  const index = new Map<string, SyncPath>();
-  for (const [path, entry] of tree)
-    if (entry.kind === 'file' && !index.has(entry.digest)) index.set(entry.digest, path);
-  return index;
 }
 
 function mergeReports(a: CycleReport, b: CycleReport): CycleReport {
