@@ -113,7 +113,7 @@ export class SyncService {
     return this.track(name, (pair) => pair.cycle(options));
   }
 
-  /** Cycles until nothing moves: `sync_from_local`, `berth sync --once`, the initial sync of `up`. */
+  /** Cycles until what changed before the call has crossed: `sync_from_local`, `berth sync --once`, the initial sync of `up`. */
   async barrier(name: string, options: CycleOptions = {}): Promise<CycleReport> {
     return this.track(name, (pair) => pair.barrier(5, options));
   }

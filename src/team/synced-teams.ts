@@ -85,7 +85,7 @@ export class SyncedTeams {
     return volume;
   }
 
-  /** Cycles until nothing moves; a halt is an error that says where to look. */
+  /** Cycles until what changed before the call has crossed; a halt is an error that says where to look. */
   async barrier(team: string, say?: (line: string) => void): Promise<CycleReport> {
     const report = await this.service.barrier(team, say ? { onProgress: say } : {});
     say?.(describeCycle('sync', report));

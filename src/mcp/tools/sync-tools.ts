@@ -57,7 +57,7 @@ export function registerSyncTools(server: McpServer, deps: McpDeps): void {
       title: 'Sync a project now',
       description:
         'A barrier for a project with `workspace: sync`: rescans the host folder and the container volume, ' +
-        'runs sync cycles until nothing moves, and returns what moved each way, conflicts (both versions ' +
+        'runs sync cycles until what changed before the call has crossed, and returns what moved each way, conflicts (both versions ' +
         'are kept: the container version in place, the host version beside it as `<name>.berth-conflict-local-<time>`) ' +
         'and halts. It never overrides the container side. `paths`/`exclude` only narrow what is reported.',
       inputSchema: {
