@@ -197,7 +197,7 @@ describe('a sync pair (the controller with both sides on this machine)', () => {
   });
 });
 
-describe('a one-sided change of many files (staged and applied in slices, side by side)', () => {
+describe('a one-sided change of many files', () => {
   /** 2,600 files in 26 folders, a few contents shared across the whole tree. */
   function writeMany(root: string, version: string): void {
     for (let d = 0; d < 26; d++) {

@@ -9,7 +9,6 @@ import type {
   SyncPath,
 } from '../workspace/sync-tree/entry.js';
 import type {
-  ApplyOptions,
   ContentChunk,
   ContentRequest,
   Replica,
@@ -285,18 +284,10 @@ export class RemoteReplica implements Replica {
     return answer;
   }
 
-  async apply(ops: SyncOp[], options: ApplyOptions = {}): Promise<OpResult[]> {
+  async apply(ops: SyncOp[]): Promise<OpResult[]> {
     const results: OpResult[] = [];
-    const all = [...batches(ops)];
-    // what each batch's later batches (and the caller's later calls) still want staged
-    const later = new Map<string, number>();
-    for (const digest of options.keep ?? []) later.set(digest, 1);
-    for (const batch of all) for (const op of batch) if (op.op === 'put') count(later, op.entry.digest, 1);
-    for (const batch of all) {
-      for (const op of batch) if (op.op === 'put') count(later, op.entry.digest, -1);
-      const keep = [...later.keys()];
-      const body = Buffer.from(JSON.stringify({ ops: batch, keep }));
-      const frame = await this.call({ t: 'apply' }, body, 'applied');
+    for (const batch of batches(ops)) {
+      const frame = await this.call({ t: 'apply' }, Buffer.from(JSON.stringify(batch)), 'applied');
       const answer = parseBody(frame.body, 'op results');
       if (!Array.isArray(answer) || answer.length !== batch.length) throw this.fatal('not one result per op');
       results.push(...answer.map(checkOpResult));
@@ -420,12 +411,6 @@ function checkDigestOut(digest: string): string {
 }
 
 /** Ops in order, cut where their JSON would pass APPLY_BATCH_BYTES. */
-function count(counts: Map<string, number>, key: string, by: number): void {
-  const n = (counts.get(key) ?? 0) + by;
-  if (n > 0) counts.set(key, n);
-  else counts.delete(key);
-}
-
 function* batches(ops: SyncOp[]): Generator<SyncOp[]> {
   let batch: SyncOp[] = [];
   let bytes = 0;

@@ -12,7 +12,7 @@ import type {
 } from '../workspace/sync-tree/entry.js';
 import { PackedTree } from '../workspace/sync-tree/packed-entry.js';
 import type { Replica } from '../workspace/sync-tree/replica.js';
-import { carryPipelined, digestIndex, pipelines, transfer } from './carry.js';
+import { digestIndex, transfer } from './content-transfer.js';
 import { decodeEntry, encodeEntry } from './entry-codec.js';
 import { SyncIgnore } from './ignore-rules.js';
 import { reconcile, type Conflict, type Halt, type PlannedOp, type Side } from './reconcile/reconcile.js';
@@ -317,11 +317,11 @@ export class SyncPair {
   }
 
   /**
-   * Stages the content each side's puts need and applies each side's ops. When only one side
-   * changes (a first sync, a checkout on one side) and its ops are more than a slice, staging
-   * and applying are pipelined; otherwise (both sides change: a conflict's losing version may
-   * be read from where one side's own ops move it) everything is staged before anything is
-   * applied. One result per op of each side, in order.
+   * Stages the content each side's puts need (both sides at once), then applies each side's
+   * ops: everything is staged before anything is applied, so a conflict's losing version is
+   * read from where it was scanned before one side's own ops move it. (Staging the next slice
+   * while one applies was tried: a first sync of 10,000 files was 5 % slower, the agent being
+   * busy on its one thread either way.) One result per op of each side, in order.
    */
   private async carry(
     sides: Record<Side, { ops: PlannedOp[] }>,
@@ -330,11 +330,6 @@ export class SyncPair {
     progress: (line: string) => void,
   ): Promise<[OpResult[], OpResult[]]> {
     const { local, container } = this.deps;
-    const say = (applied: number, total: number) => progress(`${applied} of ${total} change(s) applied`);
-    if (sides.local.ops.length === 0 && pipelines(sides.container.ops))
-      return [[], await carryPipelined(local, container, sides.container.ops, localTree, say)];
-    if (sides.container.ops.length === 0 && pipelines(sides.local.ops))
-      return [await carryPipelined(container, local, sides.local.ops, containerTree, say), []];
     const hasPut = (ops: PlannedOp[]) => ops.some(({ op }) => op.op === 'put');
     await Promise.all([
       hasPut(sides.container.ops)

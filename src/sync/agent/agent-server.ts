@@ -128,8 +128,7 @@ class AgentServer {
       case 'stage':
         return this.stage(id);
       case 'apply': {
-        const { ops, keep } = applyRequest(body);
-        const results = await this.replica.apply(ops, { keep });
+        const results = await this.replica.apply(json<SyncOp[]>(body));
         return this.send({ t: 'applied', id }, Buffer.from(JSON.stringify(results)));
       }
       case 'clear-stage':
@@ -280,16 +279,6 @@ class AgentServer {
       this.io.output.once('close', done);
     });
   }
-}
-
-/** An apply's body: the ops, and the digests later calls want staged too. */
-function applyRequest(body: Buffer): { ops: SyncOp[]; keep: string[] } {
-  const request = json<{ ops?: unknown; keep?: unknown }>(body);
-  if (!Array.isArray(request.ops)) throw new Error('an apply request without an ops list');
-  const keep = request.keep ?? [];
-  if (!Array.isArray(keep) || keep.some((d) => typeof d !== 'string'))
-    throw new Error("an apply request's keep is not a list of digests");
-  return { ops: request.ops as SyncOp[], keep: keep as string[] };
 }
 
 function json<T>(body: Buffer): T {

@@ -50,16 +50,13 @@ export class OpRunner {
   /** How many puts of this call still want each digest: the last one may take the staged file itself. */
   private readonly wanted = new Map<string, number>();
 
-  /** `keep`: digests a later call wants too (each counts as one more put of this call). */
   constructor(
     private readonly ctx: OpContext,
     ops: readonly SyncOp[],
-    keep: readonly string[] = [],
   ) {
     for (const op of ops) {
       if (op.op === 'put') this.wanted.set(op.entry.digest, (this.wanted.get(op.entry.digest) ?? 0) + 1);
     }
-    for (const digest of keep) this.wanted.set(digest, (this.wanted.get(digest) ?? 0) + 1);
   }
 
   run(op: SyncOp): OpResult {

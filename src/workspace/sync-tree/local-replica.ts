@@ -7,7 +7,6 @@ import { DigestCache } from './digest-cache.js';
 import type { OpResult, ReplicaIdentity, ScanResult, SyncOp, SyncPath } from './entry.js';
 import { readIdentity } from './identity.js';
 import type {
-  ApplyOptions,
   ContentChunk,
   ContentRequest,
   Replica,
@@ -116,7 +115,7 @@ export class LocalReplica implements Replica {
     );
   }
 
-  async apply(ops: SyncOp[], options: ApplyOptions = {}): Promise<OpResult[]> {
+  async apply(ops: SyncOp[]): Promise<OpResult[]> {
     const runner = new OpRunner(
       {
         rootFd: this.root(),
@@ -129,7 +128,6 @@ export class LocalReplica implements Replica {
         owner: this.options.owner,
       },
       ops,
-      options.keep,
     );
     const results = ops.map((op) => runner.run(op));
     await runner.finish();

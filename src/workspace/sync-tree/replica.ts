@@ -23,14 +23,6 @@ export interface StageResult {
   failed: { digest: string; reason: string }[];
 }
 
-export interface ApplyOptions {
-  /**
-   * Digests a later apply call of the same cycle wants too: a put of one here takes a copy and
-   * leaves the staged file for it (otherwise the call's last put of a digest takes the file).
-   */
-  keep?: readonly string[];
-}
-
 /** A hint from a watcher: these paths (and what is under them) may have changed, or anything. */
 export type WatchHint = { paths: SyncPath[] } | { all: true; reason: string };
 
@@ -60,7 +52,7 @@ export interface Replica {
   /** Stages content (into SYNC_STATE_DIR/stage, fsynced) for later `put` ops. */
   stage(chunks: AsyncIterable<ContentChunk>): Promise<StageResult>;
   /** Runs the ops in order; one result per op. Later ops may depend on earlier ones. */
-  apply(ops: SyncOp[], options?: ApplyOptions): Promise<OpResult[]>;
+  apply(ops: SyncOp[]): Promise<OpResult[]>;
   /** Removes staged content that no op used. */
   clearStage(): Promise<void>;
   /** Starts watching (one watch per folder); returns a function that stops it. */
