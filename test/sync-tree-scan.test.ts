@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isBerthError } from '../src/errors.js';
 import { hashStats } from '../src/workspace/sync-tree/digest-cache.js';
 import { LocalReplica, checkSyncPath } from '../src/workspace/sync-tree/local-replica.js';
@@ -230,4 +230,34 @@ describe('LocalReplica.scan', () => {
     expect(ms).toBeLessThan(4000);
     console.log(`cached scan of 40,000 files: ${ms.toFixed(0)} ms`);
   }, 120_000);
+});
+
+describe('a full scan that lstats from the working folder (the agent)', () => {
+  it('finds exactly what the scan through /proc/self/fd finds, and puts the working folder back', async () => {
+    const root = tempRoot();
+    for (let d = 0; d < 12; d++) {
+      mkdirSync(join(root, `d${d}`, 'inner', 'deeper'), { recursive: true });
+      for (let f = 0; f < 20; f++) writeFileSync(join(root, `d${d}`, `f${f}`), `${d}/${f}`);
+      writeFileSync(join(root, `d${d}`, 'inner', 'deeper', 'x'), 'deep');
+      symlinkSync('../d0/f1', join(root, `d${d}`, 'l'));
+    }
+    writeFileSync(join(root, 'top'), 'top');
+    chmodSync(join(root, 'd3', 'f4'), 0o755);
+    const cwd = process.cwd();
+    const plain = await replica(root).scan({ ignore: [] });
+    const chdir = vi.spyOn(process, 'chdir');
+    const fromCwd = await replica(root, { statInCwd: true }).scan({ ignore: [] });
+    // it did walk from the working folder: into each folder with files, and back at the end
+    expect(chdir.mock.calls.length).toBeGreaterThan(12);
+    chdir.mockRestore();
+    expect(process.cwd()).toBe(cwd);
+    expect([...fromCwd.entries].sort()).toEqual([...plain.entries].sort());
+    expect(fromCwd.problems).toEqual(plain.problems);
+    expect(fromCwd.entries.size).toBe(1 + 1 + 12 * (3 + 21 + 1));
+    // a second scan (cached digests) through the working folder again
+    await settle();
+    const again = await replica(root, { statInCwd: true }).scan({ ignore: [] });
+    expect([...again.entries].sort()).toEqual([...plain.entries].sort());
+    expect(process.cwd()).toBe(cwd);
+  });
 });

@@ -61,7 +61,8 @@ function idle(): void {
 }
 
 async function serve(args: ServeArgs): Promise<void> {
-  const replica = new LocalReplica({ ...args, side: 'container' });
+  // nothing in this process resolves a relative path: a full scan may lstat from the working folder
+  const replica = new LocalReplica({ ...args, side: 'container', statInCwd: true });
   // stdout through the thread pool: a pipe's process.stdout writes synchronously on Linux, and
   // a client that stops reading would then block the agent's whole loop, its reading included
   const output = fs.createWriteStream('', { fd: 1, highWaterMark: 1024 * 1024 });

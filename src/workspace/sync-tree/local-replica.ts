@@ -34,6 +34,8 @@ export interface LocalReplicaOptions {
   maxEntries?: number;
   /** The attic drops its oldest versions beyond this (default 1 GiB). */
   atticMaxBytes?: number;
+  /** Full scans lstat from the working folder (see ScanLimits.statInCwd): the agent's choice. */
+  statInCwd?: boolean;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -97,6 +99,7 @@ export class LocalReplica implements Replica {
       const { entries, problems } = scanTree(this.root(), this.rules, this.cache, {
         maxFileBytes: this.maxFileBytes,
         maxEntries: this.maxEntries,
+        ...(this.options.statInCwd ? { statInCwd: true } : {}),
       });
       complete = true;
       return { entries, problems, root: 'dir' };

@@ -12,6 +12,14 @@ import { ASIDE_PREFIX, lstatBig, openDirIn, openFileNoFollow } from './tree-fds.
 export interface ScanLimits {
   maxFileBytes: number;
   maxEntries: number;
+  /**
+   * A full scan moves this process's working folder into each folder it lists (through the
+   * folder's fd: `chdir` to `/proc/self/fd/N` enters that very folder, as fchdir does) and
+   * lstats each name relative to it: half the cost of a lookup through /proc/self/fd/N/name
+   * (~3 µs against ~6.5 µs here). The working folder is put back when the scan ends. Only for
+   * a process in which nothing else resolves relative paths meanwhile (the sync agent).
+   */
+  statInCwd?: boolean;
 }
 
 /** Folders nested deeper than this are a problem, not a reason to run out of stack. */
@@ -114,6 +122,29 @@ export function scanTree(
     }
   };
   const problem = (path: SyncPath, reason: string) => problems.push({ path, reason });
+  /** The folder fd the working folder is in now (statInCwd), -1 when none of ours. */
+  let cwdFd = -1;
+  const enter = (dirFd: number): boolean => {
+    if (cwdFd === dirFd) return true;
+    try {
+      process.chdir(fdTarget(dirFd));
+      cwdFd = dirFd;
+      return true;
+    } catch {
+      cwdFd = -1;
+      return false;
+    }
+  };
+  const lstatChild = (dirFd: number, name: Buffer): fs.BigIntStats | undefined => {
+    // a readdir name holds no '/' and is never '.' or '..': relative to the folder, it is that entry
+    if (!limits.statInCwd || !enter(dirFd)) return lstatBig(dirFd, name);
+    try {
+      return fs.lstatSync(name, { bigint: true });
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return undefined;
+      throw err;
+    }
+  };
 
   const visitFile = (dirFd: number, name: Buffer, path: SyncPath, st: fs.BigIntStats) => {
     if (st.size > BigInt(limits.maxFileBytes)) {
@@ -193,7 +224,7 @@ export function scanTree(
         continue;
       }
       // the type readdir saw is a hint; lstat says what is there now
-      const st = lstatBig(dirFd, name);
+      const st = lstatChild(dirFd, name);
       if (st === undefined) continue; // gone since the listing: absent
       if (st.dev !== rootSt.dev)
         problem(childPath, 'is on another file system than the sync root (a mount point)');
@@ -233,6 +264,8 @@ export function scanTree(
         entries.delete(path);
       }
     } finally {
+      // its number may be reused by the next open: the working folder is no longer known
+      if (cwdFd === opened.fd) cwdFd = -1;
       fs.closeSync(opened.fd);
     }
   };
@@ -311,7 +344,12 @@ export function scanTree(
 
   add('', { kind: 'dir', mode: Number(rootSt.mode) & SYNC_MODE_MASK });
   if (scope === undefined) {
-    if (!visitDir(rootFd, '', 0)) entries.clear();
+    const home = limits.statInCwd ? process.cwd() : undefined;
+    try {
+      if (!visitDir(rootFd, '', 0)) entries.clear();
+    } finally {
+      if (home !== undefined) process.chdir(home);
+    }
     return { entries, problems };
   }
   let top: Buffer[];

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import { BerthError, errnoOf } from '../../errors.js';
 import { fdTarget, inDir } from '../fd-dir.js';
@@ -114,9 +114,19 @@ export function openParent(rootFd: number, rootDev: bigint, path: SyncPath): Par
   return { fd, name };
 }
 
+/** Random bytes for names, drawn 8 at a time (one draw per name cost ~17 µs each in a stage of 10,000 files). */
+const pool = Buffer.alloc(8 * 512);
+let poolAt = pool.length;
+
 /** A fresh name in a folder berth owns for the moment (`.berth-aside-…`, `.berth-tmp-…`). */
 export function randomName(prefix: string): Buffer {
-  return Buffer.from(`${prefix}${randomBytes(8).toString('hex')}`, 'latin1');
+  if (poolAt + 8 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const hex = pool.toString('hex', poolAt, poolAt + 8);
+  poolAt += 8;
+  return Buffer.from(`${prefix}${hex}`, 'latin1');
 }
 
 /** Names berth itself makes inside synced folders while it changes them. */
