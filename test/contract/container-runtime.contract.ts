@@ -168,9 +168,12 @@ export function containerRuntimeContract(name: string, make: () => ContainerRunt
     });
 
     it('applies RLIMIT_NPROC, and tells out-of-memory kills apart', async () => {
+      // RLIMIT_NPROC counts every process of the uid on the machine, not in the container: a
+      // uid no other test runs as, or another test's processes as uid 1000 can stop this
+      // container's first exec (CI once saw it exit at start)
       const id = await runtime.containers.create(
         spec('limits', {
-          user: '1000:1000',
+          user: '4242:4242',
           resources: { cpus: 0.5, memoryBytes: 32 * 1024 * 1024, pids: 64, nproc: 40 },
         }),
       );
