@@ -46,14 +46,26 @@ const KEY_CHARS = 40;
 const packBuffer = Buffer.alloc(KEY_CHARS + 32);
 const packView = new DataView(packBuffer.buffer, packBuffer.byteOffset, packBuffer.byteLength);
 
-/** The key's five 64-bit fields as 40 chars (one per byte): compared whole, exactly. */
-function packKey(key: FileKey): string {
+/** Writes the key's five 64-bit fields into the first 40 bytes of packBuffer. */
+function writeKey(key: FileKey): void {
   packView.setBigUint64(0, BigInt.asUintN(64, key.dev), true);
   packView.setBigUint64(8, BigInt.asUintN(64, key.ino), true);
   packView.setBigUint64(16, BigInt.asUintN(64, key.size), true);
   packView.setBigUint64(24, BigInt.asUintN(64, key.mtimeNs), true);
   packView.setBigUint64(32, BigInt.asUintN(64, key.ctimeNs), true);
+}
+
+/** The key's five 64-bit fields as 40 chars (one per byte): compared whole, exactly. */
+function packKey(key: FileKey): string {
+  writeKey(key);
   return packBuffer.toString('latin1', 0, KEY_CHARS);
+}
+
+/** Whether a kept entry starts with the key (compared byte by byte, with no string made). */
+function startsWithKey(kept: string, key: FileKey): boolean {
+  writeKey(key);
+  for (let i = 0; i < KEY_CHARS; i++) if (kept.charCodeAt(i) !== packBuffer[i]) return false;
+  return true;
 }
 
 /**
@@ -69,9 +81,12 @@ export class DigestCache {
 
   lookup(path: SyncPath, key: FileKey): string | undefined {
     const hit = this.entries.get(path);
-    if (hit === undefined || !hit.startsWith(packKey(key))) return undefined;
+    if (hit === undefined || hit.length !== KEY_CHARS + 32 || !startsWithKey(hit, key)) return undefined;
     this.next?.set(path, hit);
-    return Buffer.from(hit.slice(KEY_CHARS), 'latin1').toString('hex');
+    // the kept string is the key's 40 chars and the digest's 32, one byte each: read back as hex
+    // through the pack buffer, with no slice or buffer made per look-up
+    packBuffer.write(hit, 0, KEY_CHARS + 32, 'latin1');
+    return packBuffer.toString('hex', KEY_CHARS, KEY_CHARS + 32);
   }
 
   remember(path: SyncPath, key: FileKey, digest: string, readAtMs: number): void {
