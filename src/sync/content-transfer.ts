@@ -6,16 +6,19 @@ import type { PlannedOp } from './reconcile/reconcile.js';
 /**
  * Sends the content the target's `put`s need from the source, found by digest in the source's
  * scan (a conflict's losing version is read from where it was scanned, before it is moved).
+ * The index of where each digest is is built only when some op is a put.
  */
 export async function transfer(
   source: Replica,
   target: Replica,
   ops: readonly PlannedOp[],
-  content: ReadonlyMap<string, SyncPath>,
+  sourceTree: SyncTree,
 ): Promise<void> {
   const wanted = new Map<string, ContentRequest>();
+  let content: Map<string, SyncPath> | undefined;
   for (const { op, from } of ops) {
     if (op.op !== 'put' || wanted.has(op.entry.digest)) continue;
+    content ??= digestIndex(sourceTree);
     const path = content.get(op.entry.digest) ?? from;
     if (path === undefined) continue; // its put fails with missing-content and is retried
     wanted.set(op.entry.digest, { path, digest: op.entry.digest, size: op.entry.size });
@@ -34,7 +37,7 @@ export async function transfer(
 }
 
 /** Where each digest was found in the source's scan (the first path with it). */
-export function digestIndex(tree: SyncTree): Map<string, SyncPath> {
+function digestIndex(tree: SyncTree): Map<string, SyncPath> {
   const index = new Map<string, SyncPath>();
   for (const [path, entry] of tree)
     if (entry.kind === 'file' && !index.has(entry.digest)) index.set(entry.digest, path);

@@ -12,7 +12,7 @@ import type {
 } from '../workspace/sync-tree/entry.js';
 import { PackedTree } from '../workspace/sync-tree/packed-entry.js';
 import type { Replica } from '../workspace/sync-tree/replica.js';
-import { digestIndex, transfer } from './content-transfer.js';
+import { transfer } from './content-transfer.js';
 import { decodeEntry, encodeEntry } from './entry-codec.js';
 import { SyncIgnore } from './ignore-rules.js';
 import { reconcile, type Conflict, type Halt, type PlannedOp, type Side } from './reconcile/reconcile.js';
@@ -330,14 +330,9 @@ export class SyncPair {
     progress: (line: string) => void,
   ): Promise<[OpResult[], OpResult[]]> {
     const { local, container } = this.deps;
-    const hasPut = (ops: PlannedOp[]) => ops.some(({ op }) => op.op === 'put');
     await Promise.all([
-      hasPut(sides.container.ops)
-        ? transfer(local, container, sides.container.ops, digestIndex(localTree))
-        : undefined,
-      hasPut(sides.local.ops)
-        ? transfer(container, local, sides.local.ops, digestIndex(containerTree))
-        : undefined,
+      transfer(local, container, sides.container.ops, localTree),
+      transfer(container, local, sides.local.ops, containerTree),
     ]);
     if (sides.local.ops.length + sides.container.ops.length > 0)
       progress('content staged and verified; applying the changes');
