@@ -7,7 +7,7 @@ import { flat } from './flat-string.js';
 import { hashFd, keyOf, sameKey } from './digest-cache.js';
 import { SYNC_MODE_MASK, SYNC_STATE_DIR, type ScanProblem, type SyncPath, type SyncTree } from './entry.js';
 import { joinSyncPath, linkTargetEscape } from './sync-path.js';
-import { ASIDE_PREFIX, lstatBig, openDirIn, openFileNoFollow } from './tree-fds.js';
+import { ASIDE_PREFIX, lstatBig, lstatInCwd, openDirIn, openFileNoFollow } from './tree-fds.js';
 
 export interface ScanLimits {
   maxFileBytes: number;
@@ -137,13 +137,7 @@ export function scanTree(
   };
   const lstatChild = (dirFd: number, name: Buffer): fs.BigIntStats | undefined => {
     // a readdir name holds no '/' and is never '.' or '..': relative to the folder, it is that entry
-    if (!limits.statInCwd || !enter(dirFd)) return lstatBig(dirFd, name);
-    try {
-      return fs.lstatSync(name, { bigint: true });
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return undefined;
-      throw err;
-    }
+    return limits.statInCwd && enter(dirFd) ? lstatInCwd(name) : lstatBig(dirFd, name);
   };
 
   const visitFile = (dirFd: number, name: Buffer, path: SyncPath, st: fs.BigIntStats) => {
