@@ -56,7 +56,7 @@ execChannelContract('the in-container agent (runner)', async (): Promise<Channel
   const agentSpec = spec('agent', 'berth-test/busybox', { agent: true, user: '1000:1000' });
   delete agentSpec.cmd;
   const id = await started(runtime, agentSpec);
-  await runnerListening(join(root, 'run', agentSpec.name));
+  await runnerListening(runtime.exec.agentDir(agentSpec.name)!);
   return {
     runtime,
     target: { name: agentSpec.name, id },

@@ -203,14 +203,14 @@ describe('a one-sided change of many files', () => {
     for (let d = 0; d < 26; d++) {
       mkdirSync(join(root, `d${d}`), { recursive: true });
       for (let f = 0; f < 100; f++) {
-        // every 10th file has one of 3 contents used in every slice; the rest are unique
+        // every 10th file has one of 3 contents shared across the tree; the rest are unique
         const text = f % 10 === 0 ? `shared ${f % 3} ${version}\n` : `file ${d}/${f} ${version}\n`;
         writeFileSync(join(root, `d${d}`, `f${f}.txt`), text);
       }
     }
   }
 
-  it('carries every file in one cycle both ways, a content shared across slices included, with nothing to retry', async () => {
+  it('carries every file in one cycle both ways, contents many files share included, with nothing to retry', async () => {
     const p = pair();
     writeMany(p.localRoot, 'v1');
     const first = await p.pair.cycle();
